@@ -1,0 +1,159 @@
+"""Read any uploaded spreadsheet into plain grids of cells.
+
+The type is decided from the content, never from the file name: an xlsx is a zip holding
+``xl/``; an old .xls an OLE2 file; anything else must decode as text (UTF-8 with or without
+BOM, UTF-16 with BOM, or cp874/TIS-620 as Thai Excel saves CSV) and is read as CSV with a
+sniffed delimiter. Cells keep their native types from xlsx (datetime, float, ...) and are
+strings from CSV. Every failure is a :class:`FileProblem` whose message is plain Thai.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+Cell = Any
+Row = list[Cell]
+
+XLSX = "xlsx"
+XLS = "xls"
+CSV = "csv"
+DOCX = "docx"
+
+
+class FileProblem(ValueError):
+    """A file that cannot be used; ``str(exc)`` is a message for the user (Thai)."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[Row] = field(default_factory=list)
+
+
+def sniff_kind(data: bytes) -> str:
+    """xlsx / xls / docx / csv from the first bytes and, for zips, the member names."""
+    if not data:
+        raise FileProblem("ไฟล์ว่างเปล่า ไม่มีข้อมูล")
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile as exc:
+            raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (zip ไม่สมบูรณ์)") from exc
+        if any(n.startswith("xl/") for n in names):
+            return XLSX
+        if any(n.startswith("word/") for n in names):
+            return DOCX
+        raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีตหรือเอกสาร Word ที่รู้จัก")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return XLS
+    if data[:5] == b"%PDF-":
+        raise FileProblem("ไฟล์ PDF อ่านตารางไม่ได้ กรุณาส่งออกเป็น Excel หรือ CSV")
+    head = data[:4096]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีต (เป็นไฟล์ไบนารีที่ไม่รู้จัก)")
+    return CSV
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM or not), UTF-16 with BOM, else cp874 (Thai Windows / TIS-620)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp874")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(
+            f"อ่านตัวอักษรในไฟล์ไม่ได้ (ไม่ใช่ UTF-8 หรือ TIS-620) ที่ตำแหน่งไบต์ {exc.start}"
+        ) from exc
+
+
+def read_csv_text(text: str) -> list[Row]:
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [row for row in reader]
+    except csv.Error as exc:
+        raise FileProblem(f"รูปแบบ CSV ไม่ถูกต้องที่บรรทัด {reader.line_num}: {exc}") from exc
+
+
+def read_workbook(data: bytes) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for name in wb.sheet_names:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheets.append(Sheet(name=name, rows=[list(r) for r in rows]))
+        return sheets
+    except FileProblem:
+        raise
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise FileProblem(f"เปิดไฟล์ Excel ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+
+
+def read_sheets(data: bytes) -> list[Sheet]:
+    """All sheets of an xlsx/xls, or the one sheet of a CSV. Raises FileProblem."""
+    kind = sniff_kind(data)
+    if kind in (XLSX, XLS):
+        sheets = read_workbook(data)
+    elif kind == CSV:
+        sheets = [Sheet(name="CSV", rows=read_csv_text(decode_text(data)))]
+    else:
+        raise FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีต")
+    sheets = [Sheet(s.name, trim_rows(s.rows)) for s in sheets]
+    if not any(s.rows for s in sheets):
+        raise FileProblem("ไฟล์ไม่มีข้อมูลในตาราง")
+    return sheets
+
+
+def is_blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def trim_rows(rows: list[Row]) -> list[Row]:
+    """Drop trailing empty cells of each row and trailing empty rows (keeps row numbering)."""
+    out: list[Row] = []
+    for r in rows:
+        end = len(r)
+        while end and is_blank(r[end - 1]):
+            end -= 1
+        out.append(list(r[:end]))
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def find_header_row(
+    rows: list[Row], score: Callable[[Row], float], *, max_scan: int = 30, min_score: float = 1.0
+) -> Optional[int]:
+    """Index of the best-scoring row among the first ``max_scan`` (title rows sit above headers)."""
+    best, best_i = min_score - 1e-9, None
+    for i, row in enumerate(rows[:max_scan]):
+        s = score(row)
+        if s > best:
+            best, best_i = s, i
+    return best_i
+
+
+def cell_text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()

@@ -1,0 +1,265 @@
+"""SQLModel tables: the data model of docs/architecture.md.
+
+Conventions:
+- dates are stored as ISO ``date``/``datetime`` (UTC for datetimes); BE years only on screen,
+  except ``fiscal_year`` which is the BE fiscal year number (2566, 2568, ...) as ITA names it;
+- free text taken from a file is kept "as written" next to what we resolved it to;
+- JSON columns hold small structured values (aliases, answers, before/after snapshots).
+
+Every change here needs an Alembic migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """Aware UTC now; SQLModel's datetime columns refuse naive values."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Role(str, Enum):
+    admin = "admin"
+    executive = "executive"
+    department_head = "department_head"
+    viewer = "viewer"
+
+
+class Status(str, Enum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Instrument(str, Enum):
+    iit = "iit"
+    eit = "eit"
+
+
+class Organization(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    # เทศบาลนคร / เทศบาลเมือง / เทศบาลตำบล / อบจ. / อบต. / other (see framework.AGENCY_KINDS)
+    kind: str = Field(default="other")
+    # S / M / L as the EIT minimum-sample table uses it; None when unknown.
+    size: Optional[str] = None
+    province: Optional[str] = None
+    district: Optional[str] = None
+    # The agency's ITAS code (itas.nacc.go.th/go/iit/<code>) for QR posters.
+    itas_code: Optional[str] = None
+    # Invented data (demo) is marked in the UI.
+    is_demo: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Department(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str
+    # Other spellings seen in surveys and reports; resolution normalises before comparing.
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Staff with at least one year of service: the IIT population (ita-facts §4).
+    iit_eligible_staff: int = 0
+    sort_order: int = 0
+
+
+class MeasureDepartment(SQLModel, table=True):
+    """Responsible departments of a measure (many-to-many)."""
+
+    measure_id: int = Field(foreign_key="measure.id", primary_key=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE")
+
+
+class Measure(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("organization_id", "fiscal_year", "number"),
+        Index("ix_measure_org_year", "organization_id", "fiscal_year"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    fiscal_year: int  # BE
+    number: int  # order within the year's plan, 1-based
+    section_number: Optional[int] = None
+    section_title: Optional[str] = None
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    steps: str = Field(default="", sa_column=Column(Text, nullable=False))
+    owner_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    owner_all: bool = False  # "ทุกกอง" and kin: every department
+    unresolved_owners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    period_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    start_date: Optional[dt.date] = None
+    end_date: Optional[dt.date] = None
+    recurrence: Optional[str] = None  # monthly / quarterly / semiannual / ... comma-joined
+    period_unparsed: bool = False  # flagged: text kept as written, dates not guessed
+    output_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    outcome_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    indicator: Optional[str] = None  # ITA indicator / O-item it serves
+    source_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ProgressUpdate(SQLModel, table=True):
+    """Append-only log; the current state of a measure is its newest row by (as_of, id)."""
+
+    __table_args__ = (Index("ix_progress_measure_asof", "measure_id", "as_of"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id")
+    as_of: dt.date
+    status: Status = Field(default=Status.not_started)
+    percent: int = 0
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence_url: Optional[str] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    measure_id: Optional[int] = Field(default=None, foreign_key="measure.id")
+    date: dt.date
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Photos live in the database so replicas keep no local state.
+    photo: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    photo_mime: Optional[str] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ImportBatch(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    fiscal_year: Optional[int] = None
+    kind: str  # measures / survey_iit / survey_eit / progress
+    file_name: str
+    sha256: str = Field(index=True)
+    size_bytes: int = 0
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    read_count: int = 0
+    imported_count: int = 0
+    duplicate_count: int = 0
+    rejected_count: int = 0
+    # [{"row": 12, "column": "Timestamp", "reason": "..."}]
+    rejected_rows: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    undone_at: Optional[dt.datetime] = None
+    undone_by: Optional[int] = Field(default=None, foreign_key="user.id")
+
+
+class SurveyResponse(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("organization_id", "fiscal_year", "instrument", "respondent_key"),
+        Index("ix_response_org_year_instr_dept", "organization_id", "fiscal_year", "instrument", "department_id"),
+        Index("ix_response_org_year_instr_day", "organization_id", "fiscal_year", "instrument", "submitted_on"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    fiscal_year: int
+    instrument: Instrument
+    submitted_at: dt.datetime  # aware, stored as UTC
+    submitted_on: dt.date  # the local (Asia/Bangkok) date, for per-day/week counts in SQL
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id")
+    department_text: str = ""  # as written in the export
+    # sha256 of the normalised row: identical rows are one response, re-exports add nothing.
+    respondent_key: str
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Respondent-level scores (0-100) pre-computed at import from the year's answer scale so the
+    # overview can AVG() in SQL: ``score`` is the instrument mean, ``indicator_scores`` the
+    # per-indicator means, slot k = k-th indicator of the instrument in the framework file.
+    score: Optional[float] = None
+    indicator_score_1: Optional[float] = None
+    indicator_score_2: Optional[float] = None
+    indicator_score_3: Optional[float] = None
+    indicator_score_4: Optional[float] = None
+    indicator_score_5: Optional[float] = None
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id", index=True)
+
+
+class SurveyTarget(SQLModel, table=True):
+    """Target count per instrument; department_id NULL means the whole organisation."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "fiscal_year", "instrument", "department_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    fiscal_year: int
+    instrument: Instrument
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id")
+    target: int
+
+
+class ItasSnapshot(SQLModel, table=True):
+    """Totals the admin read off ITAS on a date, for agencies that only have those."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    fiscal_year: int
+    as_of: dt.date
+    iit_count: Optional[int] = None
+    eit_count: Optional[int] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FormMapping(SQLModel, table=True):
+    """Column mapping an admin confirmed for a survey form, remembered by header signature."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "signature"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    signature: str
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FrameworkOverride(SQLModel, table=True):
+    """An agency's own value for one framework key (e.g. ``eit_minimum`` or ``weights.iit``)."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "fiscal_year", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    fiscal_year: int
+    key: str
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True)
+    display_name: str = ""
+    password_hash: str
+    role: Role
+    # None = may see every organisation (a province office admin).
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id")
+    active: bool = True
+    must_change_password: bool = False
+    failed_logins: int = 0
+    locked_until: Optional[dt.datetime] = None
+    last_login_at: Optional[dt.datetime] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the app offers no way to edit or delete these rows."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    username: str = ""  # kept as text: survives the user's deletion and covers failed logins
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    action: str
+    entity: str = ""
+    entity_id: Optional[str] = None
+    before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
