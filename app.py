@@ -1,0 +1,44 @@
+"""Entry point: page config, database ready, setup / login gate, then st.navigation over pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="แดชบอร์ด ITA", page_icon="📊", layout="wide")
+
+from ita_dashboard.models import Role  # noqa: E402
+from ita_dashboard.ui import common, gate  # noqa: E402
+from ita_dashboard.ui.strings import t  # noqa: E402
+
+common.get_engine()  # creates or upgrades the schema before anything else
+
+if gate.database_is_empty():
+    gate.setup_screen()
+    st.stop()
+
+user = common.current_user()
+if user is None:
+    gate.login_screen()
+    st.stop()
+if user.must_change_password:
+    gate.change_password_screen(user, forced=True)
+    st.stop()
+
+role = Role(user.role)
+pages = [
+    st.Page("pages/overview.py", title=t("nav_overview"), icon="📊", default=True),
+    st.Page("pages/measures.py", title=t("nav_measures"), icon="✅"),
+    st.Page("pages/surveys.py", title=t("nav_surveys"), icon="📝"),
+    st.Page("pages/report.py", title=t("nav_report"), icon="📄"),
+]
+if role == Role.admin:
+    pages += [
+        st.Page("pages/upload.py", title=t("nav_upload"), icon="⬆️"),
+        st.Page("pages/admin.py", title=t("nav_admin"), icon="⚙️"),
+    ]
+pages.append(st.Page("pages/account.py", title=t("nav_account"), icon="👤"))
+
+nav = st.navigation(pages)
+with st.sidebar:
+    if st.button(t("logout"), key="logout_button"):
+        common.logout()
+        st.rerun()
+nav.run()

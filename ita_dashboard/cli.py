@@ -1,0 +1,293 @@
+"""``python -m ita_dashboard ...``: the command-line contract of docs/cli.md.
+
+Every command prints a one-line result and exits 0, or prints one clear line on stderr and
+exits non-zero (2: bad usage, 1: bad input or data) leaving the database unchanged: each
+command's writes happen inside one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from . import db
+from .permissions import Actor
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise SystemExit(_fail(f"{self.prog}: {message}", code=2))
+
+
+def _fail(message: str, *, code: int = 1) -> int:
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    return code
+
+
+def _engine():
+    engine = db.make_engine()
+    db.migrate(engine)
+    return engine
+
+
+def _be_year(text: str) -> int:
+    from .thai import to_arabic_digits
+
+    try:
+        year = int(to_arabic_digits(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
+    if year < 2400:
+        raise argparse.ArgumentTypeError(f"give the Buddhist-era fiscal year (e.g. 2568), not {year}")
+    return year
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+
+
+def _read_file(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"file not found: {path}")
+    max_mb = __import__("ita_dashboard.config", fromlist=["x"]).get_settings().max_upload_mb
+    if p.stat().st_size > max_mb * 1024 * 1024:
+        raise CliError(f"file is larger than {max_mb} MB: {path}")
+    return p.read_bytes()
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_init_db(args) -> int:
+    engine = _engine()
+    print(f"database ready at revision {db.schema_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_add_org(args) -> int:
+    from .services import orgs
+
+    deps = [d for d in (args.departments or "").split(",") if d.strip()]
+    with db.session_scope(_engine()) as s:
+        org = orgs.create_organization(
+            s, name=args.name, kind=args.kind, size=args.size, province=args.province, district=args.district,
+            departments=deps, actor=Actor.system(),
+        )
+        print(f"organization {org.id} created: {org.name} ({len(deps)} departments)")
+    return 0
+
+
+def cmd_add_user(args) -> int:
+    from . import auth
+    from .services import orgs
+
+    if not args.password_stdin:
+        raise CliError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org) if (args.org or args.department) else None
+        dep_id = None
+        if args.department:
+            dep_id = orgs.resolver_for(s, organization_id=org.id).resolve(args.department)
+            if dep_id is None:
+                raise CliError(f"department not found in {org.name}: {args.department}")
+        user = auth.create_user(
+            s, username=args.username, password=password, role=args.role,
+            organization_id=org.id if org else None, department_id=dep_id,
+            display_name=args.display_name or args.username, must_change_password=args.temporary,
+        )
+        print(f"user {user.username} created with role {user.role.value}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+
+    with db.session_scope(_engine()) as s:
+        result = demo.load_demo(s, today=args.today)
+    accounts = ", ".join(f"{a.username}/{a.password} ({a.role})" for a in result.accounts)
+    print(f"demo loaded: {', '.join(result.organizations)}; accounts: {accounts}")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from .services import orgs, summary
+
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org)
+        year = args.year or summary.default_fiscal_year(s, organization_id=org.id)
+        data = summary.build_summary(s, organization_id=org.id, fiscal_year=year, as_of=args.as_of)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        m, iit, eit = data["measures"], data["surveys"]["iit"], data["surveys"]["eit"]
+        print(
+            f"{data['organization']} FY{data['fiscal_year']}: measures {m['done']}/{m['total']} done, "
+            f"{m['overdue']} overdue; IIT {iit['responses']}/{iit['target']}; EIT {eit['responses']}/{eit['target']}"
+        )
+    return 0
+
+
+def cmd_import_measures(args) -> int:
+    from .importers.measures import parse_measures_file
+    from .services import orgs
+    from .services.measure_import import import_plan
+
+    data = _read_file(args.file)
+    plan = parse_measures_file(data, filename=Path(args.file).name, fiscal_year=args.year)
+    year = args.year or plan.fiscal_year
+    if year is None:
+        raise CliError("cannot tell the fiscal year from the file: give --year (BE, e.g. 2568)")
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org or None) if (args.org or not plan.organization_name) else (
+            orgs.find_organization(s, name=plan.organization_name) or orgs.resolve_org_arg(s, name=None)
+        )
+        result = import_plan(s, organization_id=org.id, plan=plan, fiscal_year=year, user_id=None,
+                             file_name=Path(args.file).name, file_bytes=data)
+    print(
+        f"{org.name} FY{year}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        + (f", unresolved owners: {', '.join(result.unresolved_owners)}" if result.unresolved_owners else "")
+    )
+    return 0
+
+
+def cmd_list_measures(args) -> int:
+    from .services import orgs, summary
+    from .services.measures import measure_states
+
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org)
+        year = args.year or summary.default_fiscal_year(s, organization_id=org.id)
+        states = measure_states(s, organization_id=org.id, fiscal_year=year, as_of=args.as_of)
+    items = [
+        {
+            "number": m.number, "section": m.section_number, "section_title": m.section_title, "title": m.title,
+            "owner_text": m.owner_text, "departments": m.department_names, "owner_all": m.owner_all,
+            "unresolved_owners": m.unresolved_owners, "period_text": m.period_text,
+            "start": m.start.isoformat() if m.start else None, "end": m.end.isoformat() if m.end else None,
+            "period_unparsed": m.period_unparsed, "recurrence": m.recurrence,
+            "status": m.status.value, "percent": m.percent, "overdue": m.overdue,
+        }
+        for m in states
+    ]
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False))
+    else:
+        print(f"{org.name} FY{year}: {len(items)} measures")
+    return 0
+
+
+def cmd_import_survey(args) -> int:
+    from .importers.surveys import parse_survey_file
+    from .services import orgs
+    from .services.survey_import import import_survey
+
+    data = _read_file(args.file)
+    parsed = parse_survey_file(data, filename=Path(args.file).name)
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org)
+        r = import_survey(s, organization_id=org.id, instrument=args.instrument, parsed=parsed,
+                          fiscal_year=args.year, file_name=Path(args.file).name, file_bytes=data, user_id=None)
+    line = {"read": r.read, "imported": r.imported, "duplicate": r.duplicate, "rejected": r.rejected}
+    if args.json:
+        print(json.dumps({**line, "batch_id": r.batch_id, "fiscal_year": r.fiscal_year,
+                          "unmatched_departments": r.unmatched_departments}, ensure_ascii=False))
+    else:
+        print(f"{org.name} {args.instrument.upper()} FY{r.fiscal_year}: read {r.read}, imported {r.imported}, "
+              f"duplicate {r.duplicate}, rejected {r.rejected}")
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .framework import AGENCY_KINDS, AGENCY_SIZES
+    from .models import Role
+
+    p = _Parser(prog="python -m ita_dashboard", description="ITA dashboard command line")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    add("init-db", cmd_init_db, "create or upgrade the database schema")
+
+    sp = add("add-org", cmd_add_org, "add an organisation")
+    sp.add_argument("name")
+    sp.add_argument("--kind", default="other", choices=AGENCY_KINDS)
+    sp.add_argument("--size", choices=AGENCY_SIZES)
+    sp.add_argument("--province")
+    sp.add_argument("--district")
+    sp.add_argument("--departments", help='comma-separated: "สำนักปลัด,กองคลัง,กองช่าง"')
+
+    sp = add("add-user", cmd_add_user, "add a local account (password on stdin)")
+    sp.add_argument("username")
+    sp.add_argument("--role", required=True, choices=[r.value for r in Role])
+    sp.add_argument("--department")
+    sp.add_argument("--org")
+    sp.add_argument("--display-name")
+    sp.add_argument("--password-stdin", action="store_true")
+    sp.add_argument("--temporary", action="store_true", help="must change the password at first login")
+
+    sp = add("demo", cmd_demo, "load the two seed agencies as demo data")
+    sp.add_argument("--today", type=_iso_date, default=None, help=argparse.SUPPRESS)
+
+    sp = add("summary", cmd_summary, "print the overview's numbers")
+    sp.add_argument("--org")
+    sp.add_argument("--year", type=_be_year)
+    sp.add_argument("--as-of", type=_iso_date)
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("import-measures", cmd_import_measures, "import a measures plan or report")
+    sp.add_argument("file")
+    sp.add_argument("--org")
+    sp.add_argument("--year", type=_be_year)
+
+    sp = add("list-measures", cmd_list_measures, "list the measures of a year")
+    sp.add_argument("--org")
+    sp.add_argument("--year", type=_be_year)
+    sp.add_argument("--as-of", type=_iso_date)
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("import-survey", cmd_import_survey, "import an IIT/EIT survey export")
+    sp.add_argument("file")
+    sp.add_argument("--instrument", required=True, choices=["iit", "eit"])
+    sp.add_argument("--org")
+    sp.add_argument("--year", type=_be_year)
+    sp.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .auth import AuthError
+    from .importers.tabular import FileProblem
+    from .permissions import PermissionDenied
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except (CliError, FileProblem, AuthError, PermissionDenied, ValueError, LookupError) as exc:
+        return _fail(str(exc))
+    except Exception as exc:  # last resort: still one line, never a traceback (ITA_DEBUG=1 shows it)
+        if os.environ.get("ITA_DEBUG"):
+            raise
+        return _fail(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,247 @@
+"""Measures and their progress: the current state as of any date, from the append-only history.
+
+The state of a measure on day D is its newest ProgressUpdate with ``as_of <= D`` (ties broken by
+id); no update means "not started". A measure is overdue on D when its end date is before D and
+its state is not done (cancelled measures are never overdue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import func, select as sa_select
+from sqlmodel import Session, col, select
+
+from .. import audit, thai
+from ..models import Department, Measure, MeasureDepartment, ProgressUpdate, Status
+from ..permissions import Actor, require_edit_measure
+
+
+class ProgressError(ValueError):
+    """Bad progress input; message in Thai."""
+
+
+@dataclass
+class MeasureState:
+    id: int
+    number: int
+    section_number: Optional[int]
+    section_title: Optional[str]
+    title: str
+    owner_text: str
+    owner_all: bool
+    department_ids: list[int]
+    department_names: list[str]
+    unresolved_owners: list[str]
+    period_text: str
+    start: Optional[dt.date]
+    end: Optional[dt.date]
+    period_unparsed: bool
+    status: Status
+    percent: int
+    note: str
+    evidence_url: Optional[str]
+    last_update: Optional[dt.date]
+    overdue: bool
+    steps: str = ""
+    output_text: str = ""
+    outcome_text: str = ""
+    recurrence: Optional[str] = None
+
+
+def _latest_progress_subquery(*, measure_ids_query, as_of: dt.date):
+    ranked = (
+        sa_select(
+            ProgressUpdate.measure_id,
+            ProgressUpdate.status,
+            ProgressUpdate.percent,
+            ProgressUpdate.note,
+            ProgressUpdate.evidence_url,
+            ProgressUpdate.as_of,
+            func.row_number()
+            .over(partition_by=ProgressUpdate.measure_id, order_by=(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc()))
+            .label("rn"),
+        )
+        .where(col(ProgressUpdate.measure_id).in_(measure_ids_query), ProgressUpdate.as_of <= as_of)
+        .subquery()
+    )
+    return sa_select(ranked).where(ranked.c.rn == 1).subquery()
+
+
+def is_overdue(*, end: Optional[dt.date], status: Status, as_of: dt.date) -> bool:
+    return end is not None and end < as_of and status not in (Status.done, Status.cancelled)
+
+
+def measure_states(
+    session: Session, *, organization_id: int, fiscal_year: int, as_of: Optional[dt.date] = None
+) -> list[MeasureState]:
+    """Every measure of the year with its state at the end of ``as_of`` (default today)."""
+    as_of = as_of or dt.date.today()
+    ids_q = sa_select(Measure.id).where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
+    latest = _latest_progress_subquery(measure_ids_query=ids_q, as_of=as_of)
+    rows = session.execute(
+        sa_select(Measure, latest.c.status, latest.c.percent, latest.c.note, latest.c.evidence_url, latest.c.as_of)
+        .outerjoin(latest, latest.c.measure_id == Measure.id)
+        .where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
+        .order_by(Measure.number)
+    ).all()
+    links = session.execute(
+        sa_select(MeasureDepartment.measure_id, Department.id, Department.name)
+        .join(Department, Department.id == MeasureDepartment.department_id)
+        .where(col(MeasureDepartment.measure_id).in_(ids_q))
+        .order_by(Department.sort_order, Department.id)
+    ).all()
+    deps: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for mid, did, dname in links:
+        deps[mid].append((did, dname))
+    out = []
+    for m, status, percent, note, evidence, last in rows:
+        st = Status(status) if status else Status.not_started
+        out.append(
+            MeasureState(
+                id=m.id, number=m.number, section_number=m.section_number, section_title=m.section_title,
+                title=m.title, owner_text=m.owner_text, owner_all=m.owner_all,
+                department_ids=[d for d, _ in deps[m.id]], department_names=[n for _, n in deps[m.id]],
+                unresolved_owners=list(m.unresolved_owners or []), period_text=m.period_text,
+                start=m.start_date, end=m.end_date, period_unparsed=m.period_unparsed,
+                status=st, percent=int(percent or 0), note=note or "", evidence_url=evidence,
+                last_update=last, overdue=is_overdue(end=m.end_date, status=st, as_of=as_of),
+                steps=m.steps, output_text=m.output_text, outcome_text=m.outcome_text, recurrence=m.recurrence,
+            )
+        )
+    return out
+
+
+@dataclass
+class DepartmentProgress:
+    name: str
+    total: int = 0
+    done: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+    cancelled: int = 0
+    overdue: int = 0
+
+
+def progress_by_department(states: list[MeasureState], *, departments: list[Department]) -> list[DepartmentProgress]:
+    """Counts per department; a measure owned by every department counts for each of them."""
+    by_id = {d.id: DepartmentProgress(d.name) for d in departments}
+    unmatched: dict[str, DepartmentProgress] = {}
+    for s in states:
+        targets = [by_id[d] for d in (list(by_id) if s.owner_all else s.department_ids) if d in by_id]
+        targets += [unmatched.setdefault(u, DepartmentProgress(u)) for u in s.unresolved_owners]
+        for t in targets:
+            t.total += 1
+            setattr(t, s.status.value, getattr(t, s.status.value) + 1)
+            t.overdue += int(s.overdue)
+    return [p for p in by_id.values()] + list(unmatched.values())
+
+
+def record_progress(
+    session: Session,
+    *,
+    measure_id: int,
+    status: Status | str,
+    percent: int,
+    note: str = "",
+    evidence_url: Optional[str] = None,
+    as_of: Optional[dt.date] = None,
+    actor: Actor,
+    import_batch_id: Optional[int] = None,
+) -> ProgressUpdate:
+    """Append a ProgressUpdate after checking the actor may edit this measure; audited."""
+    measure = session.get(Measure, measure_id)
+    if measure is None:
+        raise ProgressError(f"ไม่พบมาตรการรหัส {measure_id}")
+    dep_ids = session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure_id)).all()
+    require_edit_measure(actor, organization_id=measure.organization_id, department_ids=dep_ids, owner_all=measure.owner_all)
+    try:
+        status = Status(status)
+    except ValueError as exc:
+        raise ProgressError(f"สถานะไม่ถูกต้อง: {status}") from exc
+    try:
+        percent = int(percent)
+    except (TypeError, ValueError) as exc:
+        raise ProgressError(f"ร้อยละต้องเป็นตัวเลข 0-100 (ได้ {percent!r})") from exc
+    if not 0 <= percent <= 100:
+        raise ProgressError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้ {percent})")
+    if status == Status.done:
+        percent = 100
+    if evidence_url and not evidence_url.lower().startswith(("http://", "https://")):
+        raise ProgressError("ลิงก์หลักฐานต้องขึ้นต้นด้วย http:// หรือ https://")
+    as_of = as_of or dt.date.today()
+    previous = session.exec(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.measure_id == measure_id, ProgressUpdate.as_of <= as_of)
+        .order_by(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc())
+    ).first()
+    update = ProgressUpdate(
+        measure_id=measure_id, as_of=as_of, status=status, percent=percent, note=(note or "").strip(),
+        evidence_url=(evidence_url or "").strip() or None, user_id=actor.user_id, import_batch_id=import_batch_id,
+    )
+    session.add(update)
+    session.flush()
+    audit.record(
+        session, user_id=actor.user_id, username=actor.username, action="measure.progress", entity="measure",
+        entity_id=measure_id, organization_id=measure.organization_id,
+        before=audit.snapshot(previous) if previous else None, after=audit.snapshot(update),
+    )
+    return update
+
+
+def history(session: Session, *, measure_id: int) -> list[ProgressUpdate]:
+    return list(
+        session.exec(
+            select(ProgressUpdate).where(ProgressUpdate.measure_id == measure_id)
+            .order_by(col(ProgressUpdate.as_of), col(ProgressUpdate.id))
+        )
+    )
+
+
+@dataclass
+class PeriodPoint:
+    label: str  # Thai label, BE year
+    end: dt.date
+    planned: int  # measures whose end date falls on or before the period end (cumulative)
+    done: int  # measures done by the period end (cumulative)
+    in_progress: int
+    extra: dict = field(default_factory=dict)
+
+
+def progress_by_month(
+    session: Session, *, organization_id: int, fiscal_year: int, until: Optional[dt.date] = None
+) -> list[PeriodPoint]:
+    """Cumulative planned vs done at the end of each fiscal month, replayed from the history."""
+    points = []
+    for ce_year, month in thai.fiscal_months(fiscal_year):
+        end = thai.month_end(ce_year, month)
+        if until and end > thai.month_end(until.year, until.month):
+            break
+        states = measure_states(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=end)
+        planned = sum(1 for s in states if s.end and s.end <= end and s.status != Status.cancelled)
+        done = sum(1 for s in states if s.status == Status.done)
+        inprog = sum(1 for s in states if s.status == Status.in_progress)
+        points.append(PeriodPoint(thai.format_month_th(ce_year, month, abbr=True), end, planned, done, inprog))
+    return points
+
+
+def measures_due(states: list[MeasureState], *, as_of: dt.date, within_days: int = 31) -> list[MeasureState]:
+    """Overdue first, then those ending within the next ``within_days`` that are not done."""
+    horizon = as_of + dt.timedelta(days=within_days)
+    overdue = [s for s in states if s.overdue]
+    soon = [
+        s for s in states
+        if not s.overdue and s.end and as_of <= s.end <= horizon and s.status not in (Status.done, Status.cancelled)
+    ]
+    return sorted(overdue, key=lambda s: s.end or as_of) + sorted(soon, key=lambda s: s.end or as_of)
+
+
+def counts(states: list[MeasureState]) -> dict[str, int]:
+    c = {"total": len(states), "done": 0, "in_progress": 0, "not_started": 0, "cancelled": 0, "overdue": 0}
+    for s in states:
+        c[s.status.value] += 1
+        c["overdue"] += int(s.overdue)
+    return c

@@ -1,0 +1,151 @@
+"""Organisations and their departments."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from sqlmodel import Session, col, select
+
+from .. import audit
+from ..departments import DepartmentRef, DepartmentResolver, normalize_name
+from ..framework import AGENCY_KINDS
+from ..models import Department, Organization
+from ..permissions import Actor, can_see_org, require_admin
+
+
+class OrgError(ValueError):
+    """Bad organisation or department data; message in Thai."""
+
+
+def create_organization(
+    session: Session,
+    *,
+    name: str,
+    kind: str = "other",
+    size: Optional[str] = None,
+    province: Optional[str] = None,
+    district: Optional[str] = None,
+    departments: Iterable[str] = (),
+    is_demo: bool = False,
+    actor: Actor,
+) -> Organization:
+    require_admin(actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise OrgError("กรุณาระบุชื่อหน่วยงาน")
+    if kind not in AGENCY_KINDS:
+        raise OrgError(f"ประเภทหน่วยงานไม่ถูกต้อง: {kind} (ใช้ได้: {', '.join(AGENCY_KINDS)})")
+    if find_organization(session, name=name):
+        raise OrgError(f"มีหน่วยงานชื่อ {name} อยู่แล้ว")
+    org = Organization(name=name, kind=kind, size=size, province=province, district=district, is_demo=is_demo)
+    session.add(org)
+    session.flush()
+    for i, dep_name in enumerate(d for d in (x.strip() for x in departments) if d):
+        add_department(session, organization_id=org.id, name=dep_name, sort_order=i, actor=actor, _audit=False)
+    audit.record(session, user_id=actor.user_id, action="organization.create", entity="organization",
+                 entity_id=org.id, organization_id=org.id, after=audit.snapshot(org))
+    return org
+
+
+def add_department(
+    session: Session,
+    *,
+    organization_id: int,
+    name: str,
+    iit_eligible_staff: int = 0,
+    aliases: Iterable[str] = (),
+    sort_order: Optional[int] = None,
+    actor: Actor,
+    _audit: bool = True,
+) -> Department:
+    require_admin(actor, organization_id)
+    name = " ".join(name.split())
+    existing = departments_of(session, organization_id=organization_id)
+    if any(normalize_name(d.name) == normalize_name(name) for d in existing):
+        raise OrgError(f"มีกอง/ส่วนราชการชื่อ {name} อยู่แล้ว")
+    if iit_eligible_staff < 0:
+        raise OrgError("จำนวนบุคลากรต้องไม่ติดลบ")
+    dep = Department(
+        organization_id=organization_id,
+        name=name,
+        aliases=list(aliases),
+        iit_eligible_staff=iit_eligible_staff,
+        sort_order=len(existing) if sort_order is None else sort_order,
+    )
+    session.add(dep)
+    session.flush()
+    if _audit:
+        audit.record(session, user_id=actor.user_id, action="department.create", entity="department",
+                     entity_id=dep.id, organization_id=organization_id, after=audit.snapshot(dep))
+    return dep
+
+
+def update_department(
+    session: Session, *, department_id: int, iit_eligible_staff: Optional[int] = None,
+    aliases: Optional[list[str]] = None, actor: Actor,
+) -> Department:
+    dep = session.get(Department, department_id)
+    if dep is None:
+        raise OrgError("ไม่พบกอง/ส่วนราชการ")
+    require_admin(actor, dep.organization_id)
+    before = audit.snapshot(dep)
+    if iit_eligible_staff is not None:
+        if iit_eligible_staff < 0:
+            raise OrgError("จำนวนบุคลากรต้องไม่ติดลบ")
+        dep.iit_eligible_staff = int(iit_eligible_staff)
+    if aliases is not None:
+        dep.aliases = [a.strip() for a in aliases if a.strip()]
+    session.add(dep)
+    audit.record(session, user_id=actor.user_id, action="department.update", entity="department",
+                 entity_id=dep.id, organization_id=dep.organization_id, before=before, after=audit.snapshot(dep))
+    return dep
+
+
+def find_organization(session: Session, *, name: str) -> Optional[Organization]:
+    """Exact name first, then the normalised name (spaces and common spellings ignored)."""
+    org = session.exec(select(Organization).where(Organization.name == name.strip())).first()
+    if org:
+        return org
+    key = normalize_name(name)
+    for o in session.exec(select(Organization)):
+        if normalize_name(o.name) == key:
+            return o
+    return None
+
+
+def list_organizations(session: Session, *, actor: Optional[Actor] = None) -> list[Organization]:
+    orgs = list(session.exec(select(Organization).order_by(col(Organization.name))))
+    if actor is not None:
+        orgs = [o for o in orgs if can_see_org(actor, o.id)]
+    return orgs
+
+
+def departments_of(session: Session, *, organization_id: int) -> list[Department]:
+    return list(
+        session.exec(
+            select(Department)
+            .where(Department.organization_id == organization_id)
+            .order_by(col(Department.sort_order), col(Department.id))
+        )
+    )
+
+
+def resolver_for(session: Session, *, organization_id: int) -> DepartmentResolver:
+    return DepartmentResolver(
+        DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in departments_of(session, organization_id=organization_id)
+    )
+
+
+def resolve_org_arg(session: Session, *, name: Optional[str]) -> Organization:
+    """The organisation a CLI/UI call means: by name, or the only one there is."""
+    if name:
+        org = find_organization(session, name=name)
+        if org is None:
+            raise OrgError(f"ไม่พบหน่วยงานชื่อ {name}")
+        return org
+    orgs = list_organizations(session)
+    if not orgs:
+        raise OrgError("ยังไม่มีหน่วยงานในฐานข้อมูล (ใช้คำสั่ง add-org หรือ demo ก่อน)")
+    if len(orgs) > 1:
+        raise OrgError("มีหลายหน่วยงานในฐานข้อมูล กรุณาระบุ --org: " + ", ".join(o.name for o in orgs))
+    return orgs[0]

@@ -1,0 +1,206 @@
+"""Admin page sections. Every write goes through a service that checks the actor again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import streamlit as st
+
+from .. import audit, auth, thai
+from ..models import Role
+from ..permissions import PermissionDenied
+from ..services import aliases, orgs, surveys, users as users_svc
+from ..services.framework_overrides import agency_value, framework_for, set_override
+from . import common
+from .strings import role_label, t
+
+_ERRORS = (ValueError, PermissionDenied, auth.AuthError)
+
+
+def _run(fn, ok: str = "") -> bool:
+    try:
+        with common.session() as s:
+            fn(s)
+        if ok:
+            st.success(ok)
+        return True
+    except _ERRORS as exc:
+        st.error(str(exc))
+        return False
+
+
+def departments(ctx: common.PageContext) -> None:
+    with common.session() as s:
+        deps = orgs.departments_of(s, organization_id=ctx.org_id)
+    df = pd.DataFrame([{"id": d.id, t("department"): d.name, t("eligible_staff"): d.iit_eligible_staff,
+                        t("aliases"): ", ".join(d.aliases or [])} for d in deps])
+    edited = st.data_editor(df, hide_index=True, disabled=["id", t("department")], key="dep_editor",
+                            use_container_width=True)
+    if st.button(t("save"), key="dep_save"):
+        def save(s):
+            for _, row in edited.iterrows():
+                orgs.update_department(s, department_id=int(row["id"]), iit_eligible_staff=int(row[t("eligible_staff")]),
+                                       aliases=[a for a in str(row[t("aliases")]).split(",")], actor=ctx.actor)
+        if _run(save, t("saved")):
+            st.rerun()
+    with st.form("add_dep"):
+        name = st.text_input("เพิ่มกอง/ส่วนราชการ")
+        staff = st.number_input(t("eligible_staff"), 0, 100000, 0)
+        if st.form_submit_button("เพิ่ม"):
+            if _run(lambda s: orgs.add_department(s, organization_id=ctx.org_id, name=name, iit_eligible_staff=int(staff),
+                                                   actor=ctx.actor), t("saved")):
+                st.rerun()
+
+
+def targets(ctx: common.PageContext) -> None:
+    st.caption("เป้าหมาย IIT ตั้งต้นจากจำนวนบุคลากรที่มีสิทธิ์ตอบของแต่ละกอง; EIT ตั้งต้นจากจำนวนขั้นต่ำตามประเภทและขนาดหน่วยงาน แก้ไขได้")
+    for inst in ("iit", "eit"):
+        with common.session() as s:
+            org_target, dep_targets = surveys.targets(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst)
+            explicit = surveys.explicit_targets(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst)
+            deps = orgs.departments_of(s, organization_id=ctx.org_id)
+        st.subheader(inst.upper())
+        rows = [{"id": 0, t("department"): "ทั้งหน่วยงาน", t("target"): org_target, "กำหนดเอง": None in explicit}]
+        rows += [{"id": d.id, t("department"): d.name, t("target"): dep_targets.get(d.id), "กำหนดเอง": d.id in explicit}
+                 for d in deps]
+        edited = st.data_editor(pd.DataFrame(rows), hide_index=True, disabled=["id", t("department"), "กำหนดเอง"],
+                                key=f"targets_{inst}", use_container_width=True)
+        if st.button(t("save"), key=f"targets_save_{inst}"):
+            def save(s, edited=edited, rows=rows, inst=inst):
+                for new, old in zip(edited.to_dict("records"), rows):
+                    value = new[t("target")]
+                    value = None if value is None or pd.isna(value) else int(value)
+                    if value != old[t("target")]:
+                        surveys.set_target(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst,
+                                           department_id=new["id"] or None, target=value, actor=ctx.actor)
+            if _run(save, t("saved")):
+                st.rerun()
+    st.subheader("ยอดที่เห็นในระบบ ITAS")
+    with st.form("itas_snapshot"):
+        c = st.columns(3)
+        when = c[0].date_input(t("as_of_date"), dt.date.today(), format="DD/MM/YYYY")
+        iit = c[1].number_input("IIT", 0, 1_000_000, 0)
+        eit = c[2].number_input("EIT", 0, 1_000_000, 0)
+        if st.form_submit_button(t("save")):
+            _run(lambda s: surveys.record_itas_snapshot(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
+                                                         as_of=when, iit_count=int(iit), eit_count=int(eit), actor=ctx.actor),
+                 t("saved"))
+
+
+def mapping(ctx: common.PageContext) -> None:
+    with common.session() as s:
+        names = aliases.unresolved_names(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year)
+        deps = orgs.departments_of(s, organization_id=ctx.org_id)
+    if not names:
+        st.success("ทุกชื่อจับคู่กับกอง/ส่วนราชการได้แล้ว")
+        return
+    st.caption("ชื่อที่เขียนไว้ในแบบวัดหรือในช่องผู้รับผิดชอบที่ยังไม่ตรงกับกองใด เลือกกองเพื่อจับคู่ ระบบจะจำเป็นชื่อเรียกอื่นของกองนั้น")
+    for i, (name, n) in enumerate(sorted(names.items(), key=lambda kv: -kv[1])):
+        c = st.columns([3, 3, 1])
+        c[0].text(f"{name} ({n})")
+        dep = c[1].selectbox(t("map_to"), [d.id for d in deps], key=f"map_dep_{i}",
+                             format_func=lambda i: next(d.name for d in deps if d.id == i), label_visibility="collapsed")
+        if c[2].button(t("map"), key=f"map_btn_{i}"):
+            result = {}
+
+            def do(s, name=name, dep=dep):
+                result["n"] = aliases.map_alias(s, actor=ctx.actor, organization_id=ctx.org_id, written=name, department_id=dep)
+            if _run(do):
+                st.success(t("mapped", n=result["n"]))
+                st.rerun()
+
+
+def users(ctx: common.PageContext) -> None:
+    with common.session() as s:
+        people = users_svc.list_users(s, actor=ctx.actor, organization_id=ctx.org_id)
+        deps = orgs.departments_of(s, organization_id=ctx.org_id)
+    dep_names = {d.id: d.name for d in deps}
+    st.dataframe(pd.DataFrame([{
+        t("username"): u.username, t("display_name"): u.display_name, t("role"): role_label(Role(u.role).value),
+        t("department"): dep_names.get(u.department_id, ""), "ใช้งาน": "✓" if u.active else "✗",
+        "ล็อกถึง": thai.format_datetime_th(u.locked_until) if u.locked_until else "",
+    } for u in people]), hide_index=True, use_container_width=True)
+    with st.form("add_user"):
+        st.subheader(t("add_user"))
+        c = st.columns(2)
+        username = c[0].text_input(t("username"))
+        display = c[1].text_input(t("display_name"))
+        role = c[0].selectbox(t("role"), [r.value for r in Role], format_func=role_label)
+        dep = c[1].selectbox(t("department"), [None] + [d.id for d in deps],
+                             format_func=lambda i: "–" if i is None else dep_names[i])
+        password = st.text_input(t("temporary_password"), type="password")
+        if st.form_submit_button(t("add_user")):
+            if _run(lambda s: users_svc.create_user(s, actor=ctx.actor, username=username, password=password, role=role,
+                                                    display_name=display, organization_id=ctx.org_id, department_id=dep),
+                    t("saved")):
+                st.rerun()
+    with st.form("edit_user"):
+        st.subheader("แก้ไขผู้ใช้")
+        ids = [u.id for u in people]
+        uid = st.selectbox(t("username"), ids, format_func=lambda i: next(u.username for u in people if u.id == i))
+        c = st.columns(3)
+        role = c[0].selectbox(t("role"), [None] + [r.value for r in Role], format_func=lambda r: "ไม่เปลี่ยน" if r is None else role_label(r))
+        active = c[1].selectbox("ใช้งาน", [None, True, False], format_func=lambda v: "ไม่เปลี่ยน" if v is None else ("เปิด" if v else "ปิด"))
+        reset = c[2].text_input("ตั้งรหัสผ่านชั่วคราวใหม่", type="password")
+        if st.form_submit_button(t("save")):
+            if _run(lambda s: users_svc.update_user(s, actor=ctx.actor, user_id=uid, role=role, active=active,
+                                                    reset_password=reset or None), t("saved")):
+                st.rerun()
+
+
+def framework(ctx: common.PageContext) -> None:
+    with common.session() as s:
+        fw = framework_for(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year)
+        oit = agency_value(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, key="agency.oit_estimate")
+    st.caption(f"{t('fiscal_year')} {ctx.fiscal_year}" + (f" (ใช้ข้อมูลของปี {fw.inherited_from})" if getattr(fw, "inherited_from", None) else ""))
+    rows = []
+    for code, inst in fw.instruments.items():
+        src = fw.source(f"instruments.{code}.weight")
+        rows.append({"แบบวัด": code.upper(), t("weight"): inst.weight, t("source"): ", ".join(src.get("sources", [])),
+                     t("confidence"): src.get("confidence"), "หมายเหตุ": src.get("note", "")})
+        for ind in inst.indicators:
+            rows.append({"แบบวัด": "", t("weight"): None, t("source"): "", t("confidence"): "",
+                         "หมายเหตุ": f"{t('indicator')} {ind.number} {ind.name_th}"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.write(f"{t('passing_bar', bar=fw.passing_bar)} · {t('eit_minimum')} ({ctx.org.kind} {ctx.org.size or ''}): "
+             f"{fw.eit_minimum(ctx.org.kind, ctx.org.size) or 'ไม่มีข้อมูล'}")
+    with st.form("overrides"):
+        st.subheader("ค่าของหน่วยงานเอง")
+        c = st.columns(4)
+        w_iit = c[0].number_input("น้ำหนัก IIT", 0.0, 1.0, float(fw.instruments["iit"].weight or 0), 0.05)
+        w_eit = c[1].number_input("น้ำหนัก EIT", 0.0, 1.0, float(fw.instruments["eit"].weight or 0), 0.05)
+        w_oit = c[2].number_input("น้ำหนัก OIT", 0.0, 1.0, float(fw.instruments["oit"].weight or 0), 0.05)
+        oit_v = c[3].number_input(t("oit_estimate"), 0.0, 100.0, float(oit or 0), 0.5)
+        if st.form_submit_button(t("save")):
+            def save(s):
+                for code, v in (("iit", w_iit), ("eit", w_eit), ("oit", w_oit)):
+                    if abs((fw.instruments[code].weight or 0) - v) > 1e-9:
+                        set_override(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
+                                     key=f"instruments.{code}.weight", value=v, actor=ctx.actor)
+                set_override(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, key="agency.oit_estimate",
+                             value=oit_v or None, actor=ctx.actor)
+            if _run(save, t("saved")):
+                st.rerun()
+
+
+def audit_log(ctx: common.PageContext) -> None:
+    c = st.columns(3)
+    prefix = c[0].selectbox(t("action"), [None, "login", "user", "measure", "survey", "department", "organization",
+                                          "framework", "import"], format_func=lambda v: t("all") if v is None else v)
+    who = c[1].text_input(t("who"))
+    days = c[2].number_input("ย้อนหลัง (วัน)", 1, 3650, 90)
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days))
+    with common.session() as s:
+        events = audit.list_events(s, organization_id=ctx.org_id, action_prefix=prefix, username=who or None, since=since)
+    df = pd.DataFrame([{
+        t("when"): thai.format_datetime_th(e.at), t("who"): e.username, t("action"): e.action,
+        "รายการที่แก้ไข": f"{e.entity} {e.entity_id or ''}", "ก่อน": str(e.before or ""), "หลัง": str(e.after or ""),
+    } for e in events])
+    st.dataframe(df, hide_index=True, use_container_width=True)
+    if not df.empty:
+        buf = io.StringIO()
+        safe = df.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+        safe.to_csv(buf, index=False)
+        st.download_button("ส่งออก CSV", buf.getvalue().encode("utf-8-sig"), file_name="audit.csv", mime="text/csv")

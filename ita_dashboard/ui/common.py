@@ -1,0 +1,160 @@
+"""Streamlit glue shared by app.py and the pages: engine, login state, filters, small widgets.
+
+Session-state keys (tests set them directly):
+- ``auth_user_id``: the logged-in user's id; ``auth_last_seen``: epoch seconds of the last run;
+- ``org_id``, ``fiscal_year``: the sidebar filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from .. import db, thai
+from ..config import database_url, get_settings
+from ..models import Organization, Role, User
+from ..permissions import Actor
+from ..services import orgs as orgs_svc
+from ..services import summary as summary_svc
+from ..services.surveys import fiscal_years_with_data
+from .strings import role_label, t
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    return engine
+
+
+def get_engine() -> Engine:
+    """One engine per process and database URL, migrated on first use."""
+    return _engine_for(database_url())
+
+
+def session():
+    return db.session_scope(get_engine())
+
+
+# --- authentication state -------------------------------------------------------------------
+
+
+def current_user() -> Optional[User]:
+    """The logged-in, active user, or None (also after the idle timeout, with a message)."""
+    user_id = st.session_state.get("auth_user_id")
+    if user_id is None:
+        return None
+    idle = get_settings().session_idle_minutes * 60
+    last = st.session_state.get("auth_last_seen", time.time())
+    if time.time() - last > idle:
+        logout()
+        st.session_state["auth_message"] = t("session_expired")
+        return None
+    with session() as s:
+        user = s.get(User, user_id)
+    if user is None or not user.active:
+        logout()
+        return None
+    st.session_state["auth_last_seen"] = time.time()
+    return user
+
+
+def login(user: User) -> None:
+    st.session_state["auth_user_id"] = user.id
+    st.session_state["auth_last_seen"] = time.time()
+
+
+def logout() -> None:
+    for key in ("auth_user_id", "auth_last_seen", "org_id", "fiscal_year"):
+        st.session_state.pop(key, None)
+
+
+# --- page context ---------------------------------------------------------------------------
+
+
+@dataclass
+class PageContext:
+    user: User
+    actor: Actor
+    org: Organization
+    fiscal_year: int
+
+    @property
+    def org_id(self) -> int:
+        return self.org.id
+
+
+def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = True) -> PageContext:
+    """Everything a page needs: refuses anonymous users and roles not listed; draws the filters."""
+    user = current_user()
+    if user is None:
+        st.warning(t("login_title"))
+        st.stop()
+    if roles is not None and Role(user.role) not in set(roles):
+        st.error("คุณไม่มีสิทธิ์เข้าถึงหน้านี้")
+        st.stop()
+    actor = Actor.of(user)
+    with session() as s:
+        orgs = orgs_svc.list_organizations(s, actor=actor)
+    if not orgs:
+        st.info(t("no_org"))
+        st.stop()
+    org = _org_filter(orgs)
+    year = _year_filter(org) if year_filter else st.session_state.get("fiscal_year")
+    _sidebar_footer(user, org)
+    return PageContext(user=user, actor=actor, org=org, fiscal_year=year)
+
+
+def _org_filter(orgs: list[Organization]) -> Organization:
+    ids = [o.id for o in orgs]
+    if st.session_state.get("org_id") not in ids:
+        st.session_state["org_id"] = ids[0]
+    if len(orgs) > 1:
+        st.sidebar.selectbox(t("organization"), ids, key="org_id", format_func=lambda i: next(o.name for o in orgs if o.id == i))
+    return next(o for o in orgs if o.id == st.session_state["org_id"])
+
+
+def _year_filter(org: Organization) -> int:
+    with session() as s:
+        years = fiscal_years_with_data(s, organization_id=org.id)
+        default = summary_svc.default_fiscal_year(s, organization_id=org.id)
+    current = thai.fiscal_year_of(dt.date.today())
+    options = sorted(set(years) | {current, default}, reverse=True)
+    if st.session_state.get("fiscal_year") not in options:
+        st.session_state["fiscal_year"] = default
+    st.sidebar.selectbox(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: f"พ.ศ. {y}")
+    return st.session_state["fiscal_year"]
+
+
+def _sidebar_footer(user: User, org: Organization) -> None:
+    if org.is_demo:
+        st.sidebar.warning(t("demo_badge"), icon="🧪")
+    st.sidebar.caption(f"{user.display_name or user.username} · {role_label(Role(user.role).value)}")
+
+
+def as_of_month_picker(fiscal_year: int, *, key: str = "as_of_month") -> dt.date:
+    """Month-end selector inside the fiscal year (Thai month names, BE years); default: this
+    month if the year is running, else the year's last month."""
+    months = thai.fiscal_months(fiscal_year)
+    ends = [thai.month_end(y, m) for y, m in months]
+    today = dt.date.today()
+    default = next((i for i, e in enumerate(ends) if e >= today), len(ends) - 1)
+    if st.session_state.get(key) not in ends:
+        st.session_state[key] = ends[default]
+    return st.selectbox(
+        t("as_of_month"), ends, key=key, format_func=lambda d: thai.format_month_th(d.year, d.month)
+    )
+
+
+def effective_date(month_end: dt.date) -> dt.date:
+    """The state "as of" a month end, or today when the month is still running."""
+    return min(month_end, dt.date.today())
+
+
+def show_error(exc: Exception) -> None:
+    st.error(str(exc))

@@ -1,0 +1,111 @@
+"""The screens before the app: first-run setup, login, forced password change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from sqlmodel import select
+
+from .. import auth, thai
+from ..framework import AGENCY_KINDS
+from ..models import Organization, User
+from ..permissions import Actor
+from ..services import orgs as orgs_svc
+from . import common
+from .strings import t
+
+
+def database_is_empty() -> bool:
+    with common.session() as s:
+        return s.exec(select(Organization.id)).first() is None and s.exec(select(User.id)).first() is None
+
+
+def setup_screen() -> None:
+    st.title(t("setup_title"))
+    st.write(t("setup_intro"))
+    left, right = st.columns(2)
+    with left.form("setup_form"):
+        name = st.text_input(t("setup_org_name"), placeholder="เทศบาลตำบล...")
+        kind = st.selectbox(t("setup_org_kind"), AGENCY_KINDS)
+        province = st.text_input(t("province"))
+        district = st.text_input(t("district"))
+        departments = st.text_area(t("setup_departments"), "สำนักปลัด\nกองคลัง\nกองช่าง")
+        username = st.text_input(t("setup_admin_user"), "admin")
+        password = st.text_input(t("password"), type="password")
+        password2 = st.text_input(t("new_password_again"), type="password")
+        if st.form_submit_button(t("setup_create"), type="primary"):
+            if password != password2:
+                st.error(t("passwords_differ"))
+            else:
+                try:
+                    with common.session() as s:
+                        org = orgs_svc.create_organization(
+                            s, name=name, kind=kind, province=province or None, district=district or None,
+                            departments=departments.splitlines(), actor=Actor.system(),
+                        )
+                        user = auth.create_user(s, username=username, password=password, role="admin",
+                                                organization_id=org.id)
+                    common.login(user)
+                    st.rerun()
+                except (ValueError, PermissionError) as exc:
+                    st.error(str(exc))
+    with right:
+        st.subheader(t("setup_demo"))
+        st.caption(t("demo_badge"))
+        if st.button(t("setup_demo"), key="load_demo"):
+            from ..demo import DEMO_PASSWORD, load_demo
+
+            with st.spinner("กำลังโหลดข้อมูลตัวอย่าง..."):
+                with common.session() as s:
+                    result = load_demo(s)
+            st.session_state["demo_message"] = t(
+                "setup_demo_done", password=DEMO_PASSWORD, accounts=", ".join(a.username for a in result.accounts)
+            )
+            st.rerun()
+
+
+def login_screen() -> None:
+    st.title(t("app_title"))
+    st.caption(t("app_subtitle"))
+    if msg := st.session_state.pop("auth_message", None):
+        st.warning(msg)
+    if msg := st.session_state.get("demo_message"):
+        st.success(msg)
+    with st.form("login_form"):
+        username = st.text_input(t("username"))
+        password = st.text_input(t("password"), type="password")
+        submitted = st.form_submit_button(t("login_button"), type="primary")
+    if submitted:
+        with common.session() as s:
+            result = auth.authenticate(s, username=username, password=password)
+        if result.user is not None:
+            common.login(result.user)
+            st.session_state.pop("demo_message", None)
+            st.rerun()
+        st.error(result.message)
+        if result.locked_until:
+            local = result.locked_until.astimezone(dt.timezone(dt.timedelta(hours=7)))
+            st.warning(t("locked_until", time=thai.format_datetime_th(local)))
+
+
+def change_password_screen(user: User, *, forced: bool = False) -> None:
+    if forced:
+        st.title(t("change_password"))
+        st.info(t("must_change_password"))
+    with st.form("password_form"):
+        old = st.text_input(t("old_password"), type="password")
+        new = st.text_input(t("new_password"), type="password")
+        new2 = st.text_input(t("new_password_again"), type="password")
+        if st.form_submit_button(t("change_password"), type="primary"):
+            if new != new2:
+                st.error(t("passwords_differ"))
+                return
+            try:
+                with common.session() as s:
+                    auth.change_password(s, user_id=user.id, old_password=old, new_password=new)
+                st.success(t("password_changed"))
+                if forced:
+                    st.rerun()
+            except auth.AuthError as exc:
+                st.error(str(exc))

@@ -1,0 +1,114 @@
+"""Measures page sections: filters, one measure's detail, progress form and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from .. import thai
+from ..models import Status
+from ..permissions import PermissionDenied, can_edit_measure
+from ..services import measures as svc
+from . import common
+from .strings import status_label, t
+
+
+def filters(states, *, departments, fiscal_year: int):
+    c = st.columns([2, 2, 2, 3])
+    dep_options = [None] + [d.id for d in departments]
+    dep = c[0].selectbox(t("department"), dep_options, key="f_dep",
+                         format_func=lambda i: t("all") if i is None else next(d.name for d in departments if d.id == i))
+    status_options = [None, "overdue"] + [s.value for s in Status]
+    status = c[1].selectbox(t("status"), status_options, key="f_status",
+                            format_func=lambda v: t("all") if v is None else status_label(v))
+    period_options = [None, "q1", "q2", "q3", "q4", "r6", "r12"]
+    period = c[2].selectbox(t("quarter") + " / " + t("round"), period_options, key="f_period",
+                            format_func=lambda v: t("all") if v is None else (
+                                t("quarter_n", n=v[1]) if v.startswith("q") else t(f"round_{v[1:]}")))
+    text = c[3].text_input(t("search"), key="f_text").strip()
+
+    out = []
+    for s in states:
+        if dep is not None and not (s.owner_all or dep in s.department_ids):
+            continue
+        if status == "overdue" and not s.overdue:
+            continue
+        if status not in (None, "overdue") and s.status.value != status:
+            continue
+        if period is not None:
+            lo, hi = (thai.quarter_bounds(fiscal_year, int(period[1])) if period.startswith("q")
+                      else thai.round_bounds(fiscal_year, int(period[1:])))
+            if not (s.start and s.end and s.start <= hi and s.end >= lo):
+                continue
+        if text and text not in " ".join([s.title, s.steps, s.owner_text, s.output_text, s.outcome_text]):
+            continue
+        out.append(s)
+    st.caption(f"{len(out)} / {len(states)} {t('measure')}")
+    return out
+
+
+def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> None:
+    st.divider()
+    ids = [s.id for s in states]
+    chosen = st.selectbox(t("measure"), ids, key="measure_pick",
+                          format_func=lambda i: next(f"{s.number}. {s.title[:80]}" for s in states if s.id == i))
+    m = next(s for s in states if s.id == chosen)
+    left, right = st.columns([3, 2])
+    with left:
+        if m.section_title:
+            st.caption(f"{t('section')} {m.section_number or ''} {m.section_title}")
+        st.subheader(f"{m.number}. {m.title}")
+        st.text(f"{t('owner')}: {m.owner_text}")
+        if m.unresolved_owners:
+            st.caption(f"{t('unresolved_owner')}: {', '.join(m.unresolved_owners)}")
+        st.text(f"{t('period')}: {m.period_text}")
+        if m.period_unparsed:
+            st.warning(t("period_unparsed"))
+        with st.expander(t("steps")):
+            st.text(m.steps)
+        with st.expander(t("output") + " / " + t("outcome")):
+            st.text(m.output_text)
+            st.text(m.outcome_text)
+    with right:
+        _update_form(ctx, m, as_of=as_of)
+    _history(m)
+
+
+def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
+    st.subheader(t("update_progress"))
+    allowed = can_edit_measure(ctx.actor, organization_id=ctx.org_id, department_ids=m.department_ids, owner_all=m.owner_all)
+    if not allowed:
+        st.info(t("cannot_edit"))
+        return
+    statuses = [s.value for s in Status]
+    with st.form(f"progress_{m.id}"):
+        status = st.selectbox(t("status"), statuses, index=statuses.index(m.status.value), format_func=status_label)
+        percent = st.slider(t("percent"), 0, 100, m.percent, step=5)
+        note = st.text_area(t("note"), "")
+        evidence = st.text_input(t("evidence"), m.evidence_url or "")
+        when = st.date_input(t("as_of_date"), min(dt.date.today(), as_of) if as_of else dt.date.today(), format="DD/MM/YYYY")
+        if st.form_submit_button(t("save"), type="primary"):
+            try:
+                with common.session() as s:
+                    svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
+                                        evidence_url=evidence or None, as_of=when, actor=ctx.actor)
+                st.success(t("saved"))
+                st.rerun()
+            except (svc.ProgressError, PermissionDenied) as exc:
+                st.error(str(exc))
+
+
+def _history(m) -> None:
+    with common.session() as s:
+        rows = svc.history(s, measure_id=m.id)
+    st.subheader(t("history"))
+    if not rows:
+        st.caption("ยังไม่มีการบันทึกความคืบหน้า")
+        return
+    st.dataframe(pd.DataFrame([
+        {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),
+         t("percent"): r.percent, t("note"): r.note, t("evidence"): r.evidence_url or ""}
+        for r in reversed(rows)
+    ]), hide_index=True, use_container_width=True)

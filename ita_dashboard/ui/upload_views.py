@@ -1,0 +1,121 @@
+"""Upload page sections: read → preview what was recognised → confirm → counts; batch history with undo."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .. import thai
+from ..importers.tabular import FileProblem
+from ..permissions import PermissionDenied
+from ..services import uploads
+from . import common
+from .strings import t
+
+_UPLOAD_TYPES = ["csv", "xlsx", "xls", "txt", "docx"]
+
+
+def survey_upload(ctx: common.PageContext) -> None:
+    from ..importers.surveys import parse_survey_file
+
+    instrument = st.radio(t("instrument"), ["iit", "eit"], horizontal=True, format_func=str.upper, key="up_instrument")
+    file = st.file_uploader(t("choose_file"), type=["csv", "xlsx", "xls"], key="up_survey_file")
+    if file is None:
+        return
+    data = file.getvalue()
+    try:
+        uploads.check_size(data)
+        parsed = parse_survey_file(data, filename=file.name)
+    except FileProblem as exc:
+        st.error(t("file_problem", reason=exc))
+        return
+    st.subheader(t("preview"))
+    st.write(f"{t('recognised_columns')}: เวลา = **{parsed.timestamp_column}**, "
+             f"{t('department')} = **{parsed.department_column or '–'}**, คำถาม {len(parsed.answer_columns)} ข้อ "
+             f"(แถวหัวตาราง {parsed.header_row}, ชีต {parsed.sheet_name})")
+    preview = pd.DataFrame([
+        {"แถว": r.row_number, "เวลา": thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
+        for r in parsed.rows[:10]
+    ])
+    st.dataframe(preview, hide_index=True, use_container_width=True)
+    if parsed.rejected:
+        st.warning(f"{t('rejected_rows')}: {len(parsed.rejected)}")
+        st.dataframe(pd.DataFrame(parsed.rejected).head(50), hide_index=True, use_container_width=True)
+    if st.button(t("confirm_import"), type="primary", key="up_survey_confirm"):
+        try:
+            with st.spinner("กำลังนำเข้า..."):
+                with common.session() as s:
+                    r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
+                                              parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
+        except (FileProblem, PermissionDenied, ValueError) as exc:
+            st.error(t("file_problem", reason=exc))
+            return
+        st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected))
+        c = st.columns(4)
+        for col, key in zip(c, ("read", "imported", "duplicate", "rejected")):
+            col.metric(t(key), getattr(r, key))
+        if r.unmatched_departments:
+            st.warning(t("unmatched") + ": " + ", ".join(f"{k} ({v})" for k, v in r.unmatched_departments.items()))
+
+
+def measures_upload(ctx: common.PageContext) -> None:
+    from ..importers.measures import parse_measures_file
+
+    file = st.file_uploader(t("choose_file"), type=_UPLOAD_TYPES, key="up_measures_file")
+    if file is None:
+        return
+    data = file.getvalue()
+    try:
+        uploads.check_size(data)
+        plan = parse_measures_file(data, filename=file.name, fiscal_year=None)
+    except FileProblem as exc:
+        st.error(t("file_problem", reason=exc))
+        return
+    year = plan.fiscal_year or ctx.fiscal_year
+    st.subheader(t("preview"))
+    st.write(f"{plan.organization_name or ctx.org.name} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
+    for w in plan.warnings:
+        st.warning(w)
+    st.dataframe(pd.DataFrame([
+        {t("measure_no"): m.number, t("section"): m.section_title or "", t("measure"): m.title, t("owner"): m.owner_text,
+         t("period"): m.period_text}
+        for m in plan.measures
+    ]), hide_index=True, use_container_width=True)
+    if st.button(t("confirm_import"), type="primary", key="up_measures_confirm"):
+        try:
+            with common.session() as s:
+                r = uploads.import_measures(s, actor=ctx.actor, organization_id=ctx.org_id, plan=plan,
+                                            fiscal_year=year, file_name=file.name, data=data)
+        except (FileProblem, PermissionDenied, ValueError) as exc:
+            st.error(t("file_problem", reason=exc))
+            return
+        st.success(t("measures_import_done", created=r.created, updated=r.updated, unchanged=r.unchanged))
+        if r.unresolved_owners:
+            st.warning(t("unresolved_owner") + ": " + ", ".join(r.unresolved_owners))
+
+
+def batch_list(ctx: common.PageContext) -> None:
+    from ..services.survey_import import rejected_rows_csv
+
+    with common.session() as s:
+        batches = uploads.list_batches(s, organization_id=ctx.org_id)
+    if not batches:
+        st.caption("ยังไม่มีการนำเข้า")
+        return
+    for b in batches:
+        label = (f"#{b.id} · {b.kind} · {b.file_name} · {thai.format_datetime_th(b.created_at)} · "
+                 f"{t('read')} {b.read_count} {t('imported')} {b.imported_count} {t('duplicate')} {b.duplicate_count} "
+                 f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
+        with st.expander(label):
+            if b.rejected_rows:
+                st.dataframe(pd.DataFrame(b.rejected_rows).head(200), hide_index=True, use_container_width=True)
+                st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
+                                   mime="text/csv", key=f"rej_{b.id}")
+            if b.kind.startswith("survey") and not b.undone_at:
+                if st.button(t("undo"), key=f"undo_{b.id}"):
+                    try:
+                        with common.session() as s:
+                            uploads.undo_batch(s, actor=ctx.actor, batch_id=b.id)
+                        st.rerun()
+                    except (PermissionDenied, ValueError) as exc:
+                        st.error(str(exc))

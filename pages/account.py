@@ -1,0 +1,14 @@
+"""The logged-in user's own account: who am I, change my password."""
+
+import streamlit as st
+
+from ita_dashboard.ui import common, gate
+from ita_dashboard.ui.strings import role_label, t
+
+user = common.current_user()
+if user is None:
+    st.stop()
+st.title(t("nav_account"))
+st.write(f"**{user.display_name}** ({user.username}) · {role_label(user.role.value if hasattr(user.role, 'value') else user.role)}")
+st.subheader(t("change_password"))
+gate.change_password_screen(user)

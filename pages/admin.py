@@ -1,0 +1,24 @@
+"""Admin: departments and head counts, targets, name mapping, users, the year's framework, audit trail."""
+
+import streamlit as st
+
+from ita_dashboard.models import Role
+from ita_dashboard.ui import admin_views, common
+from ita_dashboard.ui.strings import t
+
+ctx = common.page_context(roles=[Role.admin])
+st.title(f"{t('nav_admin')} · {ctx.org.name}")
+
+tabs = st.tabs([t("departments"), t("target"), t("map"), t("users"), t("framework"), t("audit")])
+with tabs[0]:
+    admin_views.departments(ctx)
+with tabs[1]:
+    admin_views.targets(ctx)
+with tabs[2]:
+    admin_views.mapping(ctx)
+with tabs[3]:
+    admin_views.users(ctx)
+with tabs[4]:
+    admin_views.framework(ctx)
+with tabs[5]:
+    admin_views.audit_log(ctx)

@@ -1,0 +1,39 @@
+"""Measures: filter, see where each stands and when, update progress, read the history."""
+
+import datetime as dt
+
+import streamlit as st
+
+from ita_dashboard import charts
+from ita_dashboard.services import measures as svc
+from ita_dashboard.services.orgs import departments_of
+from ita_dashboard.ui import common, measure_views, widgets
+from ita_dashboard.ui.strings import t
+
+ctx = common.page_context()
+st.title(f"{t('nav_measures')} · {ctx.org.name}")
+month_end = common.as_of_month_picker(ctx.fiscal_year, key="measures_as_of")
+as_of = common.effective_date(month_end)
+
+with common.session() as s:
+    states = widgets.measure_states(s, ctx, as_of)
+    departments = departments_of(s, organization_id=ctx.org_id)
+    points = svc.progress_by_month(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, until=as_of)
+
+if not states:
+    st.info(t("no_measures"))
+    st.stop()
+
+filtered = measure_views.filters(states, departments=departments, fiscal_year=ctx.fiscal_year)
+st.dataframe(widgets.measures_frame(filtered), hide_index=True, use_container_width=True)
+
+tab_dep, tab_month, tab_time = st.tabs([t("by_department"), t("by_month"), t("timeline")])
+with tab_dep:
+    rows = svc.progress_by_department(states, departments=departments)
+    st.plotly_chart(charts.measures_by_department(rows), use_container_width=True, key="chart_by_dep")
+with tab_month:
+    st.plotly_chart(charts.progress_by_period(points), use_container_width=True, key="chart_by_month")
+with tab_time:
+    st.plotly_chart(charts.measures_timeline(filtered, today=as_of), use_container_width=True, key="chart_timeline")
+
+measure_views.detail_and_update(ctx, states, as_of=as_of)
