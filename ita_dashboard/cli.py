@@ -142,11 +142,11 @@ def cmd_summary(args) -> int:
 
 
 def cmd_import_measures(args) -> int:
+    data = _read_file(args.file)
     from .importers.measures import parse_measures_file
     from .services import orgs
     from .services.measure_import import import_plan
 
-    data = _read_file(args.file)
     plan = parse_measures_file(data, filename=Path(args.file).name, fiscal_year=args.year)
     year = args.year or plan.fiscal_year
     if year is None:
@@ -191,11 +191,11 @@ def cmd_list_measures(args) -> int:
 
 
 def cmd_import_survey(args) -> int:
+    data = _read_file(args.file)
     from .importers.surveys import parse_survey_file
     from .services import orgs
     from .services.survey_import import import_survey
 
-    data = _read_file(args.file)
     parsed = parse_survey_file(data, filename=Path(args.file).name)
     with db.session_scope(_engine()) as s:
         org = orgs.resolve_org_arg(s, name=args.org)

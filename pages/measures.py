@@ -25,15 +25,15 @@ if not states:
     st.stop()
 
 filtered = measure_views.filters(states, departments=departments, fiscal_year=ctx.fiscal_year)
-st.dataframe(widgets.measures_frame(filtered), hide_index=True, use_container_width=True)
+st.dataframe(widgets.measures_frame(filtered), hide_index=True, width="stretch")
 
 tab_dep, tab_month, tab_time = st.tabs([t("by_department"), t("by_month"), t("timeline")])
 with tab_dep:
     rows = svc.progress_by_department(states, departments=departments)
-    st.plotly_chart(charts.measures_by_department(rows), use_container_width=True, key="chart_by_dep")
+    st.plotly_chart(charts.measures_by_department(rows), width="stretch", key="chart_by_dep")
 with tab_month:
-    st.plotly_chart(charts.progress_by_period(points), use_container_width=True, key="chart_by_month")
+    st.plotly_chart(charts.progress_by_period(points), width="stretch", key="chart_by_month")
 with tab_time:
-    st.plotly_chart(charts.measures_timeline(filtered, today=as_of), use_container_width=True, key="chart_timeline")
+    st.plotly_chart(charts.measures_timeline(filtered, today=as_of), width="stretch", key="chart_timeline")
 
 measure_views.detail_and_update(ctx, states, as_of=as_of)

@@ -24,7 +24,7 @@ for line in lines:
 if not rows:
     st.info(t("no_measures"))
     st.stop()
-st.dataframe(pd.DataFrame([r.cells for r in rows], columns=list(rpt.HEADERS)), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame([r.cells for r in rows], columns=list(rpt.HEADERS)), hide_index=True, width="stretch")
 st.download_button(t("download_xlsx"), rpt.to_xlsx(rows, title_lines=lines),
                    file_name=f"ita_report_{ctx.fiscal_year}_r{round_}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

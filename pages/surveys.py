@@ -37,11 +37,11 @@ for tab, inst in zip(st.tabs(["IIT", "EIT"]), ("iit", "eit")):
         if not status.responses:
             st.info(t("no_responses", instrument=inst.upper()))
             continue
-        st.plotly_chart(charts.survey_by_department(status), use_container_width=True, key=f"dep_{inst}")
+        st.plotly_chart(charts.survey_by_department(status), width="stretch", key=f"dep_{inst}")
         st.plotly_chart(charts.cumulative_responses(by_day, target=status.target, window=window, today=as_of,
-                                                    instrument=inst), use_container_width=True, key=f"cum_{inst}")
-        st.plotly_chart(charts.responses_per_period(by_day, instrument=inst), use_container_width=True, key=f"week_{inst}")
+                                                    instrument=inst), width="stretch", key=f"cum_{inst}")
+        st.plotly_chart(charts.responses_per_period(by_day, instrument=inst), width="stretch", key=f"week_{inst}")
         if status.scored_responses:
             st.plotly_chart(charts.indicator_scores(status, framework=fw, bar=fw.passing_bar),
-                            use_container_width=True, key=f"ind_{inst}")
+                            width="stretch", key=f"ind_{inst}")
             st.caption(t("estimate_note"))

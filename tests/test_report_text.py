@@ -187,3 +187,8 @@ def test_fiscal_year_argument_wins(plan_004):
     plan = parse_measures_file(SEED_004.read_bytes(), fiscal_year=2567)
     assert plan.fiscal_year == 2567
 
+
+
+def test_title_and_year_on_one_line():
+    info = rt.parse_title_lines(["แผนปฏิบัติการส่งเสริมคุณธรรม ประจำปีงบประมาณ พ.ศ. 2568", "อบต.ก"])
+    assert (info.title, info.fiscal_year, info.organization_name) == ("แผนปฏิบัติการส่งเสริมคุณธรรม", 2568, "อบต.ก")

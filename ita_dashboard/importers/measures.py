@@ -248,6 +248,7 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
     cols = _columns_for(table, fiscal_year)
     if TITLE not in cols.roles:
         raise FileProblem(_missing_title_message(table.header, table.header_line))
+    _check_subheader_rows(table, cols)
     measures: list[ParsedMeasure] = []
     number_cells: list[str] = []
     for row in table.rows:
@@ -257,16 +258,29 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
             if measures:
                 _append_continuation(measures[-1], row, cols)
                 continue
-            raise FileProblem(
-                f"แถวที่ {row.line}: มีข้อมูลแต่ไม่มีชื่อมาตรการในคอลัมน์ "
-                f"\"{table.header[cols.roles[TITLE]]}\" กรุณาใส่ชื่อมาตรการหรือลบแถวนี้"
-            )
+            raise FileProblem(_no_title_row_message(row, table, cols))
         measures.append(_measure_from_row(row, cols, table))
         number_cells.append(cols.get(row.cells, NUMBER))
     for m, cell in zip(measures, number_cells):
         _fix_swapped_period_owner(m, fiscal_year=fiscal_year, warnings=warnings)
         m.number = _as_number(cell) or 0  # 0: decided later from the title or the order
     return measures
+
+
+def _check_subheader_rows(table: rt.ReportTable, cols: _Columns) -> None:
+    """Rows under the header with an empty first cell are a second header row, column numbers,
+    or data that lacks its measure: the last is an error the user must fix."""
+    for row in table.subheader_rows:
+        if any(role_of(c) for c in row.cells) or _is_column_number_row(row.cells):
+            continue
+        raise FileProblem(_no_title_row_message(row, table, cols))
+
+
+def _no_title_row_message(row: rt.ReportRow, table: rt.ReportTable, cols: _Columns) -> str:
+    return (
+        f"แถวที่ {row.line}: มีข้อมูลแต่ไม่มีชื่อมาตรการในคอลัมน์ "
+        f"\"{table.header[cols.roles[TITLE]]}\" กรุณาใส่ชื่อมาตรการหรือลบแถวนี้"
+    )
 
 
 def _fix_swapped_period_owner(m: ParsedMeasure, *, fiscal_year: Optional[int], warnings: list[str]) -> None:

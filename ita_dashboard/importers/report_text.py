@@ -121,13 +121,44 @@ def _strip_line(line: str) -> str:
     return _SPACES_RE.sub(" ", _BOLD_RE.sub("", line)).strip()
 
 
+def _read_year_and_round(line: str, info: TitleInfo) -> bool:
+    """Fill fiscal year / round from one line; True when the line names either."""
+    fy = _FY_RE.search(line)
+    if fy and info.fiscal_year is None:
+        year = int(thai.to_arabic_digits(fy.group(1)))
+        if 2400 <= year <= 2700:
+            info.fiscal_year = year
+    rnd = _ROUND_RE.search(line)
+    if rnd and info.round is None:
+        info.round = int(thai.to_arabic_digits(rnd.group(1)))
+    return bool(fy or rnd)
+
+
+def _read_place(i: int, clean: list[str], info: TitleInfo) -> bool:
+    """"[org] อำเภอX จังหวัดY": district, province and, if still unknown, the organisation
+    (written before "อำเภอ" on the same line, else the line above). True when read."""
+    line = clean[i]
+    district, province = _DISTRICT_RE.search(line), _PROVINCE_RE.search(line)
+    if not (district and province) or info.district:
+        return False
+    info.district, info.province = district.group(1), province.group(1)
+    prefix = line[: district.start()].strip()
+    if not info.organization_name:
+        above = next((c for c in reversed(clean[:i]) if c), "")
+        if prefix:
+            info.organization_name = prefix
+        elif above and not _FY_RE.search(above) and not _ROUND_RE.search(above):
+            info.organization_name = above
+    return True
+
+
 def parse_title_lines(lines: list[str]) -> TitleInfo:
     """Report title, fiscal year, round, organisation and district/province from the lines on top.
 
     The title is the first run of lines up to the one naming the fiscal year; the organisation
     is the line that starts with an agency kind (เทศบาล…, องค์การบริหารส่วน…) or, failing that,
-    the line just above "อำเภอ… จังหวัด…". Later repeats (a second title above the table) are
-    ignored except to fill what is still missing.
+    the one written before/above "อำเภอ… จังหวัด…". Later repeats (a second title above the
+    table) are ignored except to fill what is still missing.
     """
     info = TitleInfo()
     clean = [_strip_line(x) for x in lines]
@@ -135,42 +166,31 @@ def parse_title_lines(lines: list[str]) -> TitleInfo:
     title_done = False
     for i, line in enumerate(clean):
         if not line:
-            if title_parts:
-                title_done = True
+            title_done = title_done or bool(title_parts)
             continue
-        fy = _FY_RE.search(line)
-        if fy and info.fiscal_year is None:
-            year = int(thai.to_arabic_digits(fy.group(1)))
-            if 2400 <= year <= 2700:
-                info.fiscal_year = year
-        rnd = _ROUND_RE.search(line)
-        if rnd and info.round is None:
-            info.round = int(thai.to_arabic_digits(rnd.group(1)))
-        if _DISTRICT_RE.search(line) and _PROVINCE_RE.search(line) and not info.district:
-            info.district = _DISTRICT_RE.search(line).group(1)
-            info.province = _PROVINCE_RE.search(line).group(1)
-            prefix = line[: _DISTRICT_RE.search(line).start()].strip()
-            if prefix and not info.organization_name:
-                info.organization_name = prefix
-            elif not info.organization_name:
-                above = next((c for c in reversed(clean[:i]) if c), "")
-                if above and not _FY_RE.search(above) and not _ROUND_RE.search(above):
-                    info.organization_name = above
+        dated = _read_year_and_round(line, info)
+        if _read_place(i, clean, info):
             continue
         if not info.organization_name and line.startswith(_ORG_PREFIXES):
             info.organization_name = line
             title_done = True
             continue
-        if not title_done and not info.title:
-            if fy or rnd or line.startswith("("):
-                if title_parts:
-                    info.title = _join_title(title_parts)
-                title_done = True
-            else:
-                title_parts.append(line)
-    if not info.title and title_parts:
-        info.title = _join_title(title_parts)
+        if title_done or info.title:
+            continue
+        if dated or line.startswith("("):
+            if not title_parts:  # "แผน... ประจำปีงบประมาณ 2568" on one line
+                title_parts.append(_text_before_year(line))
+            title_done = True
+        else:
+            title_parts.append(line)
+    info.title = _join_title([p for p in title_parts if p])
     return info
+
+
+def _text_before_year(line: str) -> str:
+    m = _FY_RE.search(line)
+    head = line[: m.start()] if m else ""
+    return re.sub(r"(ประจำ|ประจำปี|ปี)\s*$", "", head.strip()).strip()
 
 
 # ---------------------------------------------------------------- dates in activity paragraphs
@@ -288,6 +308,8 @@ class LineParser:
             return
         if self.is_header(cells):
             self.started = True
+            if self.tables and not self.tables[-1].rows and not self.tables[-1].subheader_rows:
+                self.tables.pop()  # only opened by a section heading: this header replaces it
             self.tables.append(ReportTable(header=cells, header_line=line_no,
                                            section_number=self.section[0], section_title=self.section[1]))
             return
@@ -298,7 +320,10 @@ class LineParser:
                 self.warnings.append(f"บรรทัด {line_no}: แถวตารางก่อนหัวตาราง ไม่ได้นำเข้า")
             return
         table = self.tables[-1]
-        if not cells[0] and table.rows:
+        heading = self._heading_in_number_table(cells, table)
+        if heading:
+            self._start_section(heading)
+        elif not cells[0] and table.rows:
             prev = table.rows[-1].cells
             prev.extend([""] * (len(cells) - len(prev)))
             for i, more in enumerate(cells):
@@ -327,10 +352,27 @@ class LineParser:
         heading = _section_heading(text)
         if heading:
             self.started = True
-            self.section = heading
+            self._start_section(heading)
             return
         if not self.started:
             self.preamble.append(raw)
+
+    def _start_section(self, heading: tuple[int, str]) -> None:
+        """A heading inside a table's rows opens a new part under the same header."""
+        self.section = heading
+        if self.tables and self.tables[-1].rows:
+            last = self.tables[-1]
+            self.tables.append(ReportTable(header=last.header, header_line=last.header_line,
+                                           section_number=heading[0], section_title=heading[1]))
+
+    @staticmethod
+    def _heading_in_number_table(cells: list[str], table: ReportTable) -> Optional[tuple[int, str]]:
+        """"๑. ด้าน..." alone in the second column of a table whose first column is a short
+        numbering column ("ลำดับ", "ที่"): a section row, not a continuation."""
+        filled = [i for i, c in enumerate(cells) if c]
+        if filled != [1] or not table.header or len(table.header[0]) > 10:
+            return None
+        return _section_heading(cells[1])
 
     def _paragraph(self, text: str) -> None:
         text = _strip_line(text)

@@ -165,15 +165,16 @@ class _DateParts:
     micro: int = 0
     ampm: str = ""
     tz: str = ""
+    buddhist_era: bool = False  # the year was written in BE (Thai locale)
 
 
-def _full_year(y: int) -> int:
-    """Two-digit years: 00-59 are CE 20xx, 60-99 are BE 25xx ("68" = 2568). BE becomes CE."""
+def _full_year(y: int) -> tuple[int, bool]:
+    """(CE year, written in BE). Two-digit years: 00-59 are CE 20xx, 60-99 are BE 25xx ("68" = 2568)."""
     if y < 100:
         y = 2000 + y if y < 60 else 2500 + y
     if y > 2400:
-        y -= 543
-    return y
+        return y - 543, True
+    return y, False
 
 
 def split_date_text(text: str) -> Optional[_DateParts]:
@@ -188,8 +189,9 @@ def split_date_text(text: str) -> Optional[_DateParts]:
         elif len(c) not in (2, 4):
             return None
         frac = m.group("f") or ""
+        year, be = _full_year(int(c))
         return _DateParts(
-            a=int(a), b=int(b), year=_full_year(int(c)), year_first=year_first,
+            a=int(a), b=int(b), year=year, year_first=year_first, buddhist_era=be,
             hour=int(m.group("H") or 0), minute=int(m.group("M") or 0), second=int(m.group("S") or 0),
             micro=int(frac.ljust(6, "0")) if frac else 0,
             ampm=(m.group("ampm") or "").replace(".", "").replace(" ", "").lower(), tz=m.group("tz") or "",
@@ -199,8 +201,9 @@ def split_date_text(text: str) -> Optional[_DateParts]:
         month = _THAI_MONTHS.get(m.group("mon").replace(".", ""))
         if month is None:
             return None
+        year, be = _full_year(int(m.group("y")))
         return _DateParts(
-            a=int(m.group("d")), b=month, year=_full_year(int(m.group("y"))), year_first=True,
+            a=int(m.group("d")), b=month, year=year, year_first=True, buddhist_era=be,
             hour=int(m.group("H") or 0), minute=int(m.group("M") or 0), second=int(m.group("S") or 0),
         )
     return None
@@ -275,15 +278,21 @@ def is_datelike(cell: Any) -> bool:
 
 
 class TimestampReader:
-    """Reads one column's cells into aware Bangkok datetimes, with the column's day/month order."""
+    """Reads one column's cells into aware Bangkok datetimes, with the column's day/month order.
 
-    def __init__(self, cells: Iterable[Any], *, default_day_first: bool):
+    The order is decided from all the column's values (see :func:`decide_day_first`). When no
+    value decides, the locale's habit applies: Google Forms in English ("Timestamp" with CE years)
+    writes month-first; Thai locale (BE years) and everything else day-first.
+    """
+
+    def __init__(self, cells: Iterable[Any], *, english_header: bool = False):
         self._parts: dict[str, Optional[_DateParts]] = {}
         for c in cells:
             if isinstance(c, str) and c not in self._parts:
                 self._parts[c] = split_date_text(c)
         found = [p for p in self._parts.values() if p is not None]
-        self.day_first = decide_day_first(found, default=default_day_first)
+        english = english_header and not any(p.buddhist_era for p in found)
+        self.day_first = decide_day_first(found, default=not english)
 
     def read(self, cell: Any) -> Optional[dt.datetime]:
         if isinstance(cell, dt.datetime):
@@ -318,10 +327,11 @@ class _Table:
 
 def _intern_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
     """Yield rows whose equal strings are one object: 100,000 "มาก" cost one string, not 100,000."""
-    pool: dict[str, str] = {}
+    pool: dict[Any, Any] = {}
     setdefault = pool.setdefault
     for r in rows:
-        yield [setdefault(c, c) if type(c) is str else c for c in r]
+        # Every cell type calamine/csv give is hashable; map() keeps the loop in C.
+        yield list(map(setdefault, r, r))
 
 
 def _xlsx_tables(data: bytes) -> list[_Table]:
@@ -523,6 +533,8 @@ def _roles(labels: list[str], sample: list[list[Any]], ts: int) -> tuple[Optiona
 
 def _header_layout(table: _Table, h: int) -> Optional[_Layout]:
     row = table.head[h]
+    if any(isinstance(c, (dt.date, dt.time)) for c in row):
+        return None  # a data row: headers are never dates
     texts = [clean_text(c) for c in row]
     nonblank = [t for t in texts if t]
     if len(nonblank) < 2:
@@ -650,27 +662,12 @@ def _texts(column: Sequence[Any]) -> list[str]:
     return list(map(memo.__getitem__, column))
 
 
-def _default_day_first(label: str, cells: Iterable[Any]) -> bool:
-    """Locale habit when no value above 12 decides: English "Timestamp" with a CE year is month-first."""
-    if _key(label) != "timestamp":
-        return True
-    for c in itertools.islice((c for c in cells if isinstance(c, str)), 50):
-        p = split_date_text(c)
-        if p is not None and p.year > 0 and ("25" + c.strip()[-0:]) and _looks_be(c):
-            return True
-    return False
-
-
-def _looks_be(text: str) -> bool:
-    return bool(re.search(r"\b2[45]\d\d\b", text.translate(_THAI_DIGITS)))
-
-
 def _build_rows(layout: _Layout, data_rows: list[list[Any]], first_row_number: int) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
     labels = layout.labels
     width = len(labels)
     cols = _columns_of(data_rows, width)
     ts_cells = cols[layout.timestamp]
-    reader = TimestampReader(ts_cells, default_day_first=_default_day_first(labels[layout.timestamp], ts_cells))
+    reader = TimestampReader(ts_cells, english_header=_key(labels[layout.timestamp]) == "timestamp")
     ts_label = labels[layout.timestamp]
     dept = _texts(cols[layout.department]) if layout.department is not None else None
     questions = [labels[j] for j in layout.answers]

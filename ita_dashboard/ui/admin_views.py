@@ -37,7 +37,7 @@ def departments(ctx: common.PageContext) -> None:
     df = pd.DataFrame([{"id": d.id, t("department"): d.name, t("eligible_staff"): d.iit_eligible_staff,
                         t("aliases"): ", ".join(d.aliases or [])} for d in deps])
     edited = st.data_editor(df, hide_index=True, disabled=["id", t("department")], key="dep_editor",
-                            use_container_width=True)
+                            width="stretch")
     if st.button(t("save"), key="dep_save"):
         def save(s):
             for _, row in edited.iterrows():
@@ -66,7 +66,7 @@ def targets(ctx: common.PageContext) -> None:
         rows += [{"id": d.id, t("department"): d.name, t("target"): dep_targets.get(d.id), "กำหนดเอง": d.id in explicit}
                  for d in deps]
         edited = st.data_editor(pd.DataFrame(rows), hide_index=True, disabled=["id", t("department"), "กำหนดเอง"],
-                                key=f"targets_{inst}", use_container_width=True)
+                                key=f"targets_{inst}", width="stretch")
         if st.button(t("save"), key=f"targets_save_{inst}"):
             def save(s, edited=edited, rows=rows, inst=inst):
                 for new, old in zip(edited.to_dict("records"), rows):
@@ -121,7 +121,7 @@ def users(ctx: common.PageContext) -> None:
         t("username"): u.username, t("display_name"): u.display_name, t("role"): role_label(Role(u.role).value),
         t("department"): dep_names.get(u.department_id, ""), "ใช้งาน": "✓" if u.active else "✗",
         "ล็อกถึง": thai.format_datetime_th(u.locked_until) if u.locked_until else "",
-    } for u in people]), hide_index=True, use_container_width=True)
+    } for u in people]), hide_index=True, width="stretch")
     with st.form("add_user"):
         st.subheader(t("add_user"))
         c = st.columns(2)
@@ -163,7 +163,7 @@ def framework(ctx: common.PageContext) -> None:
         for ind in inst.indicators:
             rows.append({"แบบวัด": "", t("weight"): None, t("source"): "", t("confidence"): "",
                          "หมายเหตุ": f"{t('indicator')} {ind.number} {ind.name_th}"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.write(f"{t('passing_bar', bar=fw.passing_bar)} · {t('eit_minimum')} ({ctx.org.kind} {ctx.org.size or ''}): "
              f"{fw.eit_minimum(ctx.org.kind, ctx.org.size) or 'ไม่มีข้อมูล'}")
     with st.form("overrides"):
@@ -198,7 +198,7 @@ def audit_log(ctx: common.PageContext) -> None:
         t("when"): thai.format_datetime_th(e.at), t("who"): e.username, t("action"): e.action,
         "รายการที่แก้ไข": f"{e.entity} {e.entity_id or ''}", "ก่อน": str(e.before or ""), "หลัง": str(e.after or ""),
     } for e in events])
-    st.dataframe(df, hide_index=True, use_container_width=True)
+    st.dataframe(df, hide_index=True, width="stretch")
     if not df.empty:
         buf = io.StringIO()
         safe = df.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)

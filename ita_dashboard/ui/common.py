@@ -110,12 +110,29 @@ def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = 
     return PageContext(user=user, actor=actor, org=org, fiscal_year=year)
 
 
+def _persistent_select(label: str, options: list, *, key: str, format_func) -> object:
+    """A sidebar selectbox whose value survives page switches.
+
+    Widget state belongs to one page script, so the value lives under ``key`` (plain session
+    state) and the widget under ``_w_<key>``, seeded from it on every page.
+    """
+    widget_key = f"_w_{key}"
+    st.session_state[widget_key] = st.session_state[key]
+
+    def _copy() -> None:
+        st.session_state[key] = st.session_state[widget_key]
+
+    st.sidebar.selectbox(label, options, key=widget_key, format_func=format_func, on_change=_copy)
+    return st.session_state[key]
+
+
 def _org_filter(orgs: list[Organization]) -> Organization:
     ids = [o.id for o in orgs]
     if st.session_state.get("org_id") not in ids:
         st.session_state["org_id"] = ids[0]
     if len(orgs) > 1:
-        st.sidebar.selectbox(t("organization"), ids, key="org_id", format_func=lambda i: next(o.name for o in orgs if o.id == i))
+        _persistent_select(t("organization"), ids, key="org_id",
+                           format_func=lambda i: next(o.name for o in orgs if o.id == i))
     return next(o for o in orgs if o.id == st.session_state["org_id"])
 
 
@@ -125,10 +142,10 @@ def _year_filter(org: Organization) -> int:
         default = summary_svc.default_fiscal_year(s, organization_id=org.id)
     current = thai.fiscal_year_of(dt.date.today())
     options = sorted(set(years) | {current, default}, reverse=True)
-    if st.session_state.get("fiscal_year") not in options:
+    if st.session_state.get("fiscal_year") not in options or st.session_state.get("_year_org") != org.id:
         st.session_state["fiscal_year"] = default
-    st.sidebar.selectbox(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: f"พ.ศ. {y}")
-    return st.session_state["fiscal_year"]
+        st.session_state["_year_org"] = org.id
+    return _persistent_select(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: f"พ.ศ. {y}")
 
 
 def _sidebar_footer(user: User, org: Organization) -> None:

@@ -111,4 +111,4 @@ def _history(m) -> None:
         {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),
          t("percent"): r.percent, t("note"): r.note, t("evidence"): r.evidence_url or ""}
         for r in reversed(rows)
-    ]), hide_index=True, use_container_width=True)
+    ]), hide_index=True, width="stretch")

@@ -37,10 +37,10 @@ def survey_upload(ctx: common.PageContext) -> None:
         {"แถว": r.row_number, "เวลา": thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
         for r in parsed.rows[:10]
     ])
-    st.dataframe(preview, hide_index=True, use_container_width=True)
+    st.dataframe(preview, hide_index=True, width="stretch")
     if parsed.rejected:
         st.warning(f"{t('rejected_rows')}: {len(parsed.rejected)}")
-        st.dataframe(pd.DataFrame(parsed.rejected).head(50), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame(parsed.rejected).head(50), hide_index=True, width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm"):
         try:
             with st.spinner("กำลังนำเข้า..."):
@@ -80,7 +80,7 @@ def measures_upload(ctx: common.PageContext) -> None:
         {t("measure_no"): m.number, t("section"): m.section_title or "", t("measure"): m.title, t("owner"): m.owner_text,
          t("period"): m.period_text}
         for m in plan.measures
-    ]), hide_index=True, use_container_width=True)
+    ]), hide_index=True, width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_measures_confirm"):
         try:
             with common.session() as s:
@@ -108,7 +108,7 @@ def batch_list(ctx: common.PageContext) -> None:
                  f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
             if b.rejected_rows:
-                st.dataframe(pd.DataFrame(b.rejected_rows).head(200), hide_index=True, use_container_width=True)
+                st.dataframe(pd.DataFrame(b.rejected_rows).head(200), hide_index=True, width="stretch")
                 st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
                                    mime="text/csv", key=f"rej_{b.id}")
             if b.kind.startswith("survey") and not b.undone_at:

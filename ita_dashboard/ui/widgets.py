@@ -41,7 +41,7 @@ def _gap_text(n: int, target) -> str | None:
 def score_section(data: dict) -> None:
     iit, eit = data["surveys"]["iit"]["estimated_score"], data["surveys"]["eit"]["estimated_score"]
     scores = {"IIT": iit, "EIT": eit, "OIT": data.get("oit_estimate"), "รวม (ถ่วงน้ำหนัก)": data["estimated_total"]}
-    st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), use_container_width=True, key="score_bullets")
+    st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), width="stretch", key="score_bullets")
     below = [k.upper() for k in data["below_bar"]]
     if below:
         st.warning(f"ต่ำกว่าเกณฑ์ {data['passing_bar']:g}: {', '.join(below)}")
@@ -68,7 +68,7 @@ def department_table(data: dict) -> None:
         })
     df = pd.DataFrame(rows).sort_values("_behind", ascending=False).drop(columns="_behind")
     st.subheader(t("dept_table"))
-    st.dataframe(df, hide_index=True, use_container_width=True)
+    st.dataframe(df, hide_index=True, width="stretch")
 
 
 def due_list(states, *, as_of: dt.date) -> None:

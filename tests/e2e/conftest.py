@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
 HERE = Path(__file__).resolve().parent
+_server_logs: list[tuple[str, str]] = []  # (url, log) of app servers that saw a failing test
 
 
 def _venv_cmd(name: str) -> list[str]:
@@ -69,6 +70,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for url, text in _server_logs:
+        terminalreporter.write_sep("-", f"streamlit server log ({url})")
+        terminalreporter.write_line(text.rstrip() or "(empty)")
     if SCREENSHOT_DIR.is_dir() and any(SCREENSHOT_DIR.iterdir()):
         terminalreporter.write_sep("-", "e2e screenshots")
         terminalreporter.write_line(f"Screenshots: {SCREENSHOT_DIR}")
@@ -139,7 +143,7 @@ def app_server(request):
         text = server_log()
         stop()
         if request.session.testsfailed > failed_before:
-            print(f"\n----- streamlit server log ({url}) -----\n{text}\n----- end of server log -----")
+            _server_logs.append((url, text))  # shown in the terminal summary
         shutil.rmtree(tmp, ignore_errors=True)
 
 

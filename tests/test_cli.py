@@ -1,0 +1,91 @@
+"""The CLI contract (design.md): one-line results, exit codes, JSON keys, database unchanged on error.
+
+Commands run in a real subprocess (``python -m ita_dashboard``), as admins' scripts run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("ITA_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "ita_dashboard", *args], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=300)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def assert_one_line_error(p: subprocess.CompletedProcess, *, code: int = 1, contains: str = "") -> None:
+    assert p.returncode == code, (p.returncode, p.stdout, p.stderr)
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    assert contains in lines[0]
+
+
+def test_init_db_is_idempotent(db_url):
+    for _ in range(2):
+        p = run(db_url, "init-db")
+        assert p.returncode == 0, p.stderr
+        assert "revision" in p.stdout and len(p.stdout.strip().splitlines()) == 1
+
+
+def test_add_org_and_user_then_summary_json(db_url):
+    p = run(db_url, "add-org", "เทศบาลตำบลทดสอบ", "--kind", "เทศบาลตำบล", "--size", "M",
+            "--departments", "สำนักปลัด,กองคลัง,กองช่าง")
+    assert p.returncode == 0, p.stderr
+    p = run(db_url, "add-user", "head", "--role", "department_head", "--department", "กองคลัง",
+            "--org", "เทศบาลตำบลทดสอบ", "--password-stdin", stdin="finance-2568\n")
+    assert p.returncode == 0, p.stderr
+    p = run(db_url, "summary", "--year", "2568", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["organization"] == "เทศบาลตำบลทดสอบ" and data["fiscal_year"] == 2568 and data["passing_bar"] == 85
+    assert set(data["measures"]) >= {"total", "done", "overdue", "by_department"}
+    for inst in ("iit", "eit"):
+        assert set(data["surveys"][inst]) >= {"responses", "target", "by_department", "estimated_score"}
+    assert data["surveys"]["eit"]["target"] == 70  # ทต. size M minimum (ita-facts §4)
+    assert data["surveys"]["iit"]["estimated_score"] is None and data["estimated_total"] is None
+
+
+@pytest.mark.parametrize("args, code, contains", [
+    (("add-org", "X", "--kind", "ดาวอังคาร"), 2, "invalid choice"),
+    (("summary", "--year", "1999", "--json"), 2, "Buddhist-era"),
+    (("summary", "--as-of", "31/12/2025"), 2, "YYYY-MM-DD"),
+    (("summary", "--json"), 1, "ยังไม่มีหน่วยงาน"),
+    (("add-user", "x", "--role", "admin"), 1, "password-stdin"),
+    (("import-survey", "/nonexistent.csv", "--instrument", "iit"), 1, "not found"),
+    (("import-measures", "/nonexistent.xlsx"), 1, "not found"),
+    (("nonsense",), 2, "invalid choice"),
+])
+def test_bad_input_gives_one_line_and_nonzero_exit(db_url, args, code, contains):
+    assert_one_line_error(run(db_url, *args), code=code, contains=contains)
+
+
+def test_failed_add_user_leaves_database_unchanged(db_url):
+    run(db_url, "add-org", "อบต.ทดสอบ", "--kind", "อบต.", "--departments", "สำนักปลัด")
+    p = run(db_url, "add-user", "weak", "--role", "viewer", "--org", "อบต.ทดสอบ", "--password-stdin", stdin="123\n")
+    assert_one_line_error(p, contains="อย่างน้อย")
+    p = run(db_url, "add-user", "head", "--role", "department_head", "--department", "กองที่ไม่มี",
+            "--org", "อบต.ทดสอบ", "--password-stdin", stdin="good-pass-2568\n")
+    assert_one_line_error(p, contains="department not found")
+    p = run(db_url, "add-org", "อบต.ทดสอบ", "--kind", "อบต.")
+    assert_one_line_error(p, contains="มีหน่วยงาน")
+    from sqlalchemy import create_engine, text
+
+    with create_engine(db_url).connect() as c:
+        assert c.execute(text("select count(*) from user")).scalar() == 0
+        assert c.execute(text("select count(*) from organization")).scalar() == 1

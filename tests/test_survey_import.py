@@ -1,0 +1,504 @@
+"""Survey exports: parsing every accepted shape, and importing without losing or doubling rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from ita_dashboard import db
+from ita_dashboard.importers.surveys import ParsedSurvey, parse_survey_file
+from ita_dashboard.importers.tabular import FileProblem
+from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyResponse
+from ita_dashboard.services import survey_import
+from ita_dashboard.services.survey_import import (
+    SurveyImportError,
+    import_survey,
+    map_department_alias,
+    recall_mapping,
+    rejected_rows_csv,
+    remember_mapping,
+    undo_batch,
+)
+
+import survey_files as sf
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+if not SAMPLES.exists():  # CI: shared/ sits beside the clone
+    SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+BKK = ZoneInfo("Asia/Bangkok")
+THAI = re.compile(r"[ก-๙]")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def org(engine) -> dict:
+    """An organisation with the six departments of the sample municipality."""
+    with db.session_scope(engine) as s:
+        o = Organization(name="เทศบาลตำบลตัวอย่าง")
+        s.add(o)
+        s.flush()
+        deps = {}
+        for i, name in enumerate(sf.DEPARTMENTS):
+            d = Department(organization_id=o.id, name=name, sort_order=i)
+            s.add(d)
+            s.flush()
+            deps[name] = d.id
+        return {"id": o.id, "deps": deps}
+
+
+def do_import(engine, org, data: bytes, *, instrument="iit", fiscal_year=None, name="export.csv", mapping=None):
+    parsed = parse_survey_file(data, filename=name, mapping=mapping)
+    with db.session_scope(engine) as s:
+        return import_survey(s, organization_id=org["id"], instrument=instrument, parsed=parsed,
+                             fiscal_year=fiscal_year, file_name=name, file_bytes=data, user_id=None)
+
+
+def count_by_department(engine, org, instrument="iit") -> dict[str, int]:
+    with db.session_scope(engine) as s:
+        rows = s.execute(
+            select(Department.name, func.count(SurveyResponse.id))
+            .join(Department, Department.id == SurveyResponse.department_id)
+            .where(SurveyResponse.organization_id == org["id"], SurveyResponse.instrument == instrument)
+            .group_by(Department.name)
+        ).all()
+    return dict(rows)
+
+
+def response_count(engine) -> int:
+    with db.session_scope(engine) as s:
+        return s.execute(select(func.count(SurveyResponse.id))).scalar_one()
+
+
+def local_times(parsed: ParsedSurvey) -> list[dt.datetime]:
+    return [r.submitted_at.astimezone(BKK).replace(tzinfo=None) for r in parsed.rows]
+
+
+# --- the real samples ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,instrument", [("iit_google_forms_2568.csv", "iit"), ("eit_microsoft_forms_2568.xlsx", "eit")])
+def test_samples_give_expected_counts(engine, org, name, instrument):
+    expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))[name]
+    r = do_import(engine, org, (SAMPLES / name).read_bytes(), instrument=instrument, name=name)
+    assert (r.read, r.imported, r.duplicate, r.rejected) == (expected["responses"], expected["responses"], 0, 0)
+    assert r.fiscal_year == 2568
+    assert r.unmatched_departments == {}
+    assert count_by_department(engine, org, instrument) == expected["by_department"]
+    with db.session_scope(engine) as s:
+        batch = s.get(ImportBatch, r.batch_id)
+        assert batch.kind == f"survey_{instrument}"
+        assert (batch.read_count, batch.imported_count) == (expected["responses"],) * 2
+        scores = s.execute(select(SurveyResponse.score, SurveyResponse.indicator_score_1)).all()
+        assert all(sc is not None and 0 <= sc <= 100 for sc, _ in scores)
+        assert any(i1 is not None for _, i1 in scores)
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "survey.import")).scalar_one()
+        assert event.entity_id == str(r.batch_id)
+
+
+def test_sample_roles(engine):
+    eit = parse_survey_file((SAMPLES / "eit_microsoft_forms_2568.xlsx").read_bytes())
+    assert eit.timestamp_column == "Completion time"
+    assert eit.department_column == "ส่วนราชการที่ท่านมาติดต่อ"  # not the questions mentioning หน่วยงาน
+    assert eit.id_columns[0] == "ID" and "Start time" not in eit.answer_columns
+    assert eit.source_format == "microsoft_forms"
+    iit = parse_survey_file((SAMPLES / "iit_google_forms_2568.csv").read_bytes())
+    assert (iit.timestamp_column, iit.department_column, iit.header_row) == ("Timestamp", "ท่านสังกัดส่วนราชการใด", 1)
+    assert iit.rows[0].submitted_at == dt.datetime(2025, 1, 14, 18, 29, 56, tzinfo=BKK)
+    assert iit.rows[0].row_number == 2
+
+
+# --- formats ------------------------------------------------------------------------------------
+
+
+def test_google_csv_english_locale_month_first(engine, org):
+    responses = sf.make_responses(30)
+    parsed = parse_survey_file(sf.google_csv(responses, locale="en"))
+    assert local_times(parsed) == [r.at for r in responses]
+    assert parsed.source_format == "google_forms"
+    r = do_import(engine, org, sf.google_csv(responses, locale="en"))
+    assert (r.imported, r.duplicate, r.rejected) == (30, 0, 0)
+
+
+def test_month_first_decided_by_a_single_value_above_12():
+    # Only the last value has a day above 12 ("1/13/2025"): it decides the whole column.
+    base = [sf.Response(dt.datetime(2025, 1, d, 9, 0, 0), "กองคลัง", ("มาก",) * 5) for d in (2, 5, 13)]
+    parsed = parse_survey_file(sf.google_csv(base, locale="en"))
+    assert [t.day for t in local_times(parsed)] == [2, 5, 13]
+    assert [t.month for t in local_times(parsed)] == [1, 1, 1]
+
+
+def test_google_xlsx_thai_locale_buddhist_era_day_first(engine, org):
+    responses = sf.make_responses(25, start=dt.datetime(2025, 2, 3, 7, 0, 0))
+    data = sf.google_xlsx(responses, locale="th")
+    parsed = parse_survey_file(data)
+    assert parsed.timestamp_column == "ประทับเวลา"
+    assert parsed.sheet_name == "การตอบกลับแบบฟอร์ม 1"
+    assert local_times(parsed) == [r.at for r in responses]
+    r = do_import(engine, org, data, name="th.xlsx")
+    assert (r.imported, r.fiscal_year) == (25, 2568)
+
+
+def test_thai_locale_day_first_even_when_no_day_above_12():
+    rows = [sf.Response(dt.datetime(2025, 3, d, 10, 0, 0), "กองช่าง", ("มาก",) * 5) for d in (1, 2, 3)]
+    parsed = parse_survey_file(sf.google_csv(rows, locale="th"))
+    assert [(t.day, t.month, t.year) for t in local_times(parsed)] == [(1, 3, 2025), (2, 3, 2025), (3, 3, 2025)]
+
+
+def test_google_xlsx_datetime_cells():
+    responses = sf.make_responses(10)
+    parsed = parse_survey_file(sf.google_xlsx(responses, locale="en", as_datetime=True))
+    assert local_times(parsed) == [r.at for r in responses]
+    assert all(r.submitted_at.tzinfo is not None for r in parsed.rows)
+
+
+@pytest.mark.parametrize("thai_headers", [True, False])
+def test_microsoft_forms_xlsx(engine, org, thai_headers):
+    responses = sf.make_responses(12)
+    data = sf.ms_forms_xlsx(responses, thai_headers=thai_headers)
+    parsed = parse_survey_file(data)
+    assert parsed.timestamp_column == ("เวลาที่เสร็จสมบูรณ์" if thai_headers else "Completion time")
+    assert parsed.id_columns[0] == ("รหัส" if thai_headers else "ID")
+    assert parsed.department_column == "ส่วนราชการที่ท่านมาติดต่อ"
+    assert parsed.source_format == "microsoft_forms"
+    assert local_times(parsed) == [r.at for r in responses]  # completion, not start time
+    assert len(parsed.answer_columns) == len(sf.QUESTIONS)
+    r = do_import(engine, org, data, instrument="eit", name="ms.xlsx")
+    assert r.imported == 12
+
+
+@pytest.mark.parametrize("encoding", ["cp874", "utf-8", "utf-8-sig"])
+def test_csv_encodings(engine, org, encoding):
+    responses = sf.make_responses(18)
+    data = sf.google_csv(responses, encoding=encoding)
+    parsed = parse_survey_file(data)
+    assert Counter(r.department_text for r in parsed.rows) == Counter(r.department for r in responses)
+    assert parsed.rows[0].answers[sf.QUESTIONS[0]] == responses[0].answers[0]
+    r = do_import(engine, org, data)
+    assert r.imported == 18 and sum(count_by_department(engine, org).values()) == 18
+
+
+def test_title_rows_above_header():
+    title = [["แบบวัดการรับรู้ของผู้มีส่วนได้ส่วนเสียภายใน (IIT) ปีงบประมาณ 2568"], ["เทศบาลตำบลตัวอย่าง"], []]
+    responses = sf.make_responses(9)
+    parsed = parse_survey_file(sf.google_csv(responses, title_rows=title))
+    assert parsed.header_row == 4
+    assert parsed.rows[0].row_number == 5
+    assert len(parsed.rows) == 9
+    data = sf.xlsx_bytes({"Sheet1": [*title, *sf.google_rows(responses, as_datetime=True)]})
+    parsed = parse_survey_file(data)
+    assert (parsed.header_row, len(parsed.rows), parsed.rows[-1].row_number) == (4, 9, 13)
+
+
+def test_workbook_with_several_sheets_picks_the_responses():
+    responses = sf.make_responses(15)
+    data = sf.xlsx_bytes({
+        "สรุป": [["ส่วนราชการ", "จำนวนผู้ตอบ"], *[[d, 3] for d in sf.DEPARTMENTS]],
+        "คำชี้แจง": [["กรุณาตอบแบบสำรวจภายในวันที่ 31 ก.ค. 2568"]],
+        "การตอบกลับฟอร์ม 1": sf.google_rows(responses, locale="th"),
+    })
+    parsed = parse_survey_file(data)
+    assert parsed.sheet_name == "การตอบกลับฟอร์ม 1"
+    assert len(parsed.rows) == 15
+
+
+def test_generic_sheet_with_date_and_department_only(engine, org):
+    responses = sf.make_responses(20)
+    data = sf.generic_xlsx(responses)
+    parsed = parse_survey_file(data)
+    assert (parsed.timestamp_column, parsed.department_column, parsed.header_row) == ("วันที่", "สังกัด", 3)
+    assert parsed.answer_columns == []
+    assert "ลำดับ" in parsed.mapping_used["ignored"]
+    r = do_import(engine, org, data, name="register.xlsx")
+    assert (r.imported, r.rejected) == (20, 0)
+    assert sum(count_by_department(engine, org).values()) == 20
+
+
+def test_thai_month_names_and_digits():
+    rows = [["วันที่ตอบ", "สังกัด"], ["๑๔ ม.ค. ๒๕๖๘ ๑๘:๒๙", "กองคลัง"], ["3 กุมภาพันธ์ 2568", "กองช่าง"]]
+    parsed = parse_survey_file(sf.csv_bytes(rows))
+    assert local_times(parsed) == [dt.datetime(2025, 1, 14, 18, 29), dt.datetime(2025, 2, 3)]
+
+
+# --- nothing lost, nothing doubled ------------------------------------------------------------
+
+
+def test_cumulative_reexport_imports_only_new_rows(engine, org):
+    week1 = sf.make_responses(40, start=dt.datetime(2025, 1, 6, 8, 0), step_minutes=60)
+    week2 = sf.make_responses(25, start=dt.datetime(2025, 1, 13, 8, 0), step_minutes=60, seed=2)
+    r1 = do_import(engine, org, sf.google_csv(week1))
+    r2 = do_import(engine, org, sf.google_csv(week1 + week2))
+    assert (r1.imported, r1.duplicate) == (40, 0)
+    assert (r2.read, r2.imported, r2.duplicate) == (65, 25, 40)
+    assert response_count(engine) == 65
+
+
+def test_same_responses_as_csv_then_xlsx_are_not_doubled(engine, org):
+    responses = sf.make_responses(10)
+    do_import(engine, org, sf.google_csv(responses, locale="en"))
+    r = do_import(engine, org, sf.google_xlsx(responses, locale="en", as_datetime=True), name="again.xlsx")
+    assert (r.imported, r.duplicate) == (0, 10)
+
+
+def test_same_file_twice_imports_nothing(engine, org):
+    data = sf.google_csv(sf.make_responses(20))
+    do_import(engine, org, data)
+    r = do_import(engine, org, data)
+    assert (r.read, r.imported, r.duplicate, r.rejected) == (20, 0, 20, 0)
+    assert response_count(engine) == 20
+    with db.session_scope(engine) as s:
+        assert s.execute(select(func.count(ImportBatch.id))).scalar_one() == 2
+
+
+def test_identical_rows_in_one_file_are_one_response(engine, org):
+    one = sf.make_responses(1)[0]
+    r = do_import(engine, org, sf.google_csv([one, one, one]))
+    assert (r.read, r.imported, r.duplicate) == (3, 1, 2)
+
+
+def test_ms_forms_id_separates_identical_answers(engine, org):
+    one = sf.make_responses(1)[0]
+    r = do_import(engine, org, sf.ms_forms_xlsx([one, one]), instrument="eit", name="ms.xlsx")
+    assert (r.imported, r.duplicate) == (2, 0)  # two submissions: IDs 1 and 2
+
+
+def test_bad_timestamps_are_rejected_with_row_and_column(engine, org):
+    good = sf.make_responses(3)
+    rows = sf.google_rows(good, locale="th")
+    rows.insert(2, ["ไม่ทราบ", "กองคลัง", *good[0].answers])  # file row 3
+    rows.insert(3, ["", "กองช่าง", *good[1].answers])  # file row 4
+    rows.insert(4, ["31/2/2568, 10:00:00", "กองช่าง", *good[1].answers])  # file row 5: no 31 Feb
+    rows.append([])  # trailing blank lines are not rows
+    r = do_import(engine, org, sf.csv_bytes(rows))
+    assert (r.read, r.imported, r.rejected) == (6, 3, 3)
+    assert [x["row"] for x in r.rejected_rows] == [3, 4, 5]
+    assert {x["column"] for x in r.rejected_rows} == {"ประทับเวลา"}
+    assert all(THAI.search(x["reason"]) for x in r.rejected_rows)
+    assert "ไม่ทราบ" in r.rejected_rows[0]["reason"]
+    with db.session_scope(engine) as s:
+        batch = s.get(ImportBatch, r.batch_id)
+        assert batch.rejected_count == 3 and [x["row"] for x in batch.rejected_rows] == [3, 4, 5]
+        out = rejected_rows_csv(batch)
+    assert out.startswith("\ufeff".encode())
+    assert out.decode("utf-8-sig").splitlines()[0] == "แถว,คอลัมน์,เหตุผล"
+
+
+def test_rows_outside_the_fiscal_year_are_rejected(engine, org):
+    inside = sf.make_responses(5, start=dt.datetime(2025, 9, 29, 8, 0), step_minutes=60)
+    outside = sf.make_responses(2, start=dt.datetime(2025, 10, 2, 8, 0), seed=3)  # FY 2569
+    r = do_import(engine, org, sf.google_csv(inside + outside))
+    assert (r.fiscal_year, r.imported, r.rejected) == (2568, 5, 2)
+    assert all("ปีงบประมาณ 2568" in x["reason"] for x in r.rejected_rows)
+    r = do_import(engine, org, sf.google_csv(inside + outside), fiscal_year=2569)
+    assert (r.fiscal_year, r.imported, r.rejected) == (2569, 2, 5)
+
+
+def test_rejected_rows_csv_neutralises_formulas():
+    batch = ImportBatch(organization_id=1, kind="survey_iit", file_name="x", sha256="0",
+                        rejected_rows=[{"row": 2, "column": "=HYPERLINK(\"x\")", "reason": "+1"},
+                                       {"row": 3, "column": "@SUM(A1)", "reason": "-2"}])
+    text = rejected_rows_csv(batch).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1" in text and "'-2" in text
+
+
+# --- departments --------------------------------------------------------------------------------
+
+
+def test_unknown_department_kept_then_mapped_by_alias(engine, org):
+    responses = sf.make_responses(6)
+    odd = [sf.Response(r.at, "งานยุทธศาสตร์", r.answers) for r in sf.make_responses(4, seed=9, start=dt.datetime(2025, 2, 1))]
+    blank = [sf.Response(dt.datetime(2025, 3, 1, 9, 0), "", ("มาก",) * 5)]
+    r = do_import(engine, org, sf.google_csv(responses + odd + blank))
+    assert r.imported == 11
+    assert r.unmatched_departments == {"งานยุทธศาสตร์": 4, "(ไม่ระบุ)": 1}
+    with db.session_scope(engine) as s:
+        rows = s.execute(select(SurveyResponse.department_id).where(SurveyResponse.department_text == "งานยุทธศาสตร์")).scalars().all()
+        assert rows == [None] * 4
+        n = map_department_alias(s, organization_id=org["id"], written="งานยุทธศาสตร์", department_id=org["deps"]["สำนักปลัดเทศบาล"])
+    assert n == 4
+    assert count_by_department(engine, org)["สำนักปลัดเทศบาล"] == 1 + 4
+    with db.session_scope(engine) as s:
+        dep = s.get(Department, org["deps"]["สำนักปลัดเทศบาล"])
+        assert dep.aliases == ["งานยุทธศาสตร์"]
+        assert s.execute(select(AuditEvent).where(AuditEvent.action == "department.alias")).scalar_one()
+        with pytest.raises(SurveyImportError):
+            map_department_alias(s, organization_id=org["id"], written="  ", department_id=dep.id)
+    # The next upload resolves the spelling by itself.
+    more = [sf.Response(dt.datetime(2025, 4, 1, 9, 0), "งานยุทธศาสตร์", ("มาก",) * 5)]
+    r = do_import(engine, org, sf.google_csv(more))
+    assert r.unmatched_departments == {}
+
+
+# --- undo and atomicity -------------------------------------------------------------------------
+
+
+def test_undo_removes_the_batch_responses(engine, org):
+    r1 = do_import(engine, org, sf.google_csv(sf.make_responses(10)))
+    r2 = do_import(engine, org, sf.google_csv(sf.make_responses(5, seed=7, start=dt.datetime(2025, 5, 1))))
+    with db.session_scope(engine) as s:
+        assert undo_batch(s, batch_id=r1.batch_id, user_id=None) == 10
+    assert response_count(engine) == 5
+    with db.session_scope(engine) as s:
+        batch = s.get(ImportBatch, r1.batch_id)
+        assert batch.undone_at is not None
+        with pytest.raises(SurveyImportError, match="ยกเลิกไปแล้ว"):
+            undo_batch(s, batch_id=r1.batch_id, user_id=None)
+        assert s.execute(select(AuditEvent).where(AuditEvent.action == "survey.undo")).scalar_one()
+    # After the undo the same file imports again.
+    again = do_import(engine, org, sf.google_csv(sf.make_responses(10)))
+    assert again.imported == 10
+    assert r2.imported == 5
+
+
+def test_failure_half_way_leaves_nothing(engine, org, monkeypatch):
+    monkeypatch.setattr(survey_import, "CHUNK_SIZE", 10)
+    real = survey_import._insert_chunk
+    calls = []
+
+    def failing(session, params):
+        calls.append(len(params))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real(session, params)
+
+    monkeypatch.setattr(survey_import, "_insert_chunk", failing)
+    data = sf.google_csv(sf.make_responses(35))
+    parsed = parse_survey_file(data)
+    with pytest.raises(RuntimeError):
+        with db.session_scope(engine) as s:
+            import_survey(s, organization_id=org["id"], instrument="iit", parsed=parsed, fiscal_year=None,
+                          file_name="x.csv", file_bytes=data, user_id=None)
+    assert calls == [10, 10]
+    with db.session_scope(engine) as s:
+        assert s.execute(select(func.count(ImportBatch.id))).scalar_one() == 0
+        assert s.execute(select(func.count(SurveyResponse.id))).scalar_one() == 0
+        assert s.execute(select(func.count(AuditEvent.id)).where(AuditEvent.action == "survey.import")).scalar_one() == 0
+    monkeypatch.setattr(survey_import, "_insert_chunk", real)
+    assert do_import(engine, org, data).imported == 35  # chunks of 10 work
+
+
+def test_unknown_instrument_is_refused(engine, org):
+    parsed = parse_survey_file(sf.google_csv(sf.make_responses(2)))
+    with db.session_scope(engine) as s:
+        with pytest.raises(SurveyImportError):
+            import_survey(s, organization_id=org["id"], instrument="oit", parsed=parsed, fiscal_year=None,
+                          file_name="x", file_bytes=b"x", user_id=None)
+
+
+# --- mappings -----------------------------------------------------------------------------------
+
+
+def test_mapping_can_be_forced_remembered_and_recalled(engine, org):
+    # A register where the department column has an unhelpful header: nothing says สังกัด.
+    rows = [["เวลา", "ที่มา", "หมายเหตุ"]]
+    for r in sf.make_responses(8):
+        rows.append([sf.google_th(r.at), r.department, "ok"])
+    data = sf.csv_bytes(rows)
+    auto = parse_survey_file(data)
+    mapping = dict(auto.mapping_used, department="ที่มา", answers=["หมายเหตุ"])
+    forced = parse_survey_file(data, mapping=mapping)
+    assert forced.department_column == "ที่มา" and forced.answer_columns == ["หมายเหตุ"]
+    assert Counter(r.department_text for r in forced.rows) == Counter(r.department for r in sf.make_responses(8))
+    with db.session_scope(engine) as s:
+        remember_mapping(s, organization_id=org["id"], signature=forced.signature, mapping=forced.mapping_used)
+        remember_mapping(s, organization_id=org["id"], signature=forced.signature, mapping=forced.mapping_used)
+    # A longer re-export of the same form has the same signature.
+    rows.append([sf.google_th(dt.datetime(2025, 6, 1, 9, 0)), "กองคลัง", "ok"])
+    again = parse_survey_file(sf.csv_bytes(rows))
+    assert again.signature == auto.signature
+    with db.session_scope(engine) as s:
+        assert recall_mapping(s, organization_id=org["id"], signature=again.signature) == forced.mapping_used
+        assert recall_mapping(s, organization_id=org["id"], signature="nope") is None
+    with pytest.raises(FileProblem, match="ไม่พบคอลัมน์"):
+        parse_survey_file(data, mapping={"timestamp": "ไม่มีคอลัมน์นี้"})
+
+
+# --- bad files ----------------------------------------------------------------------------------
+
+
+def _corrupt_xlsx() -> bytes:
+    good = sf.google_xlsx(sf.make_responses(3))
+    return good[: len(good) // 2]
+
+
+def _zip_with_broken_sheet() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<not really")
+    return buf.getvalue()
+
+
+BAD_FILES = {
+    "empty": b"",
+    "truncated xlsx": _corrupt_xlsx(),
+    "zip with broken workbook": _zip_with_broken_sheet(),
+    "pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF",
+    "random binary": bytes(range(256)) * 8,
+    "csv header only": sf.csv_bytes([["Timestamp", sf.DEPARTMENT_QUESTION, *sf.QUESTIONS]]),
+    "sheet without dates": sf.xlsx_bytes({"Sheet1": [["ชื่อ", "สังกัด", "คะแนน"], ["ก", "กองคลัง", 5], ["ข", "กองช่าง", 4]]}),
+    "blank lines": b"\r\n\r\n ,, \r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_files_give_a_thai_reason(name):
+    with pytest.raises(FileProblem) as info:
+        parse_survey_file(BAD_FILES[name], filename=name)
+    assert THAI.search(str(info.value)), str(info.value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_fuzz_bytes_raise_only_file_problem(data):
+    try:
+        parsed = parse_survey_file(data)
+    except FileProblem:
+        return
+    assert parsed.read_count >= 1
+
+
+_cell = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["Timestamp", "ประทับเวลา", "สังกัด", "กองคลัง", "มาก", "1/14/2025 18:29:56",
+                     "14/1/2568, 18:29:56", "31/2/2568", "13/13/2025", "2025-01-14T10:00:00Z", "", "=1+1"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_cell, max_size=6), max_size=12), st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_fuzz_tables_raise_only_file_problem(rows, encoding):
+    data = sf.csv_bytes(rows, encoding=encoding)
+    try:
+        parsed = parse_survey_file(data)
+    except FileProblem:
+        return
+    assert parsed.read_count == len(parsed.rows) + len(parsed.rejected)
+    for r in parsed.rows:
+        assert r.submitted_at.tzinfo is not None
+
+
+def test_answers_json_matches_json_dumps():
+    enc = survey_import._AnswersJSON()
+    samples = [
+        {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},
+        {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},  # now from the cache
+        {"ความคิดเห็น": "ยาว" * 100, "x\\y": "\n"},
+        {"list": ["not", "hashable"]},
+        {},
+    ]
+    for a in samples:
+        assert json.loads(enc.encode(a)) == a
+        assert enc.encode(a) == json.dumps(a, ensure_ascii=False, separators=(",", ":"))
