@@ -6,6 +6,7 @@ from ita_dashboard import charts, thai
 from ita_dashboard.services import surveys as svc
 from ita_dashboard.services.framework_overrides import framework_for
 from ita_dashboard.ui import common
+from ita_dashboard.ui.poster_views import poster_section
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
@@ -45,3 +46,5 @@ for tab, inst in zip(st.tabs(["IIT", "EIT"]), ("iit", "eit")):
             st.plotly_chart(charts.indicator_scores(status, framework=fw, bar=fw.passing_bar),
                             width="stretch", key=f"ind_{inst}")
             st.caption(t("estimate_note"))
+
+poster_section(ctx)

@@ -15,6 +15,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         || missing+=(fonts-thai-tlwg-ttf)
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
+    command -v zbarimg >/dev/null || missing+=(zbar-tools)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test.sh: apt-get install ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive

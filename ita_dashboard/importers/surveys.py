@@ -323,10 +323,15 @@ class _Table:
     head: list[list[Any]]
     all_rows: Callable[[], Iterator[list[Any]]]
     column_offset: int = 0  # calamine drops empty leading columns; for column letters
+    interned: bool = False  # all_rows() already shares equal strings
 
 
 def _intern_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
-    """Yield rows whose equal strings are one object: 100,000 "มาก" cost one string, not 100,000."""
+    """Yield rows whose equal strings are one object: 100,000 "มาก" cost one string, not 100,000.
+
+    Equal-comparing cells of other types are shared too (1 == 1.0 == True): harmless here, as
+    every cell is turned into text and a survey column does not mix booleans with numbers.
+    """
     pool: dict[Any, Any] = {}
     setdefault = pool.setdefault
     for r in rows:
@@ -369,11 +374,24 @@ def _csv_tables(data: bytes) -> list[_Table]:
         raise FileProblem("อ่านตัวอักษรในไฟล์ไม่ได้ (ไม่ใช่ UTF-8 หรือ TIS-620)") from exc
     if "\x00" in text:
         raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีต (มีอักขระควบคุมที่ไม่ควรมีในไฟล์ CSV)")
+    rows = _read_csv(text)
+    del text
+    return [_Table("CSV", rows[:HEAD_ROWS], lambda: iter(rows), interned=True)]
+
+
+def _read_csv(text: str) -> list[list[Any]]:
+    """Rows of a CSV text, strings de-duplicated as they are read (as tabular.read_csv_text
+    decides the delimiter, but without holding a second, un-shared copy of every cell)."""
+    sample = text[:20000]
     try:
-        rows = tabular.read_csv_text(text)
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(_intern_rows(reader))
     except csv.Error as exc:
-        raise FileProblem(f"รูปแบบ CSV ไม่ถูกต้อง: {exc}") from exc
-    return [_Table("CSV", rows[:HEAD_ROWS], lambda: iter(rows))]
+        raise FileProblem(f"รูปแบบ CSV ไม่ถูกต้องที่บรรทัด {reader.line_num}: {exc}") from exc
 
 
 def read_tables(data: bytes) -> list[_Table]:
@@ -568,23 +586,31 @@ def _best_layout(tables: list[_Table]) -> Optional[_Layout]:
 
 
 def _forced_layout(tables: list[_Table], mapping: dict[str, Any]) -> _Layout:
-    """Apply an admin's mapping: named sheet/header row if present, then the named columns."""
-    candidates = [t for t in tables if t.name == mapping.get("sheet")] or tables
-    layout: Optional[_Layout] = None
+    """Apply an admin's mapping: its sheet and header row when the file has them, then its columns."""
+    named = [t for t in tables if t.name == mapping.get("sheet")]
     header_row = mapping.get("header_row")
-    if isinstance(header_row, int) and header_row >= 1:
-        t = candidates[0]
-        if header_row - 1 < len(t.head):
-            row = t.head[header_row - 1]
-            width = max([len(r) for r in t.head[header_row - 1:]] or [0])
-            labels = _labels(row, width, t.column_offset)
-            layout = _Layout(t, header_row - 1, labels, -1, None, [], [], [])
+    layout: Optional[_Layout] = None
+    if named and isinstance(header_row, int) and not isinstance(header_row, bool) and 1 <= header_row <= len(named[0].head):
+        t, h = named[0], header_row - 1
+        layout = _header_layout(t, h) or _bare_layout(t, h)
     if layout is None:
-        layout = _best_layout(candidates) or _best_layout(tables)
+        layout = _best_layout(named) or _best_layout(tables)
     if layout is None:
         raise FileProblem("ไม่พบแถวหัวตารางตามที่กำหนดไว้ในไฟล์นี้")
     _apply_mapping(layout, mapping)
     return layout
+
+
+def _bare_layout(table: _Table, h: int) -> _Layout:
+    """A header row with no roles yet (the mapping names them)."""
+    width = max([len(r) for r in table.head[h:]] or [0])
+    return _Layout(table, h, _labels(table.head[h], width, table.column_offset), -1, None, [], [], [])
+
+
+def _names(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _apply_mapping(layout: _Layout, mapping: dict[str, Any]) -> None:
@@ -602,12 +628,12 @@ def _apply_mapping(layout: _Layout, mapping: dict[str, Any]) -> None:
     if "department" in mapping:
         layout.department = find(mapping["department"]) if mapping["department"] else None
     if "ids" in mapping:
-        layout.ids = [find(x) for x in mapping["ids"] or []]
+        layout.ids = [find(x) for x in _names(mapping["ids"])]
     if "ignored" in mapping:
-        layout.ignored = [find(x) for x in mapping["ignored"] or []]
+        layout.ignored = [find(x) for x in _names(mapping["ignored"])]
     taken = {layout.timestamp, layout.department, *layout.ids, *layout.ignored}
     if "answers" in mapping:
-        layout.answers = [find(x) for x in mapping["answers"] or [] if find(x) not in taken]
+        layout.answers = [find(x) for x in _names(mapping["answers"]) if find(x) not in taken]
     else:
         sample = layout.table.head[layout.header_index + 1:]
         layout.answers = [
@@ -704,8 +730,10 @@ def _build_rows(layout: _Layout, data_rows: list[list[Any]], first_row_number: i
 
 
 def _data_rows(layout: _Layout) -> Iterator[list[Any]]:
-    """Rows below the header, strings de-duplicated."""
-    rows = _intern_rows(layout.table.all_rows())
+    """Rows below the header, strings de-duplicated (CSV rows already are)."""
+    rows = layout.table.all_rows()
+    if not layout.table.interned:
+        rows = _intern_rows(rows)
     return itertools.islice(rows, layout.header_index + 1, None)
 
 

@@ -58,3 +58,17 @@ def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> 
         select(ImportBatch).where(ImportBatch.organization_id == organization_id)
         .order_by(col(ImportBatch.created_at).desc(), col(ImportBatch.id).desc()).limit(limit)
     ))
+
+
+def recall_mapping(session: Session, *, organization_id: int, signature: str):
+    from . import survey_import
+
+    return survey_import.recall_mapping(session, organization_id=organization_id, signature=signature)
+
+
+def remember_mapping(session: Session, *, actor: Actor, organization_id: int, signature: str, mapping: dict) -> None:
+    from . import survey_import
+
+    require_admin(actor, organization_id)
+    survey_import.remember_mapping(session, organization_id=organization_id, signature=signature, mapping=mapping,
+                                   user_id=actor.user_id)

@@ -16,8 +16,6 @@ _UPLOAD_TYPES = ["csv", "xlsx", "xls", "txt", "docx"]
 
 
 def survey_upload(ctx: common.PageContext) -> None:
-    from ..importers.surveys import parse_survey_file
-
     instrument = st.radio(t("instrument"), ["iit", "eit"], horizontal=True, format_func=str.upper, key="up_instrument")
     file = st.file_uploader(t("choose_file"), type=["csv", "xlsx", "xls"], key="up_survey_file")
     if file is None:
@@ -25,7 +23,7 @@ def survey_upload(ctx: common.PageContext) -> None:
     data = file.getvalue()
     try:
         uploads.check_size(data)
-        parsed = parse_survey_file(data, filename=file.name)
+        parsed = _parse_with_mapping(ctx, data, file.name)
     except FileProblem as exc:
         st.error(t("file_problem", reason=exc))
         return
@@ -45,6 +43,9 @@ def survey_upload(ctx: common.PageContext) -> None:
         try:
             with st.spinner("กำลังนำเข้า..."):
                 with common.session() as s:
+                    if st.session_state.get("up_mapping_changed"):
+                        uploads.remember_mapping(s, actor=ctx.actor, organization_id=ctx.org_id,
+                                                 signature=parsed.signature, mapping=parsed.mapping_used)
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
                                               parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
         except (FileProblem, PermissionDenied, ValueError) as exc:
@@ -119,3 +120,30 @@ def batch_list(ctx: common.PageContext) -> None:
                         st.rerun()
                     except (PermissionDenied, ValueError) as exc:
                         st.error(str(exc))
+
+
+def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):
+    """Parse; apply the mapping remembered for this form; let the admin correct the two key columns."""
+    from ..importers.surveys import parse_survey_file
+
+    parsed = parse_survey_file(data, filename=name)
+    with common.session() as s:
+        remembered = uploads.recall_mapping(s, organization_id=ctx.org_id, signature=parsed.signature)
+    if remembered:
+        parsed = parse_survey_file(data, filename=name, mapping=remembered)
+        st.caption("ใช้การจับคู่คอลัมน์ที่บันทึกไว้สำหรับแบบฟอร์มนี้")
+    m = parsed.mapping_used
+    columns = [c for c in [m.get("timestamp"), m.get("department"), *m.get("ids", []), *m.get("ignored", []),
+                           *m.get("answers", [])] if c]
+    with st.expander("แก้ไขการจับคู่คอลัมน์"):
+        c = st.columns(2)
+        ts = c[0].selectbox("คอลัมน์เวลา", columns, index=columns.index(m["timestamp"]), key=f"map_ts_{parsed.signature}")
+        dep_options = [None, *columns]
+        dep = c[1].selectbox(t("department"), dep_options, index=dep_options.index(m.get("department")),
+                             format_func=lambda v: "(ไม่มี)" if v is None else v, key=f"map_dep_{parsed.signature}")
+    changed = ts != m["timestamp"] or dep != m.get("department")
+    st.session_state["up_mapping_changed"] = changed or bool(remembered)
+    if changed:
+        answers = [a for a in columns if a not in (ts, dep) and a not in m.get("ids", []) and a not in m.get("ignored", [])]
+        parsed = parse_survey_file(data, filename=name, mapping={**m, "timestamp": ts, "department": dep, "answers": answers})
+    return parsed

@@ -1,0 +1,214 @@
+"""Activities: what the organisation did (a date, a title, a text, maybe a photo), optionally for a measure.
+
+Photos are stored in the database (``Activity.photo``) so replicas keep no local files. A
+photo is accepted by its content, never its name: PNG, JPEG or WebP magic bytes, at most 5 MB,
+and (Pillow being installed with Streamlit) an image Pillow can open as that format. Listing
+does not load photo bytes unless asked; :func:`activity_photo` loads one.
+
+Who may add: an admin of the organisation, or a department head for a measure they may edit
+(so a head always links the activity to one of their measures). Only admins delete. Every
+write is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlmodel import Session, col, select
+
+from .. import audit, thai
+from ..models import Activity, Measure, MeasureDepartment, Organization, Role
+from ..permissions import Actor, PermissionDenied, require_admin, require_edit_measure, require_org
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = ("png", "jpg", "jpeg", "webp")
+
+
+class ActivityError(ValueError):
+    """Bad activity input; ``str(exc)`` is Thai."""
+
+
+def photo_mime(data: bytes) -> Optional[str]:
+    """image/png, image/jpeg or image/webp from the first bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
+def check_photo(data: bytes) -> str:
+    """The photo's MIME type, or ActivityError (Thai) when it is not a usable image."""
+    if not data:
+        raise ActivityError("ไฟล์รูปภาพว่างเปล่า")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ActivityError(f"รูปภาพใหญ่เกิน {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    mime = photo_mime(data)
+    if mime is None:
+        raise ActivityError("ไฟล์นี้ไม่ใช่รูปภาพที่รองรับ (ใช้ได้เฉพาะ PNG, JPEG หรือ WebP)")
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with Streamlit
+        return mime
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format
+            img.verify()
+    except Exception as exc:  # Pillow raises many types for broken files
+        raise ActivityError("ไฟล์รูปภาพเสียหาย เปิดไม่ได้") from exc
+    if fmt != _PIL_FORMATS[mime]:
+        raise ActivityError("ไฟล์นี้ไม่ใช่รูปภาพที่รองรับ (ใช้ได้เฉพาะ PNG, JPEG หรือ WebP)")
+    return mime
+
+
+def can_add_activity(actor: Actor, *, organization_id: int) -> bool:
+    """Whether the actor may add any activity at all (the form is shown); per-measure checks follow."""
+    if actor.organization_id is not None and actor.organization_id != organization_id:
+        return False
+    return actor.is_admin or (actor.role == Role.department_head and actor.department_id is not None)
+
+
+def _measure_of(session: Session, organization_id: int, measure_id: int) -> Measure:
+    m = session.get(Measure, measure_id)
+    if m is None or m.organization_id != organization_id:
+        raise ActivityError("มาตรการที่เลือกไม่ใช่ของหน่วยงานนี้")
+    return m
+
+
+def add_activity(
+    session: Session,
+    *,
+    organization_id: int,
+    date: dt.date,
+    title: str,
+    text: str = "",
+    measure_id: Optional[int] = None,
+    photo: Optional[bytes] = None,
+    actor: Actor,
+) -> Activity:
+    """Add one activity (audited); PermissionDenied or ActivityError (Thai) when refused."""
+    require_org(actor, organization_id)
+    if session.get(Organization, organization_id) is None:
+        raise ActivityError(f"ไม่พบหน่วยงานรหัส {organization_id}")
+    measure = _measure_of(session, organization_id, measure_id) if measure_id is not None else None
+    if not actor.is_admin:
+        if actor.role != Role.department_head or actor.department_id is None:
+            raise PermissionDenied("เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่เพิ่มกิจกรรมได้")
+        if measure is None:
+            raise PermissionDenied("หัวหน้าส่วนต้องเลือกมาตรการของกอง/ส่วนราชการของตนเองให้กิจกรรม")
+        dep_ids = session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure.id)).all()
+        require_edit_measure(actor, organization_id=organization_id, department_ids=dep_ids, owner_all=measure.owner_all)
+    if not isinstance(date, dt.date):
+        raise ActivityError("กรุณาระบุวันที่ของกิจกรรม")
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    title = " ".join((title or "").split())
+    if not title:
+        raise ActivityError("กรุณาระบุหัวข้อกิจกรรม")
+    if len(title) > 500:
+        raise ActivityError("หัวข้อกิจกรรมยาวเกิน 500 ตัวอักษร")
+    mime = check_photo(photo) if photo else None
+    row = Activity(organization_id=organization_id, measure_id=measure_id, date=date, title=title,
+                   text=(text or "").strip(), photo=photo or None, photo_mime=mime, user_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    after = audit.snapshot(row)
+    after["photo_bytes"] = len(photo) if photo else 0
+    audit.record(session, user_id=actor.user_id, username=actor.username, action="activity.add", entity="activity",
+                 entity_id=row.id, organization_id=organization_id, after=after)
+    return row
+
+
+@dataclass
+class ActivityItem:
+    id: int
+    organization_id: int
+    measure_id: Optional[int]
+    measure_number: Optional[int]
+    measure_title: Optional[str]
+    date: dt.date
+    title: str
+    text: str
+    photo_mime: Optional[str]
+    user_id: Optional[int]
+    created_at: dt.datetime
+    photo: Optional[bytes] = None  # only with ``with_photos=True``
+
+    @property
+    def has_photo(self) -> bool:
+        return self.photo_mime is not None
+
+
+def list_activities(
+    session: Session,
+    *,
+    organization_id: int,
+    fiscal_year: int,
+    month: Optional[tuple[int, int]] = None,
+    measure_id: Optional[int] = None,
+    with_photos: bool = False,
+    limit: Optional[int] = None,
+) -> list[ActivityItem]:
+    """The fiscal year's activities, newest first; ``month`` is (CE year, month) inside the year."""
+    lo, hi = thai.fiscal_year_bounds(fiscal_year)
+    if month is not None:
+        year, mo = month
+        lo, hi = max(lo, dt.date(year, mo, 1)), min(hi, thai.month_end(year, mo))
+    columns = [Activity.id, Activity.organization_id, Activity.measure_id, Measure.number, Measure.title,
+               Activity.date, Activity.title, Activity.text, Activity.photo_mime, Activity.user_id, Activity.created_at]
+    if with_photos:
+        columns.append(Activity.photo)
+    q = (
+        select(*columns)
+        .select_from(Activity)
+        .outerjoin(Measure, Measure.id == Activity.measure_id)
+        .where(Activity.organization_id == organization_id, Activity.date >= lo, Activity.date <= hi)
+    )
+    if measure_id is not None:
+        q = q.where(Activity.measure_id == measure_id)
+    q = q.order_by(col(Activity.date).desc(), col(Activity.id).desc())
+    if limit:
+        q = q.limit(limit)
+    out = []
+    for r in session.exec(q).all():
+        out.append(ActivityItem(*r[:11], photo=bytes(r[11]) if with_photos and r[11] is not None else None))
+    return out
+
+
+def activity_photo(
+    session: Session, *, activity_id: int, organization_id: Optional[int] = None
+) -> Optional[tuple[bytes, str]]:
+    """(bytes, mime) of the activity's photo; None when it has none (or is of another organisation)."""
+    row = session.exec(
+        select(Activity.organization_id, Activity.photo, Activity.photo_mime).where(Activity.id == activity_id)
+    ).first()
+    if row is None:
+        return None
+    org_id, data, mime = row
+    if organization_id is not None and org_id != organization_id:
+        return None
+    if data is None or mime is None:
+        return None
+    return bytes(data), mime
+
+
+def delete_activity(session: Session, *, activity_id: int, actor: Actor) -> None:
+    """Delete an activity (admins of its organisation only); the audit keeps what it was."""
+    row = session.get(Activity, activity_id)
+    if row is None:
+        raise ActivityError("ไม่พบกิจกรรมนี้")
+    require_admin(actor, row.organization_id)
+    before = audit.snapshot(row)
+    before["photo_bytes"] = len(row.photo) if row.photo else 0
+    session.delete(row)
+    session.flush()
+    audit.record(session, user_id=actor.user_id, username=actor.username, action="activity.delete", entity="activity",
+                 entity_id=activity_id, organization_id=before["organization_id"], before=before)
