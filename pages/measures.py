@@ -7,7 +7,7 @@ import streamlit as st
 from ita_dashboard import charts
 from ita_dashboard.services import measures as svc
 from ita_dashboard.services.orgs import departments_of
-from ita_dashboard.ui import common, measure_views, widgets
+from ita_dashboard.ui import common, measure_views, progress_views, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
@@ -37,3 +37,6 @@ with tab_time:
     st.plotly_chart(charts.measures_timeline(filtered, today=as_of), width="stretch", key="chart_timeline")
 
 measure_views.detail_and_update(ctx, states, as_of=as_of)
+
+progress_views.status_sheet_section(ctx, states, as_of=as_of)
+progress_views.activities_section(ctx, states)

@@ -149,6 +149,19 @@ def grid_first_row(frame: Locator) -> str:
     return frame.locator("[role=row]").nth(1).inner_text()
 
 
+def progress_form(page: Page) -> Locator:
+    """The บันทึกความคืบหน้า form (the only form of the measures page with a percent slider)."""
+    return page.get_by_test_id("stMain").get_by_test_id("stForm").filter(has=page.get_by_test_id("stSlider"))
+
+
+def history_frame(page: Page) -> Locator:
+    """The dataframe right under the ประวัติความคืบหน้า heading."""
+    heading = page.get_by_test_id("stMain").get_by_test_id("stElementContainer").filter(
+        has=page.get_by_role("heading", name="ประวัติความคืบหน้า", exact=True))
+    expect(heading).to_have_count(1)
+    return heading.locator("xpath=following-sibling::*[1]").get_by_test_id("stDataFrame")
+
+
 def _chart_trace(page: Page, key: str, name: str) -> dict:
     """x/y/text of the trace called ``name`` in the plotly chart ``st.plotly_chart(..., key=key)``."""
     data = page.locator(f".st-key-{key} .js-plotly-plot").evaluate(
@@ -234,10 +247,10 @@ def test_department_head_updates_own_measure_only(page, app_server, wait_for_app
     expect(main.get_by_role("heading", name=re.compile(r"^1\. ")).first).to_be_visible()
     expect(main.get_by_text("ผู้รับผิดชอบ: ทุกส่วนราชการ")).to_be_visible()
 
-    form = main.get_by_test_id("stForm")
+    form = progress_form(page)
     expect(form).to_have_count(1)
     expect(main.get_by_text("คุณแก้ไขได้เฉพาะมาตรการของกอง/ส่วนราชการของคุณ")).to_have_count(0)
-    history = main.get_by_test_id("stDataFrame").last
+    history = history_frame(page)
     rows_before = grid_rows(history)
     assert _timeline_text(page, "1") == "เสร็จแล้ว 100%"
     done_line_before = _chart_trace(page, "chart_by_month", "เสร็จแล้ว (สะสม)")
@@ -261,7 +274,7 @@ def test_department_head_updates_own_measure_only(page, app_server, wait_for_app
     wait_for_app(page)
     no_exception(page)
 
-    history = main.get_by_test_id("stDataFrame").last
+    history = history_frame(page)
     expect(history.locator("[role=grid]").first).to_have_attribute("aria-rowcount", str(rows_before + 2),
                                                                   timeout=TIMEOUT)
     newest = grid_first_row(history)  # newest first
@@ -281,8 +294,8 @@ def test_department_head_updates_own_measure_only(page, app_server, wait_for_app
     no_exception(page)
     expect(main.get_by_role("heading", name=re.compile(r"^2\. ")).first).to_be_visible()
     expect(main.get_by_text("คุณแก้ไขได้เฉพาะมาตรการของกอง/ส่วนราชการของคุณ")).to_be_visible()
-    expect(main.get_by_test_id("stForm")).to_have_count(0)
-    expect(main.get_by_role("button", name="บันทึก", exact=True)).to_have_count(0)
+    expect(progress_form(page)).to_have_count(0)
+    expect(main.get_by_test_id("stSlider")).to_have_count(0)
     screenshot(page, screenshot_dir / "13_finance_measure2_readonly.png")
 
     # the overview counts one measure fewer as done and one more overdue
@@ -296,7 +309,8 @@ def test_department_head_updates_own_measure_only(page, app_server, wait_for_app
 
 # --- 3. survey import through the upload widget -------------------------------------------------
 
-def _upload_and_confirm(page: Page, wait_for_app, file: Path) -> Locator:
+def _upload_and_preview(page: Page, wait_for_app, file: Path, *, use_chooser: bool = False) -> Locator:
+    """Put ``file`` into the survey uploader and wait for the preview; returns the survey tab."""
     main = page.get_by_test_id("stMain")
     survey_tab = main.get_by_role("tabpanel").first
     uploader = survey_tab.get_by_test_id("stFileUploader")
@@ -306,7 +320,14 @@ def _upload_and_confirm(page: Page, wait_for_app, file: Path) -> Locator:
         wait_for_app(page)
         expect(chip).to_have_count(0)
         expect(survey_tab.get_by_text("ตัวอย่างข้อมูลที่อ่านได้")).to_have_count(0)
-    uploader.locator("input[type=file]").set_input_files(str(file))
+    if use_chooser:
+        # what a user does: click "Upload" and pick the file in the browser's file chooser (the
+        # click also clears the input, so the same file can be chosen again and fires "change")
+        with page.expect_file_chooser() as chooser:
+            uploader.get_by_role("button", name="Upload", exact=True).click()
+        chooser.value.set_files(str(file))
+    else:
+        uploader.locator("input[type=file]").set_input_files(str(file))
     wait_for_app(page)
     no_exception(page)
     expect(survey_tab.get_by_text("ตัวอย่างข้อมูลที่อ่านได้")).to_be_visible(timeout=TIMEOUT)
@@ -328,7 +349,7 @@ def test_admin_imports_survey_file_and_sees_it(page, app_server, wait_for_app, s
     wait_for_app(page)
     expect(survey_tab.get_by_role("radio", name="IIT")).to_be_checked()
 
-    survey_tab = _upload_and_confirm(page, wait_for_app, sample)
+    survey_tab = _upload_and_preview(page, wait_for_app, sample)
     expect(survey_tab.get_by_text(re.compile(r"เวลา = \*?Timestamp"))).to_be_visible()
     assert grid_rows(survey_tab.get_by_test_id("stDataFrame").first) == 10  # preview shows 10 rows
     screenshot(page, screenshot_dir / "20_upload_preview.png")
@@ -345,7 +366,7 @@ def test_admin_imports_survey_file_and_sees_it(page, app_server, wait_for_app, s
     screenshot(page, screenshot_dir / "21_upload_imported.png")
 
     # the same file again: every row is a duplicate
-    survey_tab = _upload_and_confirm(page, wait_for_app, sample)
+    survey_tab = _upload_and_preview(page, wait_for_app, sample, use_chooser=True)
     survey_tab.get_by_role("button", name="ยืนยันนำเข้า").click()
     wait_for_app(page)
     no_exception(page)
