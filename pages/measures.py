@@ -18,7 +18,9 @@ as_of = common.effective_date(month_end)
 with common.session() as s:
     states = widgets.measure_states(s, ctx, as_of)
     departments = departments_of(s, organization_id=ctx.org_id)
-    points = svc.progress_by_month(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, until=as_of)
+    granularity = st.session_state.get("period_granularity", "month")
+    points = svc.progress_by_period(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
+                                    granularity=granularity, until=as_of)
 
 if not states:
     st.info(t("no_measures"))
@@ -32,6 +34,8 @@ with tab_dep:
     rows = svc.progress_by_department(states, departments=departments)
     st.plotly_chart(charts.measures_by_department(rows), width="stretch", key="chart_by_dep")
 with tab_month:
+    st.radio(t("period"), ["month", "quarter", "round"], horizontal=True, key="period_granularity",
+             format_func={"month": "รายเดือน", "quarter": "รายไตรมาส", "round": "รอบ 6/12 เดือน"}.get)
     st.plotly_chart(charts.progress_by_period(points), width="stretch", key="chart_by_month")
 with tab_time:
     st.plotly_chart(charts.measures_timeline(filtered, today=as_of), width="stretch", key="chart_timeline")

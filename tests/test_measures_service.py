@@ -113,3 +113,15 @@ def test_by_department_and_by_month(setup):
     by_label = {p.end: p for p in points}
     assert by_label[dt.date(2025, 1, 31)].done == 0 and by_label[dt.date(2025, 2, 28)].done == 1
     assert by_label[dt.date(2024, 12, 31)].planned == 1 and by_label[dt.date(2025, 3, 31)].planned == 2
+
+
+def test_progress_by_quarter_and_round_are_cumulative_points(setup):
+    engine, org, finance, works, shared, head, *_ = setup
+    with db.session_scope(engine) as s:
+        svc.record_progress(s, measure_id=finance, status="done", percent=100, as_of=dt.date(2025, 2, 10), actor=head)
+        quarters = svc.progress_by_period(s, organization_id=org, fiscal_year=2568, granularity="quarter")
+        rounds = svc.progress_by_period(s, organization_id=org, fiscal_year=2568, granularity="round")
+    assert [p.label for p in quarters] == ["ไตรมาส 1", "ไตรมาส 2", "ไตรมาส 3", "ไตรมาส 4"]
+    assert [(p.planned, p.done) for p in quarters] == [(1, 0), (2, 1), (2, 1), (3, 1)]
+    assert [(p.label, p.end, p.done) for p in rounds] == [("รอบ 6 เดือน", dt.date(2025, 3, 31), 1),
+                                                          ("รอบ 12 เดือน", dt.date(2025, 9, 30), 1)]

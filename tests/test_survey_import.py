@@ -505,3 +505,25 @@ def test_answers_json_matches_json_dumps():
     for a in samples:
         assert json.loads(enc.encode(a)) == a
         assert enc.encode(a) == json.dumps(a, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_sqlite_page_cache_is_restored_after_import(engine, org, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    data = sf.google_csv(sf.make_responses(3))
+    parsed = parse_survey_file(data)
+
+    def fail(session, params):
+        raise RuntimeError("boom")
+
+    for insert_chunk in (survey_import._insert_chunk, fail):
+        monkeypatch.setattr(survey_import, "_insert_chunk", insert_chunk)
+        with db.session_scope(engine) as s:
+            before = s.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+            try:
+                import_survey(s, organization_id=org["id"], instrument="iit", parsed=parsed, fiscal_year=None,
+                              file_name="x.csv", file_bytes=data, user_id=None)
+            except RuntimeError:
+                pass
+            assert s.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
+            s.rollback()

@@ -228,6 +228,28 @@ def progress_by_month(
     return points
 
 
+def progress_by_period(
+    session: Session, *, organization_id: int, fiscal_year: int, granularity: str = "month",
+    until: Optional[dt.date] = None,
+) -> list[PeriodPoint]:
+    """Cumulative planned vs done at the end of each month, quarter (ไตรมาส) or round (6/12 months).
+
+    The points are cumulative, so a quarter's point is the state at its last month's end.
+    """
+    months = progress_by_month(session, organization_id=organization_id, fiscal_year=fiscal_year, until=until)
+    if granularity == "month":
+        return months
+    if granularity == "quarter":
+        ends = {q: thai.quarter_bounds(fiscal_year, q)[1] for q in (1, 2, 3, 4)}
+        labels = {end: f"ไตรมาส {q}" for q, end in ends.items()}
+    elif granularity == "round":
+        ends = {r: thai.round_bounds(fiscal_year, r)[1] for r in (6, 12)}
+        labels = {end: f"รอบ {r} เดือน" for r, end in ends.items()}
+    else:
+        raise ValueError(f"unknown granularity: {granularity}")
+    return [PeriodPoint(labels[p.end], p.end, p.planned, p.done, p.in_progress) for p in months if p.end in labels]
+
+
 def measures_due(states: list[MeasureState], *, as_of: dt.date, within_days: int = 31) -> list[MeasureState]:
     """Overdue first, then those ending within the next ``within_days`` that are not done."""
     horizon = as_of + dt.timedelta(days=within_days)
