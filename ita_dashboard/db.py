@@ -7,6 +7,7 @@ failed import leaves nothing half-written.
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -31,11 +32,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     url = url or config.database_url()
+    # Thai text in JSON columns stored as UTF-8, not \uXXXX escapes (a third of the size).
+    json_kw = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}, **json_kw)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10, **json_kw)
     return engine
 
 
