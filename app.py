@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="แดชบอร์ด ITA", page_icon="📊", layout="wide")
+st.set_page_config(page_title="แดชบอร์ด ITA", page_icon=":material/monitoring:", layout="wide")
 
 from ita_dashboard.models import Role  # noqa: E402
 from ita_dashboard.ui import common, gate  # noqa: E402
@@ -24,17 +24,17 @@ if user.must_change_password:
 
 role = Role(user.role)
 pages = [
-    st.Page("pages/overview.py", title=t("nav_overview"), icon="📊", default=True),
-    st.Page("pages/measures.py", title=t("nav_measures"), icon="✅"),
-    st.Page("pages/surveys.py", title=t("nav_surveys"), icon="📝"),
-    st.Page("pages/report.py", title=t("nav_report"), icon="📄"),
+    st.Page("pages/overview.py", title=t("nav_overview"), icon=":material/monitoring:", default=True),
+    st.Page("pages/measures.py", title=t("nav_measures"), icon=":material/checklist:"),
+    st.Page("pages/surveys.py", title=t("nav_surveys"), icon=":material/assignment:"),
+    st.Page("pages/report.py", title=t("nav_report"), icon=":material/description:"),
 ]
 if role == Role.admin:
     pages += [
-        st.Page("pages/upload.py", title=t("nav_upload"), icon="⬆️"),
-        st.Page("pages/admin.py", title=t("nav_admin"), icon="⚙️"),
+        st.Page("pages/upload.py", title=t("nav_upload"), icon=":material/upload_file:"),
+        st.Page("pages/admin.py", title=t("nav_admin"), icon=":material/settings:"),
     ]
-pages.append(st.Page("pages/account.py", title=t("nav_account"), icon="👤"))
+pages.append(st.Page("pages/account.py", title=t("nav_account"), icon=":material/person:"))
 
 nav = st.navigation(pages)
 with st.sidebar:

@@ -150,7 +150,7 @@ def _year_filter(org: Organization) -> int:
 
 def _sidebar_footer(user: User, org: Organization) -> None:
     if org.is_demo:
-        st.sidebar.warning(t("demo_badge"), icon="🧪")
+        st.sidebar.warning(t("demo_badge"), icon=":material/science:")
     st.sidebar.caption(f"{user.display_name or user.username} · {role_label(Role(user.role).value)}")
 
 

@@ -26,9 +26,9 @@ def kpi_row(data: dict) -> None:
     c[0].metric(t("kpi_measures_done"), f"{m['done']} / {m['total']}")
     c[1].metric(t("kpi_overdue"), m["overdue"], delta=None)
     c[2].metric(t("kpi_iit"), _ratio(iit["responses"], iit["target"]),
-                delta=_gap_text(iit["responses"], iit["target"]), delta_color="off")
+                delta=_gap_text(iit["responses"], iit["target"]), delta_color="off", delta_arrow="off")
     c[3].metric(t("kpi_eit"), _ratio(eit["responses"], eit["target"]),
-                delta=_gap_text(eit["responses"], eit["target"]), delta_color="off")
+                delta=_gap_text(eit["responses"], eit["target"]), delta_color="off", delta_arrow="off")
     c[4].metric(t("kpi_days_left"), data["collection_window"]["days_left"])
 
 
@@ -63,12 +63,13 @@ def department_table(data: dict) -> None:
             t("status_overdue"): m.get("overdue", 0),
             "IIT": f"{iit['responses']}/{iit['target'] or '–'}",
             f"IIT {t('gap')}": gap,
-            "สถานะ": ("🔴 " + t("behind")) if behind else ("🟢 " + t("on_track")),
+            "สถานะ": t("behind") if behind else t("on_track"),
             "_behind": behind,
         })
     df = pd.DataFrame(rows).sort_values("_behind", ascending=False).drop(columns="_behind")
     st.subheader(t("dept_table"))
-    st.dataframe(df, hide_index=True, width="stretch")
+    colours = {t("behind"): "color: #c62828; font-weight: bold", t("on_track"): "color: #2e7d32"}
+    st.dataframe(df.style.map(lambda v: colours.get(v, ""), subset=["สถานะ"]), hide_index=True, width="stretch")
 
 
 def due_list(states, *, as_of: dt.date) -> None:
@@ -79,7 +80,8 @@ def due_list(states, *, as_of: dt.date) -> None:
         return
     for s in due:
         when = thai.format_date_th(s.end, abbr=True) if s.end else "–"
-        badge = f"🔴 {t('status_overdue')}" if s.overdue else f"🟠 ครบกำหนด {when}"
+        badge = (f":red[:material/error: **{t('status_overdue')}** (ครบกำหนด {when})]" if s.overdue
+                 else f":orange[:material/schedule: ครบกำหนด {when}]")
         st.markdown(f"**{s.number}.** {_md_escape(s.title)}  \n{badge} · {status_label(s.status.value)} {s.percent}%")
 
 

@@ -3,8 +3,9 @@ and a survey import through the real upload widget.
 
 Each test gets its own browser context (the ``page`` fixture), so the sessions of different users
 never mix. They share one app server (demo data, FY 2566 for เทศบาลตำบลนาอ้อ) and are written so
-that the order they run in does not matter: counts are compared before/after, not hard-coded,
-except for the import of the fixture file, which is the only thing that writes FY 2568 survey data.
+that the order they run in does not matter: counts are compared before/after, not hard-coded
+(except for the import of the fixture file, the only thing that writes FY 2568 survey data), and
+each test picks its fiscal year in the sidebar, since the default year moves to 2568 after that import.
 
 Streamlit 1.67 widgets are react-aria components: a selectbox is an ``input[role=combobox]``
 whose popover (``stSelectboxVirtualDropdown``) holds ``role=option`` items and closes whenever an
@@ -17,7 +18,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 DATA = Path(__file__).resolve().parent / "data"
