@@ -10,17 +10,21 @@ from ita_dashboard.ui.strings import t  # noqa: E402
 
 common.get_engine()  # creates or upgrades the schema before anything else
 
-if gate.database_is_empty():
-    gate.setup_screen()
+
+def _only(screen, title: str) -> None:
+    """Run one screen under a hidden navigation, so Streamlit lists no pages before login."""
+    st.navigation([st.Page(screen, title=title, url_path="start")], position="hidden").run()
     st.stop()
+
+
+if gate.database_is_empty():
+    _only(gate.setup_screen, t("setup_title"))
 
 user = common.current_user()
 if user is None:
-    gate.login_screen()
-    st.stop()
+    _only(gate.login_screen, t("login_title"))
 if user.must_change_password:
-    gate.change_password_screen(user, forced=True)
-    st.stop()
+    _only(lambda: gate.change_password_screen(user, forced=True), t("change_password"))
 
 role = Role(user.role)
 pages = [

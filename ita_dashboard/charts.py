@@ -30,8 +30,9 @@ def _layout(fig: go.Figure, *, title: str = "", height: int = 380) -> go.Figure:
         title=title or None,
         font=dict(family=FONT, size=15),
         height=height,
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        margin=dict(l=10, r=40, t=90 if title else 40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        title_y=0.98, title_yanchor="top",
         plot_bgcolor="white",
     )
     fig.update_xaxes(gridcolor="#eee")
@@ -63,13 +64,13 @@ def measures_by_department(rows) -> go.Figure:
         if not any(values):
             continue
         fig.add_bar(y=names, x=values, name=t(f"status_{key}"), orientation="h", marker_color=COLORS[key],
-                    text=[v or "" for v in values], textposition="inside")
+                    text=[v or "" for v in values], textposition="inside", textangle=0)
     overdue_labels = [f"{t('status_overdue')} {r.overdue}" if r.overdue else "" for r in rows]
     fig.add_scatter(y=names, x=[r.total for r in rows], mode="text", text=overdue_labels, textposition="middle right",
                     textfont=dict(color=COLORS["overdue"]), showlegend=False, hoverinfo="skip")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=t("count"), dtick=1)
+    fig.update_xaxes(title=t("count"), dtick=1, range=[0, max([r.total for r in rows] + [1]) * 1.35])
     return _layout(fig, title=t("by_department"), height=max(260, 60 + 42 * len(rows)))
 
 
@@ -95,7 +96,7 @@ def measures_timeline(states, *, today: dt.date) -> go.Figure:
         fig.add_bar(
             y=[label], x=[(s.end - s.start).days + 1], base=[s.start.isoformat()], orientation="h",
             marker_color=COLORS[key], name=t(f"status_{key}"), legendgroup=key, showlegend=False,
-            text=f"{t(f'status_{key}')} {s.percent}%", textposition="inside",
+            text=f"{t(f'status_{key}')} {s.percent}%", textposition="inside", textangle=0,
             hovertext=f"{s.title}<br>{s.period_text}", hoverinfo="text",
         )
     for key in ("done", "in_progress", "not_started", "overdue"):
@@ -127,9 +128,10 @@ def survey_by_department(status) -> go.Figure:
     tx = [(r.target, r.name) for r in rows if r.target]
     if tx:
         fig.add_scatter(x=[a for a, _ in tx], y=[b for _, b in tx], mode="markers", name=t("target"),
-                        marker=dict(symbol="line-ns-open", size=28, line=dict(width=4, color=COLORS["target"])))
+                        marker=dict(symbol="line-ns-open", size=22, line=dict(width=3, color=COLORS["target"])), hoverinfo="x")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=t("responses"), rangemode="tozero")
+    top = max([r.responses for r in rows] + [r.target or 0 for r in rows] + [1])
+    fig.update_xaxes(title=t("responses"), range=[0, top * 1.45])
     title = f"{status.instrument.upper()}: {t('completion_by_dept')}"
     return _layout(fig, title=title, height=max(260, 70 + 44 * len(rows)))
 
@@ -145,11 +147,11 @@ def cumulative_responses(by_day, *, target: Optional[int], window: tuple[dt.date
     fig.add_scatter(x=days, y=ys, mode="lines", name=t("responses"), line=dict(color=COLORS["bar"], width=3), line_shape="hv")
     if target:
         fig.add_hline(y=target, line_color=COLORS["target"], line_dash="dash",
-                      annotation_text=f"{t('target')} {target}", annotation_position="top left")
+                      annotation_text=f"{t('target')} {target}", annotation_position="bottom right")
     fig.add_vrect(x0=window[0], x1=window[1], fillcolor="#fff3e0", opacity=0.5, line_width=0,
                   annotation_text=t("collection_window"), annotation_position="top left")
     fig.add_vline(x=today.isoformat(), line_color="#000", line_dash="dot")
-    _thai_date_ticks(fig, days + list(window))
+    _thai_date_ticks(fig, days + list(window) + [today])
     fig.update_yaxes(title=t("responses"), rangemode="tozero")
     return _layout(fig, title=f"{instrument.upper()}: {t('cumulative')}")
 
@@ -163,7 +165,7 @@ def responses_per_period(by_day, *, instrument: str, weekly: bool = True) -> go.
     fig = go.Figure(go.Bar(x=xs, y=[buckets[x] for x in xs], marker_color=COLORS["bar"], name=t("responses")))
     _thai_date_ticks(fig, xs)
     fig.update_yaxes(title=t("responses"))
-    return _layout(fig, title=f"{instrument.upper()}: {t('per_day')}{' (รายสัปดาห์)' if weekly else ''}")
+    return _layout(fig, title=f"{instrument.upper()}: " + ("จำนวนผู้ตอบรายสัปดาห์" if weekly else t("per_day")))
 
 
 def score_bullets(scores: dict[str, Optional[float]], *, bar: float) -> go.Figure:
@@ -176,7 +178,7 @@ def score_bullets(scores: dict[str, Optional[float]], *, bar: float) -> go.Figur
     fig.add_bar(y=names, x=values, orientation="h", marker_color=colors, text=labels, textposition="outside",
                 name=t("estimated_score"))
     fig.add_vline(x=bar, line_color="#000", line_width=2, annotation_text=t("passing_bar", bar=f"{bar:g}"),
-                  annotation_position="top")
+                  annotation_position="bottom left")
     fig.update_xaxes(range=[0, 105], title=t("estimated_score"))
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(showlegend=False)
@@ -191,7 +193,8 @@ def indicator_scores(status, *, framework, bar: float) -> go.Figure:
     fig.add_bar(y=names, x=[v or 0 for v in vals], orientation="h",
                 marker_color=[COLORS["done"] if (v or 0) >= bar else COLORS["overdue"] for v in vals],
                 text=[f"{v:.2f}" if v is not None else "ไม่มีข้อมูล" for v in vals], textposition="outside")
-    fig.add_vline(x=bar, line_color="#000", line_width=2, annotation_text=t("passing_bar", bar=f"{bar:g}"))
+    fig.add_vline(x=bar, line_color="#000", line_width=2, annotation_text=t("passing_bar", bar=f"{bar:g}"),
+                  annotation_position="bottom left")
     fig.update_xaxes(range=[0, 105])
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title=f"{status.instrument.upper()}: {t('estimated_score')} ({t('indicator')})",

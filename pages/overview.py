@@ -18,8 +18,5 @@ with common.session() as s:
 
 widgets.kpi_row(data)
 widgets.score_section(data)
-left, right = st.columns([3, 2])
-with left:
-    widgets.department_table(data)
-with right:
-    widgets.due_list(states, as_of=as_of)
+widgets.department_table(data)
+widgets.due_list(states, as_of=as_of)

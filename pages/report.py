@@ -8,7 +8,7 @@ from ita_dashboard.ui import common, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(t("report_title"))
+st.title(t("nav_report"))
 round_ = st.radio(t("round"), [6, 12], index=1, horizontal=True, format_func=lambda r: t(f"round_{r}"))
 with common.session() as s:
     import datetime as dt
@@ -24,7 +24,7 @@ for line in lines:
 if not rows:
     st.info(t("no_measures"))
     st.stop()
-st.dataframe(pd.DataFrame([r.cells for r in rows], columns=list(rpt.HEADERS)), hide_index=True, width="stretch")
+st.table(pd.DataFrame([r.cells for r in rows], columns=list(rpt.HEADERS)).set_index(rpt.HEADERS[0]))
 st.download_button(t("download_xlsx"), rpt.to_xlsx(rows, title_lines=lines),
                    file_name=f"ita_report_{ctx.fiscal_year}_r{round_}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

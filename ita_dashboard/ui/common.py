@@ -99,6 +99,8 @@ def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = 
         st.error("คุณไม่มีสิทธิ์เข้าถึงหน้านี้")
         st.stop()
     actor = Actor.of(user)
+    if flash := st.session_state.pop("flash", None):
+        st.success(flash)
     with session() as s:
         orgs = orgs_svc.list_organizations(s, actor=actor)
     if not orgs:

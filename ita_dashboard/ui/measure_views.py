@@ -53,7 +53,7 @@ def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> Non
     st.divider()
     ids = [s.id for s in states]
     chosen = st.selectbox(t("measure"), ids, key="measure_pick",
-                          format_func=lambda i: next(f"{s.number}. {s.title[:80]}" for s in states if s.id == i))
+                          format_func=lambda i: next(f"{s.number}. {_short(s.title)}" for s in states if s.id == i))
     m = next(s for s in states if s.id == chosen)
     left, right = st.columns([3, 2])
     with left:
@@ -89,12 +89,13 @@ def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
         note = st.text_area(t("note"), "")
         evidence = st.text_input(t("evidence"), m.evidence_url or "")
         when = st.date_input(t("as_of_date"), min(dt.date.today(), as_of) if as_of else dt.date.today(), format="DD/MM/YYYY")
+        st.caption(f"{t('as_of_date')} (พ.ศ.): {thai.format_date_th(when)}")
         if st.form_submit_button(t("save"), type="primary"):
             try:
                 with common.session() as s:
                     svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
                                         evidence_url=evidence or None, as_of=when, actor=ctx.actor)
-                st.success(t("saved"))
+                st.session_state["flash"] = f"{t('saved')}: {m.number}. {_short(m.title)} · {status_label(status)} {percent}%"
                 st.rerun()
             except (svc.ProgressError, PermissionDenied) as exc:
                 st.error(str(exc))
@@ -112,3 +113,7 @@ def _history(m) -> None:
          t("percent"): r.percent, t("note"): r.note, t("evidence"): r.evidence_url or ""}
         for r in reversed(rows)
     ]), hide_index=True, width="stretch")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

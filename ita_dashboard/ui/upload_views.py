@@ -51,7 +51,8 @@ def survey_upload(ctx: common.PageContext) -> None:
         except (FileProblem, PermissionDenied, ValueError) as exc:
             st.error(t("file_problem", reason=exc))
             return
-        st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected))
+        st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected)
+                   + f" · {instrument.upper()} {t('fiscal_year')} พ.ศ. {r.fiscal_year}")
         c = st.columns(4)
         for col, key in zip(c, ("read", "imported", "duplicate", "rejected")):
             col.metric(t(key), getattr(r, key))
