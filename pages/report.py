@@ -8,7 +8,7 @@ from ita_dashboard.ui import common, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(t("nav_report"))
+st.title(f"{t('nav_report')} · {ctx.org.name}")
 round_ = st.radio(t("round"), [6, 12], index=1, horizontal=True, format_func=lambda r: t(f"round_{r}"))
 with common.session() as s:
     import datetime as dt
