@@ -12,7 +12,7 @@ import pytest
 from ita_dashboard import framework as fwmod
 from ita_dashboard.framework import AGENCY_KINDS, AGENCY_SIZES, Framework, available_years, load_framework
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"  # copies of shared/samples
 IIT_CSV = SAMPLES / "iit_google_forms_2568.csv"
 EIT_XLSX = SAMPLES / "eit_microsoft_forms_2568.xlsx"
 YEARS = [2566, 2567, 2568, 2569]

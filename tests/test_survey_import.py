@@ -34,8 +34,7 @@ from ita_dashboard.services.survey_import import (
 import survey_files as sf
 
 # shared/ sits beside the repository (here and in CI).
-SAMPLES = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "samples", Path("/work/shared/samples"))
-                if p.exists()), Path("/work/shared/samples"))
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"  # copies of shared/samples
 needs_samples = pytest.mark.skipif(not SAMPLES.exists(), reason="shared/samples not found beside the repository")
 BKK = ZoneInfo("Asia/Bangkok")
 THAI = re.compile(r"[ก-๙]")
