@@ -285,6 +285,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(exc.code or 0)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `summary --json | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CliError, FileProblem, AuthError, PermissionDenied, ValueError, LookupError) as exc:
         return _fail(str(exc))
     except Exception as exc:  # last resort: still one line, never a traceback (ITA_DEBUG=1 shows it)
