@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +15,22 @@ from . import common
 from .strings import t
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "txt", "docx"]
+
+
+# Parsing a 100,000-row export takes seconds; every widget click reruns the page, so the parse
+# is kept per file content (shared, read-only: the importers never modify a parsed file).
+@st.cache_resource(max_entries=4, show_spinner="กำลังอ่านไฟล์...")
+def _parse_survey(data: bytes, name: str, mapping_json: str = "null"):
+    from ..importers.surveys import parse_survey_file
+
+    return parse_survey_file(data, filename=name, mapping=json.loads(mapping_json))
+
+
+@st.cache_resource(max_entries=4, show_spinner="กำลังอ่านไฟล์...")
+def _parse_measures(data: bytes, name: str):
+    from ..importers.measures import parse_measures_file
+
+    return parse_measures_file(data, filename=name, fiscal_year=None)
 
 
 def survey_upload(ctx: common.PageContext) -> None:
@@ -61,15 +79,13 @@ def survey_upload(ctx: common.PageContext) -> None:
 
 
 def measures_upload(ctx: common.PageContext) -> None:
-    from ..importers.measures import parse_measures_file
-
     file = st.file_uploader(t("choose_file"), type=_UPLOAD_TYPES, key="up_measures_file")
     if file is None:
         return
     data = file.getvalue()
     try:
         uploads.check_size(data)
-        plan = parse_measures_file(data, filename=file.name, fiscal_year=None)
+        plan = _parse_measures(data, file.name)
     except FileProblem as exc:
         st.error(t("file_problem", reason=exc))
         return
@@ -125,13 +141,11 @@ def batch_list(ctx: common.PageContext) -> None:
 
 def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):
     """Parse; apply the mapping remembered for this form; let the admin correct the two key columns."""
-    from ..importers.surveys import parse_survey_file
-
-    parsed = parse_survey_file(data, filename=name)
+    parsed = _parse_survey(data, name)
     with common.session() as s:
         remembered = uploads.recall_mapping(s, organization_id=ctx.org_id, signature=parsed.signature)
     if remembered:
-        parsed = parse_survey_file(data, filename=name, mapping=remembered)
+        parsed = _parse_survey(data, name, json.dumps(remembered, sort_keys=True))
         st.caption("ใช้การจับคู่คอลัมน์ที่บันทึกไว้สำหรับแบบฟอร์มนี้")
     m = parsed.mapping_used
     columns = [c for c in [m.get("timestamp"), m.get("department"), *m.get("ids", []), *m.get("ignored", []),
@@ -146,5 +160,6 @@ def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):
     st.session_state["up_mapping_changed"] = changed or bool(remembered)
     if changed:
         answers = [a for a in columns if a not in (ts, dep) and a not in m.get("ids", []) and a not in m.get("ignored", [])]
-        parsed = parse_survey_file(data, filename=name, mapping={**m, "timestamp": ts, "department": dep, "answers": answers})
+        mapping = {**m, "timestamp": ts, "department": dep, "answers": answers}
+        parsed = _parse_survey(data, name, json.dumps(mapping, sort_keys=True))
     return parsed
