@@ -117,7 +117,7 @@ def cmd_demo(args) -> int:
     from . import demo
 
     with db.session_scope(_engine()) as s:
-        result = demo.load_demo(s, today=args.today)
+        result = demo.load_demo(s)
     accounts = ", ".join(f"{a.username}/{a.password} ({a.role})" for a in result.accounts)
     print(f"demo loaded: {', '.join(result.organizations)}; accounts: {accounts}")
     return 0
@@ -245,8 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--password-stdin", action="store_true")
     sp.add_argument("--temporary", action="store_true", help="must change the password at first login")
 
-    sp = add("demo", cmd_demo, "load the two seed agencies as demo data")
-    sp.add_argument("--today", type=_iso_date, default=None, help=argparse.SUPPRESS)
+    add("demo", cmd_demo, "load the two seed agencies as demo data")
 
     sp = add("summary", cmd_summary, "print the overview's numbers")
     sp.add_argument("--org")

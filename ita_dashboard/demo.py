@@ -114,7 +114,7 @@ def demo_loaded(session: Session) -> bool:
     return session.exec(select(Organization).where(Organization.is_demo == True)).first() is not None  # noqa: E712
 
 
-def load_demo(session: Session, *, today: Optional[dt.date] = None) -> DemoResult:
+def load_demo(session: Session) -> DemoResult:
     """Load both seed agencies (idempotent: refuses when they are already there)."""
     from .importers.measures import parse_measures_file
     from .services.measure_import import create_activities, import_plan

@@ -1,6 +1,5 @@
 """Measures: filter, see where each stands and when, update progress, read the history."""
 
-import datetime as dt
 
 import streamlit as st
 

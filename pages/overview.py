@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from ita_dashboard import charts
 from ita_dashboard.services.summary import build_summary
 from ita_dashboard.ui import common, widgets
 from ita_dashboard.ui.strings import t

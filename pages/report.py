@@ -11,16 +11,12 @@ ctx = common.page_context()
 st.title(f"{t('nav_report')} · {ctx.org.name}")
 round_ = st.radio(t("round"), [6, 12], index=1, horizontal=True, format_func=lambda r: t(f"round_{r}"))
 with common.session() as s:
-    import datetime as dt
-    from ita_dashboard import thai
-
-    _, end = thai.round_bounds(ctx.fiscal_year, round_)
-    states = widgets.measure_states(s, ctx, min(end, dt.date.today()))
+    states = widgets.measure_states(s, ctx, rpt.round_as_of(fiscal_year=ctx.fiscal_year, round_=round_))
 rows = rpt.report_rows(states, round_=round_, fiscal_year=ctx.fiscal_year)
 lines = rpt.title_lines(org_name=ctx.org.name, district=ctx.org.district, province=ctx.org.province,
                         fiscal_year=ctx.fiscal_year, round_=round_)
 for line in lines:
-    st.markdown(f"**{widgets._md_escape(line)}**")
+    st.markdown(f"**{widgets.md_escape(line)}**")
 if not rows:
     st.info(t("no_measures"))
     st.stop()

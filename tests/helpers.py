@@ -57,3 +57,16 @@ def make_measure(engine, *, org_id: int, year: int = 2568, number: int = 1, titl
         for d in dep_ids:
             s.add(MeasureDepartment(measure_id=m.id, department_id=d))
         return m.id
+
+
+def make_demo_db(path) -> str:
+    """A migrated SQLite file at ``path`` holding the demo (both seed agencies); returns its URL."""
+    from ita_dashboard.demo import load_demo
+
+    url = f"sqlite:///{path}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    with db.session_scope(engine) as s:
+        load_demo(s)
+    engine.dispose()
+    return url

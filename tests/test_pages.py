@@ -11,11 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ita_dashboard import db
-from ita_dashboard.demo import DEMO_PASSWORD, load_demo
+from ita_dashboard.demo import DEMO_PASSWORD
 from ita_dashboard.models import User
 from sqlmodel import select
 
-from tests.helpers import make_org, make_user
+from tests.helpers import make_demo_db, make_org, make_user
 
 from pathlib import Path
 
@@ -27,13 +27,7 @@ PAGES = ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/re
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}"
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    with db.session_scope(engine) as s:
-        load_demo(s)
-    engine.dispose()
-    return url
+    return make_demo_db(tmp_path_factory.mktemp("pages") / "demo.db")
 
 
 def user_id(url: str, username: str) -> int:

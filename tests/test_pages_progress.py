@@ -9,7 +9,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from ita_dashboard import db, thai
-from ita_dashboard.demo import load_demo
+from tests.helpers import make_demo_db
 from ita_dashboard.models import Activity, Measure, Organization, User
 from ita_dashboard.permissions import Actor
 from ita_dashboard.services import activities as act_svc
@@ -22,11 +22,8 @@ SHEET_EXPANDER = "อัปเดตความคืบหน้าด้ว�
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('progress_pages') / 'demo.db'}"
+    url = make_demo_db(tmp_path_factory.mktemp("progress_pages") / "demo.db")
     engine = db.make_engine(url)
-    db.migrate(engine)
-    with db.session_scope(engine) as s:
-        load_demo(s)
     with db.session_scope(engine) as s:
         org = s.exec(select(Organization).where(Organization.name == "เทศบาลตำบลนาอ้อ")).one()
         measure = s.exec(select(Measure).where(Measure.organization_id == org.id).order_by(Measure.number)).first()
@@ -124,11 +121,8 @@ def test_upload_filled_sheet_preview_and_confirm(monkeypatch, tmp_path):
     from ita_dashboard.models import ProgressUpdate
     from ita_dashboard.services import status_sheet
 
-    url = f"sqlite:///{tmp_path / 'upload.db'}"
+    url = make_demo_db(tmp_path / "upload.db")
     engine = db.make_engine(url)
-    db.migrate(engine)
-    with db.session_scope(engine) as s:
-        load_demo(s)
     with db.session_scope(engine) as s:
         org = s.exec(select(Organization).where(Organization.name == "เทศบาลตำบลนาอ้อ")).one()
         ids = s.exec(select(Measure.id).where(Measure.organization_id == org.id).order_by(Measure.number)).all()

@@ -19,11 +19,10 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from ita_dashboard import db, posters
-from ita_dashboard.demo import load_demo
 from ita_dashboard.models import AuditEvent, Organization, User
 from ita_dashboard.permissions import Actor, PermissionDenied
 from ita_dashboard.services import org_settings
-from tests.helpers import actor_for, make_org, make_user
+from tests.helpers import actor_for, make_demo_db, make_org, make_user
 
 REPO = Path(__file__).resolve().parent.parent
 ITAS_IIT = "https://itas.nacc.go.th/go/iit/7gbn2c"
@@ -294,13 +293,7 @@ def test_set_itas_code_admin_only_validated_and_audited(engine):
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('posters') / 'demo.db'}"
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    with db.session_scope(engine) as s:
-        load_demo(s)
-    engine.dispose()
-    return url
+    return make_demo_db(tmp_path_factory.mktemp("posters") / "demo.db")
 
 
 def surveys_page(monkeypatch, url: str, username: str) -> AppTest:

@@ -6,6 +6,8 @@ Columns as the seeds have them: มาตรการ · ขั้นตอน/�
 
 from __future__ import annotations
 
+import datetime as dt
+
 import io
 from dataclasses import dataclass
 from typing import Optional
@@ -19,6 +21,12 @@ HEADERS = ("มาตรการ", "ขั้นตอน/วิธีการ
 class ReportRow:
     section: Optional[str]
     cells: tuple[str, str, str, str, str, str]
+
+
+def round_as_of(*, fiscal_year: int, round_: int, today: Optional[dt.date] = None) -> dt.date:
+    """The date a round's report describes: the round's last day, or today while it is running."""
+    _, end = thai.round_bounds(fiscal_year, round_)
+    return min(end, today or dt.date.today())
 
 
 def report_rows(states, *, round_: int, fiscal_year: int) -> list[ReportRow]:

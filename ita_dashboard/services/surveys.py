@@ -16,7 +16,7 @@ from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, col, select
 
 from .. import audit
-from ..models import Department, Instrument, ItasSnapshot, Organization, SurveyResponse, SurveyTarget
+from ..models import Instrument, ItasSnapshot, Organization, SurveyResponse, SurveyTarget
 from ..permissions import Actor, require_admin
 from .framework_overrides import framework_for
 from .orgs import departments_of

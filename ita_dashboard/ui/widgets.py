@@ -82,10 +82,10 @@ def due_list(states, *, as_of: dt.date) -> None:
         when = thai.format_date_th(s.end, abbr=True) if s.end else "–"
         badge = (f":red[:material/error: **{t('status_overdue')}** (ครบกำหนด {when})]" if s.overdue
                  else f":orange[:material/schedule: ครบกำหนด {when}]")
-        st.markdown(f"**{s.number}.** {_md_escape(s.title)}  \n{badge} · {status_label(s.status.value)} {s.percent}%")
+        st.markdown(f"**{s.number}.** {md_escape(s.title)}  \n{badge} · {status_label(s.status.value)} {s.percent}%")
 
 
-def _md_escape(text: str) -> str:
+def md_escape(text: str) -> str:
     """User text goes into markdown: escape markdown/HTML control characters so it shows as text."""
     out = []
     for ch in text:
