@@ -169,20 +169,26 @@ def responses_per_period(by_day, *, instrument: str, weekly: bool = True) -> go.
 
 
 def score_bullets(scores: dict[str, Optional[float]], *, bar: float) -> go.Figure:
-    """One bullet per instrument (and the total) against the passing bar, so a low EIT shows."""
+    """One bullet per instrument (and the total) against the passing bar, so a low EIT shows.
+
+    Each label says in words whether the score passes, so colour is not the only cue."""
     names = [k for k in scores]
     fig = go.Figure()
     values = [scores[k] if scores[k] is not None else 0 for k in names]
-    labels = [f"{scores[k]:.2f}" if scores[k] is not None else "ไม่มีข้อมูล" for k in names]
+    labels = [
+        t("no_data") if scores[k] is None
+        else f"{scores[k]:.2f} · " + (t("score_passes") if scores[k] >= bar else t("score_below"))
+        for k in names
+    ]
     colors = [COLORS["done"] if (scores[k] or 0) >= bar else COLORS["overdue"] for k in names]
     fig.add_bar(y=names, x=values, orientation="h", marker_color=colors, text=labels, textposition="outside",
-                name=t("estimated_score"))
+                cliponaxis=False, name=t("estimated_score"))
     fig.add_vline(x=bar, line_color="#000", line_width=2, annotation_text=t("passing_bar", bar=f"{bar:g}"),
-                  annotation_position="bottom left")
-    fig.update_xaxes(range=[0, 105], title=t("estimated_score"))
+                  annotation_position="top")
+    fig.update_xaxes(range=[0, 125], tickvals=[0, 20, 40, 60, 80, 100], title=t("estimated_score"))
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(showlegend=False)
-    return _layout(fig, height=90 + 50 * len(names))
+    return _layout(fig, height=110 + 50 * len(names))
 
 
 def indicator_scores(status, *, framework, bar: float) -> go.Figure:

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from ita_dashboard.services.summary import build_summary
-from ita_dashboard.ui import common, widgets
+from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
@@ -11,11 +10,9 @@ st.title(f"{t('nav_overview')} · {ctx.org.name}")
 month_end = common.as_of_month_picker(ctx.fiscal_year)
 as_of = common.effective_date(month_end)
 
-with common.session() as s:
-    data = build_summary(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as_of=as_of)
-    states = widgets.measure_states(s, ctx, as_of)
+data = cache.summary(organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as_of=as_of)
 
 widgets.kpi_row(data)
 widgets.score_section(data)
 widgets.department_table(data)
-widgets.due_list(states, as_of=as_of)
+widgets.due_list(data["due"])

@@ -3,9 +3,8 @@
 import streamlit as st
 
 from ita_dashboard import charts, thai
-from ita_dashboard.services import surveys as svc
 from ita_dashboard.services.framework_overrides import framework_for
-from ita_dashboard.ui import common
+from ita_dashboard.ui import cache, common
 from ita_dashboard.ui.poster_views import poster_section
 from ita_dashboard.ui.strings import t
 
@@ -16,13 +15,7 @@ as_of = common.effective_date(month_end)
 
 with common.session() as s:
     fw = framework_for(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year)
-    data = {
-        inst: (
-            svc.instrument_status(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst, as_of=as_of),
-            svc.responses_by_day(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst, as_of=as_of),
-        )
-        for inst in ("iit", "eit")
-    }
+data = cache.survey_data(organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as_of=as_of)
 window = fw.collection_dates()
 st.caption(f"{t('collection_window')}: {thai.format_date_th(window[0])} – {thai.format_date_th(window[1])}")
 

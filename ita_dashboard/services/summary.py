@@ -81,4 +81,35 @@ def build_summary(
         "below_bar": [k for k, v in scores.items() if v is not None and v < fw.passing_bar],
         "collection_window": {"start": window_start.isoformat(), "end": window_end.isoformat(),
                               "days_left": max((window_end - as_of).days, 0) if as_of <= window_end else 0},
+        "due": [_due_item(m) for m in measures_svc.measures_due(states, as_of=as_of)],
     }
+
+
+def _due_item(m: measures_svc.MeasureState) -> dict[str, Any]:
+    """A measure overdue or due within a month, as the overview's list (and ``summary --json``) shows it."""
+    return {"number": m.number, "title": m.title, "end": m.end.isoformat() if m.end else None,
+            "overdue": m.overdue, "status": m.status.value, "percent": m.percent}
+
+
+def department_ranking(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's departments, furthest behind first.
+
+    Behind means an overdue measure or IIT responses short of the target. Ranked by overdue
+    measures, then by the share of the IIT target reached (lowest first), then by name, so
+    the order is stable and explainable at the meeting.
+    """
+    m_by, iit_by = data["measures"]["by_department"], data["surveys"]["iit"]["by_department"]
+    rows = []
+    for name in set(m_by) | set(iit_by):
+        m = m_by.get(name, {"total": 0, "done": 0, "overdue": 0})
+        iit = iit_by.get(name, {"responses": 0, "target": None})
+        target = iit["target"] or 0
+        pct = round(100 * iit["responses"] / target, 1) if target else None
+        gap = max(target - iit["responses"], 0)
+        rows.append({
+            "name": name, "measures_total": m["total"], "measures_done": m["done"], "overdue": m.get("overdue", 0),
+            "iit_responses": iit["responses"], "iit_target": iit["target"], "iit_percent": pct, "iit_gap": gap,
+            "behind": bool(m.get("overdue", 0) or gap),
+        })
+    rows.sort(key=lambda r: (-r["overdue"], r["iit_percent"] if r["iit_percent"] is not None else 101, r["name"]))
+    return rows

@@ -9,6 +9,7 @@ import streamlit as st
 
 from .. import charts, thai
 from ..services import measures as measures_svc
+from ..services import summary as summary_svc
 from .strings import status_label, t
 
 
@@ -35,54 +36,54 @@ def kpi_row(data: dict) -> None:
 def _gap_text(n: int, target) -> str | None:
     if not target:
         return t("no_target")
-    return f"{t('gap')} {target - n:,}" if n < target else "ครบเป้าหมาย ✓"
+    return f"{t('gap')} {target - n:,}" if n < target else t("target_met")
 
 
 def score_section(data: dict) -> None:
-    iit, eit = data["surveys"]["iit"]["estimated_score"], data["surveys"]["eit"]["estimated_score"]
-    scores = {"IIT": iit, "EIT": eit, "OIT": data.get("oit_estimate"), "รวม (ถ่วงน้ำหนัก)": data["estimated_total"]}
+    """A bullet per instrument and the weighted total against the bar, so a low EIT shows even when the total passes."""
+    scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
+              "OIT": data.get("oit_estimate"), t("weighted_total"): data["estimated_total"]}
     st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), width="stretch", key="score_bullets")
     below = [k.upper() for k in data["below_bar"]]
     if below:
-        st.warning(f"ต่ำกว่าเกณฑ์ {data['passing_bar']:g}: {', '.join(below)}")
+        st.warning(t("below_bar_list", bar=f"{data['passing_bar']:g}", names=", ".join(below)), icon=":material/warning:")
     st.caption(t("estimate_note"))
 
 
 def department_table(data: dict) -> None:
-    """Departments ranked by how far behind they are (largest survey gap and overdue first)."""
-    rows = []
-    names = set(data["measures"]["by_department"]) | set(data["surveys"]["iit"]["by_department"])
-    for name in names:
-        m = data["measures"]["by_department"].get(name, {"total": 0, "done": 0, "overdue": 0})
-        iit = data["surveys"]["iit"]["by_department"].get(name, {"responses": 0, "target": None})
-        gap = max((iit["target"] or 0) - iit["responses"], 0)
-        behind = gap + 5 * m.get("overdue", 0)
-        rows.append({
-            t("department"): name,
-            "มาตรการเสร็จ": f"{m['done']}/{m['total']}",
-            t("status_overdue"): m.get("overdue", 0),
-            "IIT": f"{iit['responses']}/{iit['target'] or '–'}",
-            f"IIT {t('gap')}": gap,
-            "สถานะ": t("behind") if behind else t("on_track"),
-            "_behind": behind,
-        })
-    df = pd.DataFrame(rows).sort_values("_behind", ascending=False).drop(columns="_behind")
+    """Departments ranked by how far behind they are; the status is a word and an icon, not only a colour."""
+    rows = summary_svc.department_ranking(data)
     st.subheader(t("dept_table"))
-    colours = {t("behind"): "color: #c62828; font-weight: bold", t("on_track"): "color: #2e7d32"}
-    st.dataframe(df.style.map(lambda v: colours.get(v, ""), subset=["สถานะ"]), hide_index=True, width="stretch")
+    if not rows:
+        st.info(t("no_data"))
+        return
+    df = pd.DataFrame([{
+        t("department"): r["name"],
+        t("measures_done_col"): f"{r['measures_done']}/{r['measures_total']}",
+        t("status_overdue"): r["overdue"],
+        "IIT": f"{r['iit_responses']:,}/{r['iit_target'] or '–'}",
+        t("iit_completion"): r["iit_percent"],
+        f"IIT {t('gap')}": r["iit_gap"],
+        t("status"): ("▲ " + t("behind")) if r["behind"] else ("✓ " + t("on_track")),
+    } for r in rows])
+    colours = {"▲ " + t("behind"): "color: #c62828; font-weight: bold", "✓ " + t("on_track"): "color: #2e7d32"}
+    st.dataframe(
+        df.style.map(lambda v: colours.get(v, ""), subset=[t("status")]), hide_index=True, width="stretch",
+        column_config={t("iit_completion"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
+    )
 
 
-def due_list(states, *, as_of: dt.date) -> None:
+def due_list(items: list[dict]) -> None:
+    """The summary's ``due`` list: overdue measures first, then those due within a month."""
     st.subheader(t("due_next"))
-    due = measures_svc.measures_due(states, as_of=as_of)
-    if not due:
+    if not items:
         st.success(t("none_due"))
         return
-    for s in due:
-        when = thai.format_date_th(s.end, abbr=True) if s.end else "–"
-        badge = (f":red[:material/error: **{t('status_overdue')}** (ครบกำหนด {when})]" if s.overdue
-                 else f":orange[:material/schedule: ครบกำหนด {when}]")
-        st.markdown(f"**{s.number}.** {md_escape(s.title)}  \n{badge} · {status_label(s.status.value)} {s.percent}%")
+    for m in items:
+        when = thai.format_date_th(dt.date.fromisoformat(m["end"]), abbr=True) if m["end"] else "–"
+        badge = (f":red[:material/error: **{t('status_overdue')}** ({t('due_on', date=when)})]" if m["overdue"]
+                 else f":orange[:material/schedule: {t('due_on', date=when)}]")
+        st.markdown(f"**{m['number']}.** {md_escape(m['title'])}  \n{badge} · {status_label(m['status'])} {m['percent']}%")
 
 
 def md_escape(text: str) -> str:
