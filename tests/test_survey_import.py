@@ -21,6 +21,7 @@ from ita_dashboard.importers.surveys import ParsedSurvey, parse_survey_file
 from ita_dashboard.importers.tabular import FileProblem
 from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyResponse
 from ita_dashboard.services import survey_import
+from ita_dashboard.services.aliases import unresolved_names
 from ita_dashboard.services.survey_import import (
     SurveyImportError,
     import_survey,
@@ -325,6 +326,8 @@ def test_unknown_department_kept_then_mapped_by_alias(engine, org):
     r = do_import(engine, org, sf.google_csv(responses + odd + blank))
     assert r.imported == 11
     assert r.unmatched_departments == {"งานยุทธศาสตร์": 4, "(ไม่ระบุ)": 1}
+    with db.session_scope(engine) as s:  # the admin page's list of names to map: blanks are not a name
+        assert unresolved_names(s, organization_id=org["id"], fiscal_year=r.fiscal_year) == {"งานยุทธศาสตร์": 4}
     with db.session_scope(engine) as s:
         rows = s.execute(select(SurveyResponse.department_id).where(SurveyResponse.department_text == "งานยุทธศาสตร์")).scalars().all()
         assert rows == [None] * 4
