@@ -155,6 +155,9 @@ def cmd_import_measures(args) -> int:
         org = orgs.resolve_org_arg(s, name=args.org or None) if (args.org or not plan.organization_name) else (
             orgs.find_organization(s, name=plan.organization_name) or orgs.resolve_org_arg(s, name=None)
         )
+        if plan.organization_name and not args.org and orgs.normalize_name(plan.organization_name) != orgs.normalize_name(org.name):
+            print(f"note: the file names {plan.organization_name}, not in the database; "
+                  f"imported into the only organisation, {org.name} (give --org to choose)", file=sys.stderr)
         result = import_plan(s, organization_id=org.id, plan=plan, fiscal_year=year, user_id=None,
                              file_name=Path(args.file).name, file_bytes=data)
     print(
@@ -208,6 +211,42 @@ def cmd_import_survey(args) -> int:
     else:
         print(f"{org.name} {args.instrument.upper()} FY{r.fiscal_year}: read {r.read}, imported {r.imported}, "
               f"duplicate {r.duplicate}, rejected {r.rejected}")
+    return 0
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: a failure leaves no half-written file."""
+    import tempfile
+
+    if not path.parent.is_dir():
+        raise CliError(f"cannot write {path}: folder {path.parent} does not exist")
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
+            tmp = f.name
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def cmd_report(args) -> int:
+    from .reports import docx_report, measures_table
+    from .services import orgs
+
+    out = Path(args.output)
+    fmt = args.format or out.suffix.lower().lstrip(".")
+    if fmt not in ("docx", "xlsx"):
+        raise SystemExit(_fail("report: give --format docx|xlsx (or an -o FILE ending in .docx or .xlsx)", code=2))
+    with db.session_scope(_engine()) as s:
+        org = orgs.resolve_org_arg(s, name=args.org)
+        report = measures_table.build_report(s, organization_id=org.id, fiscal_year=args.year, round_=args.round,
+                                             thai_digits=args.thai_digits, with_photos=fmt == "docx")
+    data = docx_report.to_docx(report) if fmt == "docx" else measures_table.to_xlsx(report)
+    _write_atomic(out, data)
+    print(f"report written: {out} ({len(report.rows)} measures, {len(report.activities)} activities)")
     return 0
 
 

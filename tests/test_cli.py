@@ -89,3 +89,11 @@ def test_failed_add_user_leaves_database_unchanged(db_url):
     with create_engine(db_url).connect() as c:
         assert c.execute(text("select count(*) from user")).scalar() == 0
         assert c.execute(text("select count(*) from organization")).scalar() == 1
+
+
+def test_import_measures_says_when_the_file_names_another_organisation(db_url):
+    assert run(db_url, "add-org", "เทศบาลตำบลอื่น").returncode == 0
+    p = run(db_url, "import-measures", str(REPO / "data" / "demo" / "000_17dbb9646109a181.txt"), "--year", "2566")
+    assert p.returncode == 0, p.stderr
+    assert "เทศบาลตำบลอื่น FY2566" in p.stdout
+    assert p.stderr.startswith("note: the file names") and "--org" in p.stderr
