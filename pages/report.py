@@ -3,24 +3,32 @@
 import pandas as pd
 import streamlit as st
 
-from ita_dashboard.reports import measures_table as rpt
+from ita_dashboard import thai
+from ita_dashboard.reports import docx_report, measures_table as rpt
 from ita_dashboard.ui import common, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
 st.title(f"{t('nav_report')} · {ctx.org.name}")
-round_ = st.radio(t("round"), [6, 12], index=1, horizontal=True, format_func=lambda r: t(f"round_{r}"))
+c1, c2 = st.columns([3, 2])
+round_ = c1.radio(t("round"), [6, 12], index=1, horizontal=True, format_func=lambda r: t(f"round_{r}"))
+thai_digits = c2.checkbox(t("report_thai_digits"), key="report_thai_digits")
 with common.session() as s:
-    states = widgets.measure_states(s, ctx, rpt.round_as_of(fiscal_year=ctx.fiscal_year, round_=round_))
-rows = rpt.report_rows(states, round_=round_, fiscal_year=ctx.fiscal_year)
-lines = rpt.title_lines(org_name=ctx.org.name, district=ctx.org.district, province=ctx.org.province,
-                        fiscal_year=ctx.fiscal_year, round_=round_)
-for line in lines:
+    report = rpt.build_report(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, round_=round_,
+                              thai_digits=thai_digits)
+for line in report.title_lines:
     st.markdown(f"**{widgets.md_escape(line)}**")
-if not rows:
+st.caption(t("report_as_of", date=thai.format_date_th(report.as_of), n=len(report.activities)))
+if not report.rows:
     st.info(t("no_measures"))
     st.stop()
-st.table(pd.DataFrame([r.cells for r in rows], columns=list(rpt.HEADERS)).set_index(rpt.HEADERS[0]))
-st.download_button(t("download_xlsx"), rpt.to_xlsx(rows, title_lines=lines),
-                   file_name=f"ita_report_{ctx.fiscal_year}_r{round_}.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+frame = pd.DataFrame([(r.section or "",) + r.cells for r in report.rows], columns=["", *rpt.HEADERS])
+if not any(r.section for r in report.rows):
+    frame = frame.drop(columns=[""])
+st.table(frame.set_index(rpt.HEADERS[0]))
+name = f"ita_report_{ctx.fiscal_year}_r{round_}"
+d1, d2 = st.columns(2)
+d1.download_button(t("download_docx"), docx_report.to_docx(report), file_name=f"{name}.docx", key="report_docx",
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", on_click="ignore")
+d2.download_button(t("download_xlsx"), rpt.to_xlsx(report), file_name=f"{name}.xlsx", key="report_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
