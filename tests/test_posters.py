@@ -18,7 +18,7 @@ from PIL import Image
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ita_dashboard import db, posters
+from ita_dashboard import db, pdf_fonts, posters
 from ita_dashboard.models import AuditEvent, Organization, User
 from ita_dashboard.permissions import Actor, PermissionDenied
 from ita_dashboard.services import org_settings
@@ -121,12 +121,13 @@ def test_bundled_font_is_there_and_used_without_system_fonts(monkeypatch):
     assert (posters.ASSET_FONT_DIR / "Laksaman.ttf").is_file()
     assert (posters.ASSET_FONT_DIR / "Laksaman-Bold.ttf").is_file()
     assert (posters.ASSET_FONT_DIR / "README.md").is_file()
-    monkeypatch.setattr(posters, "_system_font_index", lambda: {})
+    # the font lookup lives in pdf_fonts (shared with the meeting pack); posters re-exports it
+    monkeypatch.setattr(pdf_fonts, "_system_font_index", lambda: {})
     posters.find_thai_font.cache_clear()
     try:
         font = posters.find_thai_font()
         assert font.name == "Laksaman (bundled)" and font.bold.name == "Laksaman-Bold.ttf"
-        monkeypatch.setattr(posters, "ASSET_FONT_DIR", Path("/nonexistent-font-dir"))
+        monkeypatch.setattr(pdf_fonts, "ASSET_FONT_DIR", Path("/nonexistent-font-dir"))
         posters.find_thai_font.cache_clear()
         with pytest.raises(posters.ThaiFontMissing, match="ฟอนต์ภาษาไทย"):
             posters.find_thai_font()

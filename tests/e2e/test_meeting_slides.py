@@ -1,0 +1,62 @@
+"""Meeting mode in a real browser: pick the month, walk through every slide with "next" on a
+projector-sized window (1280x720), a screenshot per slide, then the PDF pack download."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.test_app import TIMEOUT, choose, login, no_exception, open_page, select_year, selectbox
+
+PROJECTOR = {"width": 1280, "height": 720}
+SLIDES = ["ภาพรวมความคืบหน้า", "มาตรการตามกอง/ส่วนราชการ", "การตอบแบบวัด IIT/EIT ตามกอง/ส่วนราชการ",
+          "มาตรการที่เลยกำหนดและครบกำหนดในเดือนถัดไป", "กิจกรรมประจำเดือนมีนาคม 2566"]
+
+
+def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, screenshot_dir):
+    login(page, app_server, wait_for_app, "naoo_admin")
+    open_page(page, wait_for_app, "โหมดประชุม")
+    select_year(page, wait_for_app, 2566)
+    main = page.get_by_test_id("stMain")
+    choose(page, selectbox(main, "ข้อมูล ณ สิ้นเดือน"), "มีนาคม 2566")
+    wait_for_app(page)
+    page.screenshot(path=str(screenshot_dir / "meeting-0-start.png"))
+
+    page.set_viewport_size(PROJECTOR)
+    main.get_by_role("button", name="เริ่มนำเสนอ").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()  # no sidebar while presenting
+    for n, title in enumerate(SLIDES, start=1):
+        expect(main.get_by_text(f"หน้า {n}/{len(SLIDES)}", exact=True)).to_be_visible(timeout=TIMEOUT)
+        expect(main.get_by_role("heading", name=title)).to_be_visible()
+        expect(main.get_by_text("ข้อมูล ณ 31 มีนาคม 2566", exact=False)).to_be_visible()
+        no_exception(page)
+        if n in (1, 2, 3):
+            expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible()
+            page.wait_for_timeout(500)  # plotly's first layout
+        page.screenshot(path=str(screenshot_dir / f"meeting-{n}.png"))
+        next_button = main.get_by_role("button", name="ถัดไป")
+        if n < len(SLIDES):
+            next_button.click()
+            wait_for_app(page)
+        else:
+            expect(next_button).to_be_disabled()
+
+    # the same month all the way: back to the first slide, same numbers
+    for _ in SLIDES[1:]:
+        main.get_by_role("button", name="ก่อนหน้า").click()
+        wait_for_app(page)
+    expect(main.get_by_text("หน้า 1/5", exact=True)).to_be_visible()
+    expect(main.get_by_test_id("stMetric").filter(has_text="มาตรการที่เสร็จแล้ว")
+           .get_by_test_id("stMetricValue")).to_have_text("1 / 7")
+
+    with page.expect_download(timeout=TIMEOUT) as download:
+        main.get_by_role("button", name="ดาวน์โหลดชุดนำเสนอ (PDF)").click()
+    assert download.value.suggested_filename == "meeting_2566_2023-03-31.pdf"
+    with open(download.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
+
+    main.get_by_role("button", name="เปลี่ยนเดือน / เริ่มใหม่").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    expect(selectbox(main, "ข้อมูล ณ สิ้นเดือน")).to_be_visible()
+    no_exception(page)
