@@ -1,17 +1,36 @@
 """Who changed what: every write adds an AuditEvent in the same transaction as the change.
 
-The app offers no way to edit or delete audit rows; readers only list and export them.
+The app offers no way to edit or delete audit rows; readers only list and export them. As a
+second line, a ``before_flush`` hook refuses any ORM session that would update or delete a
+stored AuditEvent (the tests also check that no code in the package issues such a statement).
+A database trigger would stop raw SQL too; it is left out on purpose: whoever can run raw SQL
+on the database can drop a trigger as well, and restore replaces whole tables.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import enum
-from typing import Any, Optional
+import io
+import json
+from typing import Any, Iterable, Optional
 
+from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from .models import AuditEvent
+
+
+class AuditTrailReadOnly(RuntimeError):
+    """Something tried to change or delete a stored audit event."""
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, _flush_context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTrailReadOnly("audit events cannot be changed or deleted")
 
 
 def _jsonable(value: Any) -> Any:
@@ -87,3 +106,30 @@ def list_events(
         q = q.where(AuditEvent.at >= since)
     q = q.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
     return list(session.exec(q))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: Any) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection): a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def events_csv(events: Iterable[AuditEvent], *, when=lambda at: at.isoformat()) -> bytes:
+    """The events as CSV for Excel (UTF-8 with BOM): when, who, action, entity, before, after.
+
+    ``when`` formats the timestamp (the admin page passes Thai, Bangkok time); before/after are
+    JSON; every cell that would start a formula is prefixed with an apostrophe.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["เวลา", "ผู้ใช้", "การกระทำ", "รายการ", "รหัสรายการ", "ก่อน", "หลัง"])
+    for e in events:
+        w.writerow([_csv_safe(x) for x in (
+            when(e.at), e.username, e.action, e.entity, e.entity_id or "",
+            json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+            json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+        )])
+    return "\ufeff".encode("utf-8") + buf.getvalue().encode("utf-8")

@@ -2,29 +2,41 @@
 
 Login failures give one message whatever the cause (unknown user, wrong password, inactive), and
 an unknown user still costs one argon2 verification, so neither text nor timing tells whether an
-account exists.
+account exists. Lockout is shown with its end time; so that the notice does not give existing
+accounts away either, failures for a username that has no account are counted too, replayed from
+the audit trail (``login.failure`` rows carry the submitted name), and lock the same way.
+
+Single sign-on (``st.login``, OIDC) is mapped to local accounts by :func:`sso_login`: the identity
+provider proves who the person is, the local account (created by an admin) says what they may do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from . import audit
 from .config import get_settings
-from .models import Role, User, utcnow
+from .models import AuditEvent, Role, User, utcnow
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, to spend the same time as a real check.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 MIN_PASSWORD_LENGTH = 8
-_COMMON = {"password", "12345678", "123456789", "1234567890", "qwertyui", "password1", "11111111", "admin1234"}
+MAX_PASSWORD_LENGTH = 128
+# A short list of what people type first; runs like 12345678 or abcdefgh are caught separately.
+_COMMON = {
+    "password", "password1", "password12", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "qwertyui",
+    "qwerty123", "qwertyuiop", "1q2w3e4r", "1qaz2wsx", "admin123", "admin1234", "administrator", "iloveyou",
+    "abc12345", "abcd1234", "12341234", "11223344", "123123123", "welcome1", "changeme", "letmein1",
+}
+_RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
 
 
 class AuthError(ValueError):
@@ -43,13 +55,20 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def password_problems(password: str, *, username: str = "") -> list[str]:
-    """Rules a clerk can live with: 8+ characters, not the username, not a well-known password."""
+    """Rules a clerk can live with (Thai messages): 8 to 128 characters of any kind (Thai, spaces
+    and a passphrase are fine; no forced symbol mix), not the username, not a well-known password,
+    a run such as 12345678, or two or fewer different characters."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD_LENGTH} ตัวอักษร")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"รหัสผ่านต้องยาวไม่เกิน {MAX_PASSWORD_LENGTH} ตัวอักษร")
+    if "\x00" in password:
+        problems.append("รหัสผ่านมีอักขระที่ใช้ไม่ได้")
     if username and password.strip().lower() == username.strip().lower():
         problems.append("รหัสผ่านต้องไม่เหมือนชื่อผู้ใช้")
-    if password.lower() in _COMMON or len(set(password)) <= 2:
+    lowered = password.lower()
+    if lowered in _COMMON or len(set(password)) <= 2 or any(lowered in run for run in _RUNS):
         problems.append("รหัสผ่านนี้เดาง่ายเกินไป")
     return problems
 
@@ -109,18 +128,28 @@ LOGIN_FAILED = "ชื่อผู้ใช้หรือรหัสผ่า�
 
 
 def authenticate(session: Session, *, username: str, password: str, now: Optional[dt.datetime] = None) -> LoginResult:
-    """Check credentials, count failures, lock after too many; every outcome is audited."""
+    """Check credentials, count failures, lock after too many; every outcome is audited.
+
+    Unknown, inactive, locked and wrong-password attempts all answer ``LOGIN_FAILED``, each after
+    one argon2 verification; a lock (``locked_until``) is reported for unknown names too.
+    """
     settings = get_settings()
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(dt.timezone.utc)
+    name = username.strip()[:100]  # as the audit trail keeps it
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        audit.record(session, user_id=None, username=username.strip()[:100], action="login.failure", entity="user")
-        return LoginResult(None, LOGIN_FAILED)
+        locked_until = _unknown_name_lock(session, username=name, now=now)
+        if locked_until is not None:
+            _record_at(session, now, user_id=None, username=name, action="login.locked", entity="user")
+            return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
+        _record_at(session, now, user_id=None, username=name, action="login.failure", entity="user")
+        return LoginResult(None, LOGIN_FAILED, locked_until=_unknown_name_lock(session, username=name, now=now))
     locked_until = _aware(user.locked_until)
     if locked_until and locked_until > now:
         verify_password(_DUMMY_HASH, password)
-        audit.record(session, user_id=user.id, action="login.locked", entity="user", entity_id=user.id)
+        _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
+                   entity_id=user.id, organization_id=user.organization_id)
         return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
     ok = verify_password(user.password_hash, password)
     if not ok or not user.active:
@@ -129,14 +158,93 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
             user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
             user.failed_logins = 0
         session.add(user)
-        audit.record(session, user_id=user.id, action="login.failure", entity="user", entity_id=user.id)
-        return LoginResult(None, LOGIN_FAILED, locked_until=_aware(user.locked_until) if user.locked_until and _aware(user.locked_until) > now else None)
+        _record_at(session, now, user_id=user.id, username=user.username, action="login.failure", entity="user",
+                   entity_id=user.id, organization_id=user.organization_id)
+        locked_until = _aware(user.locked_until)
+        return LoginResult(None, LOGIN_FAILED, locked_until=locked_until if locked_until and locked_until > now else None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     session.add(user)
-    audit.record(session, user_id=user.id, action="login.success", entity="user", entity_id=user.id,
-                 organization_id=user.organization_id)
+    _record_at(session, now, user_id=user.id, username=user.username, action="login.success", entity="user",
+               entity_id=user.id, organization_id=user.organization_id)
+    return LoginResult(user)
+
+
+# How far back failures for a name without an account are replayed (a real account's counter
+# never expires; a day is plenty to make the two look alike to someone guessing names).
+_UNKNOWN_NAME_WINDOW = dt.timedelta(days=1)
+
+
+def _unknown_name_lock(session: Session, *, username: str, now: dt.datetime) -> Optional[dt.datetime]:
+    """When a username without an account is "locked" until, replaying its recent failures with
+    the same rule as a real account (N failures lock for M minutes, then counting starts again)."""
+    settings = get_settings()
+    rows = session.exec(
+        select(AuditEvent.at).where(
+            AuditEvent.username == username, col(AuditEvent.user_id).is_(None), AuditEvent.action == "login.failure",
+            AuditEvent.at >= now - _UNKNOWN_NAME_WINDOW, AuditEvent.at <= now,
+        ).order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ).all()
+    failures, locked_until = 0, None
+    for at in rows:
+        at = _aware(at)
+        if locked_until is not None and at < locked_until:
+            continue
+        failures += 1
+        if failures >= settings.lockout_failures:
+            locked_until, failures = at + dt.timedelta(minutes=settings.lockout_minutes), 0
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def _record_at(session: Session, at: dt.datetime, **kwargs: Any) -> AuditEvent:
+    """An audit row dated ``at`` (the login's clock, so lockout replays use one time line)."""
+    event = audit.record(session, **kwargs)
+    event.at = at
+    session.flush()
+    return event
+
+
+# --- single sign-on (OIDC through st.login) ----------------------------------------------------
+
+SSO_DEFAULT_CLAIM = "email"
+SSO_NO_CLAIM = "ผู้ให้บริการเข้าสู่ระบบ (SSO) ไม่ได้ส่งข้อมูล {claim} มา จึงจับคู่กับบัญชีในระบบไม่ได้"
+SSO_UNVERIFIED = "อีเมล {value} ยังไม่ได้รับการยืนยันกับผู้ให้บริการเข้าสู่ระบบ จึงใช้เข้าสู่ระบบไม่ได้"
+SSO_NO_ACCOUNT = ("ยังไม่มีบัญชีผู้ใช้ {value} ในระบบนี้ (หรือบัญชีถูกปิด) "
+                  "กรุณาแจ้งผู้ดูแลระบบให้สร้างบัญชีโดยใช้ {value} เป็นชื่อผู้ใช้")
+
+
+def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_DEFAULT_CLAIM,
+              now: Optional[dt.datetime] = None) -> LoginResult:
+    """Map an identity the OIDC provider vouched for to a local account, audited either way.
+
+    The value of ``claim`` (default ``email``) must equal an active account's username (case
+    does not matter when it picks one account). Nothing is created: an identity without an
+    account gets a Thai message asking the admin to create one, so nobody becomes an admin
+    just by having an account at the identity provider. The local role applies. An ``email``
+    the provider marks unverified (``email_verified: false``) is refused.
+    """
+    now = (now or utcnow()).astimezone(dt.timezone.utc)
+    value = str(claims.get(claim) or "").strip()[:100]
+    if not value:
+        return LoginResult(None, SSO_NO_CLAIM.format(claim=claim))
+    if claim == "email" and claims.get("email_verified") is False:
+        _record_at(session, now, user_id=None, username=value, action="login.failure", entity="user",
+                   after={"method": "sso", "reason": "email_not_verified"})
+        return LoginResult(None, SSO_UNVERIFIED.format(value=value))
+    user = session.exec(select(User).where(User.username == value)).first()
+    if user is None:
+        matches = session.exec(select(User).where(func.lower(User.username) == value.lower())).all()
+        user = matches[0] if len(matches) == 1 else None
+    if user is None or not user.active:
+        _record_at(session, now, user_id=user.id if user else None, username=value, action="login.failure",
+                   entity="user", entity_id=user.id if user else None,
+                   after={"method": "sso", "reason": "inactive" if user else "no_account"})
+        return LoginResult(None, SSO_NO_ACCOUNT.format(value=value))
+    user.last_login_at = now
+    session.add(user)
+    _record_at(session, now, user_id=user.id, username=user.username, action="login.success", entity="user",
+               entity_id=user.id, organization_id=user.organization_id, after={"method": "sso", "claim": claim})
     return LoginResult(user)
 
 
@@ -149,11 +257,12 @@ def change_password(session: Session, *, user_id: int, old_password: str, new_pa
     problems = password_problems(new_password, username=user.username)
     if problems:
         raise AuthError("; ".join(problems))
+    before = {"must_change_password": user.must_change_password}
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     session.add(user)
     audit.record(session, user_id=user.id, action="user.password_change", entity="user", entity_id=user.id,
-                 organization_id=user.organization_id)
+                 organization_id=user.organization_id, before=before, after={"must_change_password": False})
 
 
 def _aware(value: Optional[dt.datetime]) -> Optional[dt.datetime]:

@@ -77,6 +77,17 @@ def has_table(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
 
 
+@event.listens_for(Session, "before_flush")
+def _drop_nul_characters(session, _flush_context, _instances) -> None:
+    """PostgreSQL text cannot hold NUL (U+0000); SQLite can. Text written through the ORM loses
+    its NULs on both, so a pasted or imported control character is not an error on one backend
+    only (every other character, markup and formula-like text included, is stored verbatim)."""
+    for obj in list(session.new) + list(session.dirty):
+        for key, value in vars(obj).items():
+            if isinstance(value, str) and "\x00" in value and not key.startswith("_"):
+                setattr(obj, key, value.replace("\x00", ""))
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A short unit of work: commit on success, roll back everything on any error."""

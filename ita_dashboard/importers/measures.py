@@ -526,13 +526,16 @@ def _docx_lines(data: bytes) -> list[tuple[int, list[str]]]:
         raise FileProblem(f"เปิดไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
     lines: list[tuple[int, list[str]]] = []
     has_table = False
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append((len(lines) + 1, [Paragraph(child, document).text]))
-        elif tag == "tbl":
-            has_table = True
-            lines.extend(_docx_table_lines(Table(child, document), len(lines) + 1))
+    try:  # parts are read lazily: a damaged body or member only shows here
+        for child in document.element.body.iterchildren():
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append((len(lines) + 1, [Paragraph(child, document).text]))
+            elif tag == "tbl":
+                has_table = True
+                lines.extend(_docx_table_lines(Table(child, document), len(lines) + 1))
+    except Exception as exc:
+        raise FileProblem(f"อ่านเนื้อหาไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
     if not has_table:
         raise FileProblem("ไม่พบตารางในเอกสาร Word: มาตรการต้องอยู่ในตาราง (มาตรการ, ขั้นตอน, ผู้รับผิดชอบ, ระยะเวลา)")
     return lines

@@ -102,7 +102,7 @@ def clean_text(cell: Any) -> str:
         return cell.isoformat(sep=" ")
     if isinstance(cell, (dt.date, dt.time)):
         return cell.isoformat()
-    s = str(cell)
+    s = str(cell).replace("\x00", "")  # an xlsx may encode NUL (_x0000_); PostgreSQL text cannot hold it
     if not s.isascii():
         s = unicodedata.normalize("NFC", s)
     return _WS_RE.sub(" ", s).strip()

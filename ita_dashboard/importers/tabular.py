@@ -42,7 +42,7 @@ def sniff_kind(data: bytes) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 names = zf.namelist()
-        except zipfile.BadZipFile as exc:
+        except Exception as exc:  # BadZipFile, and odd headers raise ValueError/NotImplementedError/...
             raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (zip ไม่สมบูรณ์)") from exc
         if any(n.startswith("xl/") for n in names):
             return XLSX
@@ -61,10 +61,13 @@ def sniff_kind(data: bytes) -> str:
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (BOM or not), UTF-16 with BOM, else cp874 (Thai Windows / TIS-620)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8", errors="strict")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+    except UnicodeDecodeError as exc:  # a BOM promises an encoding the bytes then break
+        raise FileProblem(f"อ่านตัวอักษรในไฟล์ไม่ได้ (ไฟล์ระบุว่าเป็น Unicode แต่ข้อมูลเสีย) ที่ตำแหน่งไบต์ {exc.start}") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -41,6 +41,8 @@ def map_alias(session: Session, *, actor: Actor, organization_id: int, written: 
     dep = session.get(Department, department_id)
     if dep is None or dep.organization_id != organization_id:
         raise ValueError("ไม่พบกอง/ส่วนราชการนี้ในหน่วยงาน")
-    n = map_department_alias(session, organization_id=organization_id, written=written, department_id=department_id)
-    n += map_owner_alias(session, organization_id=organization_id, written=written, department_id=department_id)
+    n = map_department_alias(session, organization_id=organization_id, written=written, department_id=department_id,
+                             user_id=actor.user_id)
+    n += map_owner_alias(session, organization_id=organization_id, written=written, department_id=department_id,
+                         user_id=actor.user_id)
     return n

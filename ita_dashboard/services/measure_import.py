@@ -218,7 +218,8 @@ def import_plan(
     for pm, current in zip(plan.measures, matches):
         _upsert_one(session, pm=pm, current=current, organization_id=organization_id, fiscal_year=fiscal_year,
                     batch_id=batch.id, resolver=resolver, summary=summary,
-                    original_number=original_numbers.get(current.id) if current is not None else None)
+                    original_number=original_numbers.get(current.id) if current is not None else None,
+                    user_id=user_id)
 
     batch.imported_count = summary.created + summary.updated
     batch.duplicate_count = summary.unchanged
@@ -256,7 +257,9 @@ def _renumber_missing(session: Session, *, missing: list[Measure], plan: ParsedP
 
 def _upsert_one(session: Session, *, pm: ParsedMeasure, current: Optional[Measure], organization_id: int,
                 fiscal_year: int, batch_id: int, resolver: DepartmentResolver, summary: ImportSummary,
-                original_number: Optional[int]) -> None:
+                original_number: Optional[int], user_id: Optional[int] = None) -> None:
+    """Create or update one measure; each one created or changed gets its own audit event
+    (before/after with its departments), besides the batch's summary event."""
     owners = resolve_owners(pm.owner_text, resolver=resolver)
     values = {f: getattr(pm, f) for f in _TEXT_FIELDS}
     values.update(_period_fields(pm.period_text, fiscal_year=fiscal_year))
@@ -275,6 +278,8 @@ def _upsert_one(session: Session, *, pm: ParsedMeasure, current: Optional[Measur
         _set_links(session, measure.id, owners.department_ids)
         summary.created += 1
         summary.measure_ids.append(measure.id)
+        audit.record(session, user_id=user_id, action="measure.create", entity="measure", entity_id=measure.id,
+                     organization_id=organization_id, after=_snapshot(measure, owners.department_ids))
         return
 
     before = _snapshot(current, _linked_ids(session, current.id))
@@ -288,6 +293,8 @@ def _upsert_one(session: Session, *, pm: ParsedMeasure, current: Optional[Measur
         current.source_batch_id = batch_id
         current.updated_at = utcnow()
         summary.updated += 1
+        audit.record(session, user_id=user_id, action="measure.update", entity="measure", entity_id=current.id,
+                     organization_id=organization_id, before=before, after=after)
     else:
         summary.unchanged += 1
     session.add(current)

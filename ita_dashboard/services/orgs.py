@@ -42,7 +42,7 @@ def create_organization(
     session.flush()
     for i, dep_name in enumerate(d for d in (x.strip() for x in departments) if d):
         add_department(session, organization_id=org.id, name=dep_name, sort_order=i, actor=actor, _audit=False)
-    audit.record(session, user_id=actor.user_id, action="organization.create", entity="organization",
+    audit.record(session, user_id=actor.user_id, username=actor.username, action="organization.create", entity="organization",
                  entity_id=org.id, organization_id=org.id, after=audit.snapshot(org))
     return org
 
@@ -75,7 +75,7 @@ def add_department(
     session.add(dep)
     session.flush()
     if _audit:
-        audit.record(session, user_id=actor.user_id, action="department.create", entity="department",
+        audit.record(session, user_id=actor.user_id, username=actor.username, action="department.create", entity="department",
                      entity_id=dep.id, organization_id=organization_id, after=audit.snapshot(dep))
     return dep
 
@@ -96,7 +96,7 @@ def update_department(
     if aliases is not None:
         dep.aliases = [a.strip() for a in aliases if a.strip()]
     session.add(dep)
-    audit.record(session, user_id=actor.user_id, action="department.update", entity="department",
+    audit.record(session, user_id=actor.user_id, username=actor.username, action="department.update", entity="department",
                  entity_id=dep.id, organization_id=dep.organization_id, before=before, after=audit.snapshot(dep))
     return dep
 

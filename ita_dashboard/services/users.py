@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from .. import audit
 from .. import auth
 from ..auth import AuthError, hash_password, password_problems
-from ..models import Role, User
+from ..models import Department, Role, User
 from ..permissions import Actor, PermissionDenied, require_admin
 
 
@@ -29,6 +29,10 @@ def update_user(
     if user is None:
         raise AuthError("ไม่พบผู้ใช้")
     require_admin(actor, user.organization_id) if user.organization_id else require_admin(actor)
+    if user.organization_id is None and actor.organization_id is not None:
+        # an organisation's admin must not reset the password of (or demote) a province-wide account
+        raise PermissionDenied("แก้ไขผู้ใช้ที่เห็นทุกหน่วยงานได้เฉพาะผู้ดูแลระดับจังหวัด")
+    _check_department(session, department_id=department_id, organization_id=user.organization_id)
     if user.id == actor.user_id and (active is False or (role is not None and role != Role.admin.value)):
         raise PermissionDenied("ผู้ดูแลระบบไม่สามารถปิดบัญชีหรือลดสิทธิ์ของตนเองได้")
     before = audit.snapshot(user)
@@ -62,7 +66,17 @@ def create_user(
     require_admin(actor, organization_id) if organization_id else require_admin(actor)
     if organization_id is None and actor.organization_id is not None:
         raise PermissionDenied("สร้างผู้ใช้ที่เห็นทุกหน่วยงานได้เฉพาะผู้ดูแลระดับจังหวัด")
+    _check_department(session, department_id=department_id, organization_id=organization_id)
     return auth.create_user(
         session, username=username, password=password, role=role, organization_id=organization_id,
         department_id=department_id, display_name=display_name, must_change_password=True, actor_id=actor.user_id,
     )
+
+
+def _check_department(session: Session, *, department_id: Optional[int], organization_id: Optional[int]) -> None:
+    """A department given to a user must belong to the user's organisation."""
+    if department_id is None:
+        return
+    dep = session.get(Department, department_id)
+    if dep is None or (organization_id is not None and dep.organization_id != organization_id):
+        raise AuthError("กอง/ส่วนราชการที่เลือกไม่ใช่ของหน่วยงานนี้")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pandas as pd
 import streamlit as st
@@ -120,7 +119,7 @@ def users(ctx: common.PageContext) -> None:
     st.dataframe(pd.DataFrame([{
         t("username"): u.username, t("display_name"): u.display_name, t("role"): role_label(Role(u.role).value),
         t("department"): dep_names.get(u.department_id, ""), "ใช้งาน": "✓" if u.active else "✗",
-        "ล็อกถึง": thai.format_datetime_th(u.locked_until) if u.locked_until else "",
+        "ล็อกถึง": _when(u.locked_until) if u.locked_until else "",
     } for u in people]), hide_index=True, width="stretch")
     with st.form("add_user"):
         st.subheader(t("add_user"))
@@ -187,20 +186,23 @@ def framework(ctx: common.PageContext) -> None:
 
 def audit_log(ctx: common.PageContext) -> None:
     c = st.columns(3)
-    prefix = c[0].selectbox(t("action"), [None, "login", "user", "measure", "survey", "department", "organization",
-                                          "framework", "import"], format_func=lambda v: t("all") if v is None else v)
+    prefix = c[0].selectbox(t("action"), [None, "login", "user", "measure", "progress", "activit", "survey",
+                                          "department", "organization", "framework"],
+                            format_func=lambda v: t("all") if v is None else v)
     who = c[1].text_input(t("who"))
     days = c[2].number_input("ย้อนหลัง (วัน)", 1, 3650, 90)
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days))
     with common.session() as s:
         events = audit.list_events(s, organization_id=ctx.org_id, action_prefix=prefix, username=who or None, since=since)
     df = pd.DataFrame([{
-        t("when"): thai.format_datetime_th(e.at), t("who"): e.username, t("action"): e.action,
+        t("when"): _when(e.at), t("who"): e.username, t("action"): e.action,
         "รายการที่แก้ไข": f"{e.entity} {e.entity_id or ''}", "ก่อน": str(e.before or ""), "หลัง": str(e.after or ""),
     } for e in events])
     st.dataframe(df, hide_index=True, width="stretch")
     if not df.empty:
-        buf = io.StringIO()
-        safe = df.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-        safe.to_csv(buf, index=False)
-        st.download_button("ส่งออก CSV", buf.getvalue().encode("utf-8-sig"), file_name="audit.csv", mime="text/csv")
+        st.download_button("ส่งออก CSV", audit.events_csv(events, when=_when), file_name="audit.csv", mime="text/csv",
+                           key="audit_csv")
+
+
+def _when(at: dt.datetime) -> str:
+    return thai.format_datetime_th(common.local_time(at))

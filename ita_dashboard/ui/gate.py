@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 from sqlmodel import select
 
@@ -72,9 +70,11 @@ def login_screen() -> None:
         st.warning(msg)
     if msg := st.session_state.get("demo_message"):
         st.success(msg)
+    if common.sso_configured():
+        _sso_section()
     with st.form("login_form"):
-        username = st.text_input(t("username"))
-        password = st.text_input(t("password"), type="password")
+        username = st.text_input(t("username"), max_chars=100)
+        password = st.text_input(t("password"), type="password", max_chars=auth.MAX_PASSWORD_LENGTH)
         submitted = st.form_submit_button(t("login_button"), type="primary")
     if submitted:
         with common.session() as s:
@@ -85,8 +85,40 @@ def login_screen() -> None:
             st.rerun()
         st.error(result.message)
         if result.locked_until:
-            local = result.locked_until.astimezone(dt.timezone(dt.timedelta(hours=7)))
-            st.warning(t("locked_until", time=thai.format_datetime_th(local)))
+            st.warning(t("locked_until", time=thai.format_datetime_th(common.local_time(result.locked_until))))
+
+
+def _sso_section() -> None:
+    """Sign-in through the identity provider configured in secrets.toml ([auth], st.login).
+
+    After the provider sends the person back, ``st.user`` holds their claims; the local account
+    whose username equals the configured claim (default: e-mail) logs in with its own role. An
+    identity without an account is told to ask the admin; it is checked (and audited) once.
+    """
+    identity = common.sso_identity()
+    if identity is None:
+        if not common.authlib_installed():
+            st.warning(t("sso_missing_authlib"))
+            return
+        if st.button(t("sso_button"), key="sso_login", type="primary", icon=":material/key:"):
+            st.login()
+        st.caption(t("sso_or_local"))
+        return
+    claim = common.sso_claim()
+    seen = (claim, str(identity.get(claim) or ""))
+    if st.session_state.get("sso_refused_for") != seen:
+        with common.session() as s:
+            result = auth.sso_login(s, claims=identity, claim=claim)
+        if result.user is not None:
+            st.session_state.pop("sso_refused_for", None)
+            common.login(result.user, method="sso")
+            st.rerun()
+        st.session_state["sso_refused_for"] = seen
+        st.session_state["sso_refused_message"] = result.message
+    st.error(st.session_state.get("sso_refused_message", ""))
+    if st.button(t("sso_logout"), key="sso_logout"):
+        st.session_state.pop("sso_refused_for", None)
+        st.logout()
 
 
 def change_password_screen(user: User, *, forced: bool = False) -> None:

@@ -13,6 +13,7 @@ from ..permissions import PermissionDenied, can_edit_measure
 from ..services import measures as svc
 from . import common
 from .strings import status_label, t
+from .widgets import md_escape
 
 
 def filters(states, *, departments, fiscal_year: int):
@@ -58,8 +59,8 @@ def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> Non
     left, right = st.columns([3, 2])
     with left:
         if m.section_title:
-            st.caption(f"{t('section')} {m.section_number or ''} {m.section_title}")
-        st.subheader(f"{m.number}. {m.title}")
+            st.caption(f"{t('section')} {m.section_number or ''} {md_escape(m.section_title)}")
+        st.subheader(f"{m.number}. {md_escape(m.title)}")
         st.text(f"{t('owner')}: {m.owner_text}")
         if m.unresolved_owners:
             st.caption(f"{t('unresolved_owner')}: {', '.join(m.unresolved_owners)}")
@@ -95,7 +96,7 @@ def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
                 with common.session() as s:
                     svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
                                         evidence_url=evidence or None, as_of=when, actor=ctx.actor)
-                st.session_state["flash"] = f"{t('saved')}: {m.number}. {_short(m.title)} · {status_label(status)} {percent}%"
+                st.session_state["flash"] = f"{t('saved')}: {m.number}. {md_escape(_short(m.title))} · {status_label(status)} {percent}%"
                 st.rerun()
             except (svc.ProgressError, PermissionDenied) as exc:
                 st.error(str(exc))

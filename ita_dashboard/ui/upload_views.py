@@ -13,6 +13,7 @@ from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
 from .strings import t
+from .widgets import md_escape
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "txt", "docx"]
 
@@ -46,9 +47,9 @@ def survey_upload(ctx: common.PageContext) -> None:
         st.error(t("file_problem", reason=exc))
         return
     st.subheader(t("preview"))
-    st.write(f"{t('recognised_columns')}: เวลา = **{parsed.timestamp_column}**, "
-             f"{t('department')} = **{parsed.department_column or '–'}**, คำถาม {len(parsed.answer_columns)} ข้อ "
-             f"(แถวหัวตาราง {parsed.header_row}, ชีต {parsed.sheet_name})")
+    st.markdown(f"{t('recognised_columns')}: เวลา = **{md_escape(parsed.timestamp_column)}**, "
+                f"{t('department')} = **{md_escape(parsed.department_column or '–')}**, คำถาม {len(parsed.answer_columns)} ข้อ "
+                f"(แถวหัวตาราง {parsed.header_row}, ชีต {md_escape(parsed.sheet_name)})")
     preview = pd.DataFrame([
         {"แถว": r.row_number, "เวลา": thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
         for r in parsed.rows[:10]
@@ -91,7 +92,7 @@ def measures_upload(ctx: common.PageContext) -> None:
         return
     year = plan.fiscal_year or ctx.fiscal_year
     st.subheader(t("preview"))
-    st.write(f"{plan.organization_name or ctx.org.name} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
+    st.markdown(f"{md_escape(plan.organization_name or ctx.org.name)} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
     for w in plan.warnings:
         st.warning(w)
     st.dataframe(pd.DataFrame([
@@ -121,7 +122,7 @@ def batch_list(ctx: common.PageContext) -> None:
         st.caption("ยังไม่มีการนำเข้า")
         return
     for b in batches:
-        label = (f"#{b.id} · {b.kind} · {b.file_name} · {thai.format_datetime_th(b.created_at)} · "
+        label = (f"#{b.id} · {b.kind} · {md_escape(b.file_name)} · {thai.format_datetime_th(b.created_at)} · "
                  f"{t('read')} {b.read_count} {t('imported')} {b.imported_count} {t('duplicate')} {b.duplicate_count} "
                  f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
