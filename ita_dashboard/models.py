@@ -50,7 +50,7 @@ class Organization(SQLModel, table=True):
     kind: str = Field(default="other")
     # S / M / L as the EIT minimum-sample table uses it; None when unknown.
     size: Optional[str] = None
-    province: Optional[str] = None
+    province: Optional[str] = Field(default=None, index=True)  # roll-up filters
     district: Optional[str] = None
     # The agency's ITAS code (itas.nacc.go.th/go/iit/<code>) for QR posters.
     itas_code: Optional[str] = None
@@ -247,6 +247,23 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: Optional[dt.datetime] = None
     last_login_at: Optional[dt.datetime] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OrgMembership(SQLModel, table=True):
+    """A user's role in one more organisation (a province officer, a consultant, a group admin).
+
+    The user's own row still holds the home organisation (``User.organization_id``, ``role``,
+    ``department_id``), which wins for that organisation. A user with a home of NULL and no
+    membership sees every organisation; one with memberships sees only home + memberships.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    role: Role
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -1,11 +1,24 @@
-"""Who may do what. Checked in the services for every write, not only by hiding buttons."""
+"""Who may do what. Checked in the services for every write, not only by hiding buttons.
+
+Roles are scoped to organisations. A user has a home organisation on their own row
+(``User.organization_id``/``role``/``department_id``; NULL home = every organisation) and may
+hold roles in further organisations (``OrgMembership``): a province officer is an executive in
+every agency of the province and an admin of none. ``Actor`` carries that map; every check below
+asks for the role *in the organisation concerned*. ``actor.role``/``organization_id``/
+``department_id`` are the primary organisation's (the home, else the first membership), so code
+that reads them directly fails closed for the other organisations; ``actor.for_org(id)`` gives
+the actor as seen from one organisation (the pages use the selected one).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional
 
 from .models import Role, User
+
+# organisation id -> (role there, department there)
+Grants = Mapping[int, tuple[Role, Optional[int]]]
 
 
 class PermissionDenied(PermissionError):
@@ -16,13 +29,28 @@ class PermissionDenied(PermissionError):
 class Actor:
     user_id: Optional[int]
     role: Role
-    organization_id: Optional[int] = None  # None: every organisation
+    organization_id: Optional[int] = None  # None (and no grants): every organisation
     department_id: Optional[int] = None
     username: str = ""
+    # None: the legacy single scope above; else every organisation the actor may see.
+    grants: Optional[tuple[tuple[int, Role, Optional[int]], ...]] = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, user: User) -> "Actor":
-        return cls(user.id, Role(user.role), user.organization_id, user.department_id, user.username)
+    def of(cls, user: User, *, memberships: Optional[Iterable] = None) -> "Actor":
+        """The actor for ``user``; memberships (``OrgMembership`` rows) are read from the user's
+        session when not given. A user detached from any session and given none keeps only the
+        home scope; use :func:`load_actor` where a session is at hand."""
+        if memberships is None:
+            memberships = _memberships_from_session(user)
+        grants: dict[int, tuple[Role, Optional[int]]] = {m.organization_id: (Role(m.role), m.department_id) for m in memberships}
+        home = user.organization_id
+        if not grants:
+            return cls(user.id, Role(user.role), home, user.department_id, user.username)
+        if home is not None:
+            grants[home] = (Role(user.role), user.department_id)
+        primary = home if home is not None else min(grants)
+        role, dep = grants[primary]
+        return cls(user.id, role, primary, dep, user.username, tuple((o, r, d) for o, (r, d) in sorted(grants.items())))
 
     @classmethod
     def system(cls) -> "Actor":
@@ -33,31 +61,97 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role == Role.admin
 
+    @property
+    def is_admin_anywhere(self) -> bool:
+        """Admin in at least one organisation (the admin pages then check the selected one)."""
+        return self.is_admin or any(r == Role.admin for _, r, _ in self.grants or ())
+
+    @property
+    def org_ids(self) -> Optional[frozenset[int]]:
+        """The organisations this actor may see; None = every organisation."""
+        if self.grants is not None:
+            return frozenset(o for o, _, _ in self.grants)
+        return None if self.organization_id is None else frozenset({self.organization_id})
+
+    def role_for(self, organization_id: int) -> Optional[Role]:
+        """The actor's role in one organisation, None where it may not see it."""
+        scope = self._scope(organization_id)
+        return None if scope is None else scope[0]
+
+    def department_for(self, organization_id: int) -> Optional[int]:
+        scope = self._scope(organization_id)
+        return None if scope is None else scope[1]
+
+    def for_org(self, organization_id: int) -> "Actor":
+        """This actor with ``role``/``organization_id``/``department_id`` of one organisation it
+        sees (an every-organisation actor is returned unchanged)."""
+        if self.grants is None:
+            return self
+        scope = self._scope(organization_id)
+        if scope is None:
+            raise PermissionDenied(NO_ORG_ACCESS)
+        return Actor(self.user_id, scope[0], organization_id, scope[1], self.username, self.grants)
+
+    def _scope(self, organization_id: int) -> Optional[tuple[Role, Optional[int]]]:
+        if self.grants is not None:
+            return next(((r, d) for o, r, d in self.grants if o == organization_id), None)
+        if self.organization_id is None or self.organization_id == organization_id:
+            return self.role, self.department_id
+        return None
+
+
+def _memberships_from_session(user: User) -> list:
+    from sqlalchemy.orm import object_session
+    from sqlmodel import select
+
+    from .models import OrgMembership
+
+    session = object_session(user)
+    if session is None or user.id is None:
+        return []
+    return list(session.exec(select(OrgMembership).where(OrgMembership.user_id == user.id)))
+
+
+def load_actor(session, *, user_id: int) -> Actor:
+    """The actor of a user id with its memberships, read in ``session``."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise PermissionDenied("ไม่พบผู้ใช้")
+    return Actor.of(user)
+
+
+NO_ORG_ACCESS = "คุณไม่มีสิทธิ์เข้าถึงข้อมูลของหน่วยงานนี้"
+
 
 def can_see_org(actor: Actor, organization_id: int) -> bool:
-    return actor.organization_id is None or actor.organization_id == organization_id
+    return actor.role_for(organization_id) is not None
 
 
 def require_org(actor: Actor, organization_id: int) -> None:
     if not can_see_org(actor, organization_id):
-        raise PermissionDenied("คุณไม่มีสิทธิ์เข้าถึงข้อมูลของหน่วยงานนี้")
+        raise PermissionDenied(NO_ORG_ACCESS)
 
 
 def require_admin(actor: Actor, organization_id: Optional[int] = None) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("เฉพาะผู้ดูแลระบบเท่านั้นที่ทำรายการนี้ได้")
-    if organization_id is not None:
-        require_org(actor, organization_id)
+    """Admin of ``organization_id`` (or, without one, in the actor's primary organisation)."""
+    role = actor.role if organization_id is None else actor.role_for(organization_id)
+    if role == Role.admin:
+        return
+    if role is None and actor.is_admin:
+        raise PermissionDenied(NO_ORG_ACCESS)
+    raise PermissionDenied("เฉพาะผู้ดูแลระบบเท่านั้นที่ทำรายการนี้ได้")
 
 
 def can_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iterable[int], owner_all: bool) -> bool:
     """Admins edit every measure of their organisations; a department head only their department's."""
-    if not can_see_org(actor, organization_id):
+    role = actor.role_for(organization_id)
+    if role is None:
         return False
-    if actor.is_admin:
+    if role == Role.admin:
         return True
-    if actor.role == Role.department_head and actor.department_id is not None:
-        return owner_all or actor.department_id in set(department_ids)
+    department_id = actor.department_for(organization_id)
+    if role == Role.department_head and department_id is not None:
+        return owner_all or department_id in set(department_ids)
     return False
 
 

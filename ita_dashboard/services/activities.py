@@ -71,9 +71,8 @@ def check_photo(data: bytes) -> str:
 
 def can_add_activity(actor: Actor, *, organization_id: int) -> bool:
     """Whether the actor may add any activity at all (the form is shown); per-measure checks follow."""
-    if actor.organization_id is not None and actor.organization_id != organization_id:
-        return False
-    return actor.is_admin or (actor.role == Role.department_head and actor.department_id is not None)
+    role = actor.role_for(organization_id)
+    return role == Role.admin or (role == Role.department_head and actor.department_for(organization_id) is not None)
 
 
 def _measure_of(session: Session, organization_id: int, measure_id: int) -> Measure:

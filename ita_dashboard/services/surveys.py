@@ -135,18 +135,27 @@ def instrument_status(
     return status
 
 
+def score_aggregates(indicator_count: int) -> list:
+    """The SQL half of a score estimate: COUNT of scored responses, then AVG of each indicator
+    slot; add a GROUP BY to get it per organisation (the roll-up) or use it as is (one agency)."""
+    slots = [getattr(SurveyResponse, f"indicator_score_{k}") for k in range(1, indicator_count + 1)]
+    return [func.count(SurveyResponse.score), *[func.avg(s) for s in slots]]
+
+
+def estimate_from_aggregates(indicators, averages) -> tuple[dict[int, Optional[float]], Optional[float]]:
+    """The Python half: indicator means (rounded) and their plain mean, the instrument estimate."""
+    by_indicator = {ind.number: (None if v is None else round(float(v), 2)) for ind, v in zip(indicators, averages)}
+    present = [v for v in by_indicator.values() if v is not None]
+    return by_indicator, (round(sum(present) / len(present), 2) if present else None)
+
+
 def _fill_scores(session: Session, status: InstrumentStatus, *, filters, fiscal_year: int, organization_id: int) -> None:
     """Item→indicator→instrument roll-up (ita-facts §3): indicator means, then their plain mean."""
     fw = framework_for(session, organization_id=organization_id, fiscal_year=fiscal_year)
     indicators = fw.instruments[status.instrument].indicators
-    slots = [getattr(SurveyResponse, f"indicator_score_{k}") for k in range(1, len(indicators) + 1)]
-    row = session.execute(
-        sa_select(func.count(SurveyResponse.score), *[func.avg(s) for s in slots]).where(*filters)
-    ).one()
+    row = session.execute(sa_select(*score_aggregates(len(indicators))).where(*filters)).one()
     status.scored_responses = int(row[0] or 0)
-    status.indicator_scores = {ind.number: (None if v is None else round(float(v), 2)) for ind, v in zip(indicators, row[1:])}
-    present = [v for v in status.indicator_scores.values() if v is not None]
-    status.estimated_score = round(sum(present) / len(present), 2) if present else None
+    status.indicator_scores, status.estimated_score = estimate_from_aggregates(indicators, row[1:])
 
 
 def responses_by_day(
