@@ -346,6 +346,35 @@ def test_unknown_department_kept_then_mapped_by_alias(engine, org):
     assert r.unmatched_departments == {}
 
 
+def test_two_overlapping_uploads_at_the_same_moment_lose_and_double_nothing(engine, org):
+    """Two admins upload overlapping exports at once: both succeed, every row is stored once."""
+    import threading
+
+    responses = sf.make_responses(300, seed=21)
+    files = [sf.google_csv(responses[:200]), sf.google_csv(responses[100:])]
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def upload(data: bytes) -> None:
+        parsed = parse_survey_file(data, filename="export.csv")
+        barrier.wait()
+        try:
+            with db.session_scope(engine) as s:
+                results.append(import_survey(s, organization_id=org["id"], instrument="iit", parsed=parsed,
+                                             fiscal_year=None, file_name="export.csv", file_bytes=data, user_id=None))
+        except Exception as exc:  # noqa: BLE001 -- the assertion below reports it
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=upload, args=(f,)) for f in files]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert sum(count_by_department(engine, org).values()) == 300
+    assert sorted((r.imported, r.duplicate) for r in results) == [(100, 100), (200, 0)]
+
+
 # --- undo and atomicity -------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import JSON, String, TypeDecorator, bindparam, column, delete, exists, func, insert, select, table, update
+from sqlalchemy import JSON, String, TypeDecorator, bindparam, column, delete, exists, func, insert, select, table, text, update
 from sqlmodel import Session, col
 
 from .. import audit
@@ -266,6 +266,21 @@ def _bulk_cache(session: Session) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
+def _one_import_at_a_time(session: Session, *, organization_id: int, fiscal_year: int, instrument: Instrument) -> None:
+    """Serialise imports into the same survey, so two uploads at once neither fail nor double rows.
+
+    On PostgreSQL a transaction-scoped advisory lock: the second upload waits for the first to
+    commit, then finds its rows stored and counts them as duplicates (without the lock both read
+    the keys before either commits, and the later insert hits the unique index). SQLite needs
+    nothing: the batch row written just before takes the database's single write lock, and the
+    reads that follow see everything committed before it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"survey:{organization_id}:{fiscal_year}:{instrument.value}".encode()).digest()[:8],
+                             "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _insert_chunk(session: Session, params: list[dict[str, Any]]) -> None:
     """One executemany of plain dicts (kept separate so tests can make it fail)."""
     if params:
@@ -383,6 +398,8 @@ def import_survey(
     )
     session.add(batch)
     session.flush()
+    if fy is not None:
+        _one_import_at_a_time(session, organization_id=organization_id, fiscal_year=fy, instrument=instrument)
 
     unique, duplicate = _unique_rows(rows)
     resolve = _resolver(session, organization_id).resolve
