@@ -4,7 +4,6 @@ import streamlit as st
 
 st.set_page_config(page_title="แดชบอร์ด ITA", page_icon=":material/monitoring:", layout="wide")
 
-from ita_dashboard.models import Role  # noqa: E402
 from ita_dashboard.ui import common, gate  # noqa: E402
 from ita_dashboard.ui.strings import t  # noqa: E402
 
@@ -23,17 +22,20 @@ if gate.database_is_empty():
 user = common.current_user()
 if user is None:
     _only(gate.login_screen, t("login_title"))
-if user.must_change_password:
+if user.must_change_password and not common.signed_in_with_sso():  # SSO users have no password to change
     _only(lambda: gate.change_password_screen(user, forced=True), t("change_password"))
 
-role = Role(user.role)
+actor = common.current_actor(user)  # roles are per organisation (memberships)
 pages = [
     st.Page("pages/overview.py", title=t("nav_overview"), icon=":material/monitoring:", default=True),
     st.Page("pages/measures.py", title=t("nav_measures"), icon=":material/checklist:"),
     st.Page("pages/surveys.py", title=t("nav_surveys"), icon=":material/assignment:"),
     st.Page("pages/report.py", title=t("nav_report"), icon=":material/description:"),
+    st.Page("pages/meeting.py", title=t("nav_meeting"), icon=":material/slideshow:"),
 ]
-if role == Role.admin:
+if common.visible_org_count(actor) > 1:
+    pages.insert(1, st.Page("pages/rollup.py", title=t("nav_rollup"), icon=":material/leaderboard:"))
+if actor.is_admin_anywhere:
     pages += [
         st.Page("pages/upload.py", title=t("nav_upload"), icon=":material/upload_file:"),
         st.Page("pages/admin.py", title=t("nav_admin"), icon=":material/settings:"),

@@ -250,6 +250,22 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from .backup import create_backup
+
+    r = create_backup(_engine(), path=args.file, actor=Actor.system(), overwrite=args.force)
+    print(f"backup written: {r.path} ({r.rows} rows in {r.tables} tables, revision {r.revision})")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .backup import restore_backup
+
+    r = restore_backup(_engine(), source=args.file, actor=Actor.system())
+    print(f"restored {args.file}: {r.rows} rows in {r.tables} tables (backup of {r.created_at}, revision {r.revision})")
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -309,6 +325,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--org")
     sp.add_argument("--year", type=_be_year)
     sp.add_argument("--json", action="store_true")
+
+    sp = add("report", cmd_report, "write the yearly measures report (Word or Excel)")
+    sp.add_argument("--year", type=_be_year, required=True)
+    sp.add_argument("--round", type=int, required=True, choices=[6, 12])
+    sp.add_argument("--format", choices=["docx", "xlsx"], help="default: from the -o file's suffix")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE")
+    sp.add_argument("--org")
+    sp.add_argument("--thai-digits", action="store_true", help="write digits as ๑๒๓")
+
+    sp = add("backup", cmd_backup, "write a backup of the whole database (a portable zip)")
+    sp.add_argument("file")
+    sp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    sp = add("restore", cmd_restore, "replace all data with a backup made by the backup command")
+    sp.add_argument("file")
     return p
 
 

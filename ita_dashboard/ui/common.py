@@ -2,23 +2,26 @@
 
 Session-state keys (tests set them directly):
 - ``auth_user_id``: the logged-in user's id; ``auth_last_seen``: epoch seconds of the last run;
+  ``auth_method``: "password" or "sso";
 - ``org_id``, ``fiscal_year``: the sidebar filters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import time
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from .. import db, thai
+from .. import auth, db, thai
 from ..config import database_url, get_settings
 from ..models import Organization, Role, User
-from ..permissions import Actor
+from ..permissions import Actor, load_actor
 from ..services import orgs as orgs_svc
 from ..services import summary as summary_svc
 from ..services.surveys import fiscal_years_with_data
@@ -49,6 +52,9 @@ def current_user() -> Optional[User]:
     user_id = st.session_state.get("auth_user_id")
     if user_id is None:
         return None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):  # only login() sets it, always an int id
+        logout()
+        return None
     idle = get_settings().session_idle_minutes * 60
     last = st.session_state.get("auth_last_seen", time.time())
     if time.time() - last > idle:
@@ -64,14 +70,83 @@ def current_user() -> Optional[User]:
     return user
 
 
-def login(user: User) -> None:
+def current_actor(user: User) -> Actor:
+    """The user's actor with their organisation memberships."""
+    with session() as s:
+        return load_actor(s, user_id=user.id)
+
+
+def visible_org_count(actor: Actor) -> int:
+    """How many organisations the actor may see (the roll-up is for more than one)."""
+    with session() as s:
+        return len(orgs_svc.list_organizations(s, actor=actor))
+
+
+def login(user: User, *, method: str = "password") -> None:
     st.session_state["auth_user_id"] = user.id
     st.session_state["auth_last_seen"] = time.time()
+    st.session_state["auth_method"] = method
 
 
 def logout() -> None:
-    for key in ("auth_user_id", "auth_last_seen", "org_id", "fiscal_year"):
+    """Forget the local login; an SSO identity cookie is dropped too, or the login screen would
+    sign the person straight back in (after an idle timeout the identity provider must be asked again)."""
+    for key in ("auth_user_id", "auth_last_seen", "auth_method", "org_id", "fiscal_year"):
         st.session_state.pop(key, None)
+    if sso_identity() is not None:
+        st.logout()
+
+
+def signed_in_with_sso() -> bool:
+    return st.session_state.get("auth_method") == "sso"
+
+
+# --- single sign-on (st.login, OIDC) --------------------------------------------------------
+
+SSO_SECTION = "ita_sso"  # our own secrets section: username_claim = "email" (default) / "preferred_username" / "sub"
+
+
+def sso_configured() -> bool:
+    """True when .streamlit/secrets.toml has the ``[auth]`` section that ``st.login`` reads."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all, or one that does not parse
+        return False
+
+
+def authlib_installed() -> bool:
+    """``st.login`` needs the optional Authlib package."""
+    return importlib.util.find_spec("authlib") is not None
+
+
+def sso_claim() -> str:
+    """Which OIDC claim names the local account (``[ita_sso] username_claim``, default email)."""
+    try:
+        section = st.secrets.get(SSO_SECTION) or {}
+        return str(section.get("username_claim") or auth.SSO_DEFAULT_CLAIM)
+    except Exception:
+        return auth.SSO_DEFAULT_CLAIM
+
+
+def sso_identity() -> Optional[dict[str, Any]]:
+    """The claims ``st.user`` holds after a completed ``st.login``, or None."""
+    if not sso_configured():
+        return None
+    try:
+        info = dict(st.user.to_dict())
+    except Exception:
+        return None
+    return info if info.get("is_logged_in") else None
+
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored UTC datetime (naive from SQLite, aware from PostgreSQL) in Asia/Bangkok, for display."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(BANGKOK)
 
 
 # --- page context ---------------------------------------------------------------------------
@@ -95,20 +170,22 @@ def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = 
     if user is None:
         st.warning(t("login_title"))
         st.stop()
-    if roles is not None and Role(user.role) not in set(roles):
-        st.error("คุณไม่มีสิทธิ์เข้าถึงหน้านี้")
-        st.stop()
-    actor = Actor.of(user)
     if flash := st.session_state.pop("flash", None):
         st.success(flash)
     with session() as s:
+        actor = load_actor(s, user_id=user.id)
         orgs = orgs_svc.list_organizations(s, actor=actor)
     if not orgs:
         st.info(t("no_org"))
         st.stop()
     org = _org_filter(orgs)
+    # Roles are per organisation: the page sees the actor as it stands in the selected one.
+    actor = actor.for_org(org.id)
+    if roles is not None and actor.role not in set(roles):
+        st.error("คุณไม่มีสิทธิ์เข้าถึงหน้านี้")
+        st.stop()
     year = _year_filter(org) if year_filter else st.session_state.get("fiscal_year")
-    _sidebar_footer(user, org)
+    _sidebar_footer(user, org, actor.role)
     return PageContext(user=user, actor=actor, org=org, fiscal_year=year)
 
 
@@ -133,8 +210,8 @@ def _org_filter(orgs: list[Organization]) -> Organization:
     if st.session_state.get("org_id") not in ids:
         st.session_state["org_id"] = ids[0]
     if len(orgs) > 1:
-        _persistent_select(t("organization"), ids, key="org_id",
-                           format_func=lambda i: next(o.name for o in orgs if o.id == i))
+        names = {o.id: o.name for o in orgs}  # a dict: thousands of options at a province office
+        _persistent_select(t("organization"), ids, key="org_id", format_func=names.__getitem__)
     return next(o for o in orgs if o.id == st.session_state["org_id"])
 
 
@@ -150,10 +227,12 @@ def _year_filter(org: Organization) -> int:
     return _persistent_select(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: f"พ.ศ. {y}")
 
 
-def _sidebar_footer(user: User, org: Organization) -> None:
+def _sidebar_footer(user: User, org: Organization, role: Role) -> None:
     if org.is_demo:
         st.sidebar.warning(t("demo_badge"), icon=":material/science:")
-    st.sidebar.caption(f"{user.display_name or user.username} · {role_label(Role(user.role).value)}")
+    from .widgets import md_escape  # user text in markdown: shown as text
+
+    st.sidebar.caption(f"{md_escape(user.display_name or user.username)} · {role_label(Role(role).value)}")
 
 
 def as_of_month_picker(fiscal_year: int, *, key: str = "as_of_month") -> dt.date:
