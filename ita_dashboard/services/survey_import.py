@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import JSON, String, TypeDecorator, bindparam, column, delete, exists, func, insert, select, table, text, update
+from sqlalchemy import JSON, String, TypeDecorator, bindparam, column, delete, exists, func, insert, select, table, text as sql_text, update
 from sqlmodel import Session, col
 
 from .. import audit
@@ -278,7 +278,7 @@ def _one_import_at_a_time(session: Session, *, organization_id: int, fiscal_year
     if session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(f"survey:{organization_id}:{fiscal_year}:{instrument.value}".encode()).digest()[:8],
                              "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _insert_chunk(session: Session, params: list[dict[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from ..models import Organization, Role, User
 from ..permissions import Actor, load_actor
 from ..services import orgs as orgs_svc
 from ..services import summary as summary_svc
+from ..services.data_version import data_version
 from ..services.surveys import fiscal_years_with_data
 from .strings import role_label, t
 
@@ -47,8 +48,27 @@ def session():
 # --- authentication state -------------------------------------------------------------------
 
 
+def _through_app_entry() -> None:
+    """Make sure a page runs under app.py (its login gate and per-role navigation).
+
+    Because a ``pages/`` folder exists, a fresh Streamlit process starts in its "pages directory"
+    mode, in which an address such as ``/admin`` runs ``pages/admin.py`` directly, app.py never
+    running, until some run calls ``st.navigation``. The pages refuse anonymous users anyway; here
+    such a direct run switches that mode off and starts again through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if PagesManager.uses_pages_directory and ctx is not None \
+            and ctx.page_script_hash != ctx.pages_manager.main_script_hash:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_user() -> Optional[User]:
     """The logged-in, active user, or None (also after the idle timeout, with a message)."""
+    _through_app_entry()
     user_id = st.session_state.get("auth_user_id")
     if user_id is None:
         return None
@@ -76,10 +96,22 @@ def current_actor(user: User) -> Actor:
         return load_actor(s, user_id=user.id)
 
 
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _org_options(url: str, version: tuple[int, int], org_ids: Optional[frozenset[int]]) -> list[orgs_svc.OrgOption]:
+    with session() as s:
+        return orgs_svc.org_options(s, org_ids=org_ids)
+
+
+def org_options(actor: Actor) -> list[orgs_svc.OrgOption]:
+    """The organisations ``actor`` may see, cached per data version (a province office has thousands)."""
+    with session() as s:
+        version = data_version(s)
+    return _org_options(database_url(), version, actor.org_ids)
+
+
 def visible_org_count(actor: Actor) -> int:
     """How many organisations the actor may see (the roll-up is for more than one)."""
-    with session() as s:
-        return len(orgs_svc.list_organizations(s, actor=actor))
+    return len(org_options(actor))
 
 
 def login(user: User, *, method: str = "password") -> None:
@@ -174,11 +206,13 @@ def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = 
         st.success(flash)
     with session() as s:
         actor = load_actor(s, user_id=user.id)
-        orgs = orgs_svc.list_organizations(s, actor=actor)
-    if not orgs:
+    options = org_options(actor)
+    if not options:
         st.info(t("no_org"))
         st.stop()
-    org = _org_filter(orgs)
+    chosen = _org_filter(options)
+    with session() as s:
+        org = s.get(Organization, chosen.id)
     # Roles are per organisation: the page sees the actor as it stands in the selected one.
     actor = actor.for_org(org.id)
     if roles is not None and actor.role not in set(roles):
@@ -205,14 +239,32 @@ def _persistent_select(label: str, options: list, *, key: str, format_func) -> o
     return st.session_state[key]
 
 
-def _org_filter(orgs: list[Organization]) -> Organization:
-    ids = [o.id for o in orgs]
-    if st.session_state.get("org_id") not in ids:
-        st.session_state["org_id"] = ids[0]
-    if len(orgs) > 1:
-        names = {o.id: o.name for o in orgs}  # a dict: thousands of options at a province office
-        _persistent_select(t("organization"), ids, key="org_id", format_func=names.__getitem__)
-    return next(o for o in orgs if o.id == st.session_state["org_id"])
+MANY_ORGS = 30  # above this, the switcher asks for the province first
+
+
+def _org_filter(options: list[orgs_svc.OrgOption]) -> orgs_svc.OrgOption:
+    """The organisation select; with many organisations a province select narrows it first."""
+    by_id = {o.id: o for o in options}
+    if st.session_state.get("org_id") not in by_id:
+        st.session_state["org_id"] = options[0].id
+    shown = options
+    if len(options) > MANY_ORGS:
+        by_province: dict[str, list[orgs_svc.OrgOption]] = {}
+        for o in options:
+            by_province.setdefault(o.province or "", []).append(o)
+        st.session_state["org_province"] = by_id[st.session_state["org_id"]].province or ""
+
+        def _province_changed() -> None:  # the first organisation of the newly chosen province
+            st.session_state["org_id"] = by_province[st.session_state["_w_org_province"]][0].id
+
+        st.session_state["_w_org_province"] = st.session_state["org_province"]
+        st.sidebar.selectbox(t("province"), sorted(by_province), key="_w_org_province", on_change=_province_changed,
+                             format_func=lambda p: p or t("no_province"))
+        shown = by_province[st.session_state["org_province"]]
+    if len(options) > 1:
+        names = {o.id: o.name for o in shown}
+        _persistent_select(t("organization"), list(names), key="org_id", format_func=names.__getitem__)
+    return by_id[st.session_state["org_id"]]
 
 
 def _year_filter(org: Organization) -> int:

@@ -75,6 +75,7 @@ TH: dict[str, str] = {
     "setup_demo": "โหลดข้อมูลตัวอย่าง",
     "setup_demo_done": "โหลดข้อมูลตัวอย่างแล้ว บัญชีตัวอย่าง (รหัสผ่าน {password}): {accounts}",
     "province": "จังหวัด",
+    "no_province": "(ไม่ระบุจังหวัด)",
     "district": "อำเภอ",
     # filters
     "organization": "หน่วยงาน",
