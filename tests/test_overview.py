@@ -110,3 +110,37 @@ def _org_id(session, name: str) -> int:
     from ita_dashboard.models import Organization
 
     return session.exec(select(Organization.id).where(Organization.name == name)).one()
+
+
+def test_switcher_asks_for_the_province_first_when_there_are_many(monkeypatch, tmp_path):
+    from ita_dashboard.services import orgs as orgs_svc
+    from tests.helpers import make_user
+
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    with db.session_scope(engine) as s:
+        for i in range(40):
+            orgs_svc.create_organization(s, name=f"อบต.ทดสอบ{i:02d}", kind="อบต.", province="เลย" if i < 25 else "น่าน",
+                                         actor=Actor.system())
+    make_user(engine, username="province", role="executive", org_id=None)
+    engine.dispose()
+    at = run_app(monkeypatch, url, username="province")
+    province = at.sidebar.selectbox(key="_w_org_province")
+    assert sorted(province.options) == ["น่าน", "เลย"]
+    organisation = at.sidebar.selectbox(key="_w_org_id")
+    assert len(organisation.options) == 25 and "อบต.ทดสอบ00" in at.title[0].value  # the first by name
+    province.set_value("น่าน").run()
+    organisation = at.sidebar.selectbox(key="_w_org_id")
+    assert len(organisation.options) == 15 and organisation.options[0] == "อบต.ทดสอบ25"
+    assert "อบต.ทดสอบ25" in at.title[0].value
+
+
+def test_org_options_are_filtered_in_sql(engine):
+    from ita_dashboard.services import orgs as orgs_svc
+
+    ids = [make_org(engine, name=f"เทศบาล{i}") for i in range(3)]
+    with db.session_scope(engine) as s:
+        assert [o.id for o in orgs_svc.org_options(s, org_ids={ids[2], ids[0]})] == [ids[0], ids[2]]
+        assert len(orgs_svc.org_options(s)) == 3
+        assert orgs_svc.org_options(s, org_ids=set()) == []
