@@ -25,7 +25,6 @@ import json
 import os
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -226,12 +225,9 @@ def start_server(url: str) -> tuple[subprocess.Popen, str]:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    from e2e.conftest import stop_process_group
+
+    stop_process_group(proc)
 
 
 async def _sessions(base: str, n: int, username: str) -> list[float | None]:

@@ -250,6 +250,38 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_grant(args) -> int:
+    from sqlmodel import select
+
+    from .models import User
+    from .services import memberships, orgs
+
+    if bool(args.org) == bool(args.province):
+        raise CliError("give exactly one of --org NAME or --province NAME")
+    with db.session_scope(_engine()) as s:
+        user = s.exec(select(User).where(User.username == args.username.strip())).first()
+        if user is None:
+            raise CliError(f"user not found: {args.username}")
+        if args.province:
+            if args.department:
+                raise CliError("--department goes with --org, not --province")
+            n = memberships.grant_province(s, actor=Actor.system(), user_id=user.id, province=args.province,
+                                           role=args.role)
+            where = f"{n} organisations of {args.province}"
+        else:
+            org = orgs.resolve_org_arg(s, name=args.org)
+            dep_id = None
+            if args.department:
+                dep_id = orgs.resolver_for(s, organization_id=org.id).resolve(args.department)
+                if dep_id is None:
+                    raise CliError(f"department not found in {org.name}: {args.department}")
+            memberships.grant(s, actor=Actor.system(), user_id=user.id, organization_id=org.id, role=args.role,
+                              department_id=dep_id)
+            where = org.name
+    print(f"{user.username} is {args.role} in {where}")
+    return 0
+
+
 def cmd_backup(args) -> int:
     from .backup import create_backup
 
@@ -333,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True, metavar="FILE")
     sp.add_argument("--org")
     sp.add_argument("--thai-digits", action="store_true", help="write digits as ๑๒๓")
+
+    sp = add("grant", cmd_grant, "give a user a role in another organisation, or in every one of a province")
+    sp.add_argument("username")
+    sp.add_argument("--role", required=True, choices=[r.value for r in Role])
+    sp.add_argument("--org")
+    sp.add_argument("--province")
+    sp.add_argument("--department")
 
     sp = add("backup", cmd_backup, "write a backup of the whole database (a portable zip)")
     sp.add_argument("file")

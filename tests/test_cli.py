@@ -97,3 +97,35 @@ def test_import_measures_says_when_the_file_names_another_organisation(db_url):
     assert p.returncode == 0, p.stderr
     assert "เทศบาลตำบลอื่น FY2566" in p.stdout
     assert p.stderr.startswith("note: the file names") and "--org" in p.stderr
+
+
+def test_grant_a_province_officer_every_agency_of_the_province(db_url):
+    for name, province in (("อบต.หนึ่ง", "เลย"), ("อบต.สอง", "เลย"), ("อบต.สาม", "น่าน"), ("อบต.สี่", "ตาก")):
+        assert run(db_url, "add-org", name, "--province", province).returncode == 0
+    assert run(db_url, "add-user", "officer", "--role", "viewer", "--password-stdin", stdin="long-enough-9\n").returncode == 0
+    p = run(db_url, "grant", "officer", "--role", "executive", "--province", "เลย")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "officer is executive in 2 organisations of เลย"
+    p = run(db_url, "grant", "officer", "--role", "viewer", "--org", "อบต.สาม")
+    assert p.stdout.strip() == "officer is viewer in อบต.สาม"
+    from ita_dashboard import db
+    from ita_dashboard.permissions import load_actor
+    from ita_dashboard.models import User
+    from sqlmodel import select
+
+    engine = db.make_engine(db_url)
+    with db.session_scope(engine) as s:
+        actor = load_actor(s, user_id=s.exec(select(User.id).where(User.username == "officer")).one())
+    assert len(actor.org_ids) == 3 and not actor.is_admin_anywhere  # not อบต.สี่
+    engine.dispose()
+
+
+@pytest.mark.parametrize("args,contains", [
+    (("grant", "nobody", "--role", "viewer", "--org", "อบต.หนึ่ง"), "user not found"),
+    (("grant", "officer", "--role", "viewer"), "exactly one"),
+    (("grant", "officer", "--role", "viewer", "--org", "ไม่มี"), "ไม่พบหน่วยงาน"),
+])
+def test_grant_bad_input_is_one_line(db_url, args, contains):
+    assert run(db_url, "add-org", "อบต.หนึ่ง").returncode == 0
+    assert run(db_url, "add-user", "officer", "--role", "viewer", "--password-stdin", stdin="long-enough-9\n").returncode == 0
+    assert_one_line_error(run(db_url, *args), contains=contains)

@@ -149,6 +149,19 @@ def test_anonymous_direct_page_run_is_stopped(monkeypatch, demo_url):
     assert not at.dataframe
 
 
+@pytest.mark.parametrize("page", ["pages/admin.py", "pages/upload.py", "pages/account.py"])
+def test_anonymous_address_bar_page_goes_through_the_login_gate(monkeypatch, demo_url, page):
+    """Streamlit's pages-directory mode runs a page of pages/ straight from the address bar, without
+    app.py; the page then starts again through app.py, whose gate shows the login screen."""
+    at = run_app(monkeypatch, demo_url, username="naoo_admin")  # registers the pages for switch_page
+    del at.session_state["auth_user_id"]  # and now an anonymous session asks for one of them
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["เข้าสู่ระบบ"]
+    assert not at.tabs and [x.value for x in at.title] == ["แดชบอร์ด ITA"]
+
+
 def test_department_head_sees_form_only_for_own_measures(monkeypatch, demo_url):
     at = run_app(monkeypatch, demo_url, username="naoo_finance", page="pages/measures.py")
     # measure 2 (นิติการ → สำนักปลัดเทศบาล) is not กองคลัง's

@@ -48,27 +48,25 @@ def session():
 # --- authentication state -------------------------------------------------------------------
 
 
-def _through_app_entry() -> None:
-    """Make sure a page runs under app.py (its login gate and per-role navigation).
+def through_app_entry() -> None:
+    """Called first by every page: make an anonymous direct run start again through app.py.
 
     Because a ``pages/`` folder exists, a fresh Streamlit process starts in its "pages directory"
-    mode, in which an address such as ``/admin`` runs ``pages/admin.py`` directly, app.py never
-    running, until some run calls ``st.navigation``. The pages refuse anonymous users anyway; here
-    such a direct run switches that mode off and starts again through app.py.
+    mode, in which an address such as ``/admin`` runs ``pages/admin.py`` directly, without app.py's
+    login gate and per-role navigation, until some run calls ``st.navigation``. Such a run comes
+    from a new browser session, so it is anonymous (the pages refuse it anyway); here it switches
+    that mode off and reruns, now through app.py, which shows the login screen. Logged-in runs are
+    left alone (in a real server the mode is off by then; AppTest turns it on for every run).
     """
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    ctx = get_script_run_ctx()
-    if PagesManager.uses_pages_directory and ctx is not None \
-            and ctx.page_script_hash != ctx.pages_manager.main_script_hash:
+    if PagesManager.uses_pages_directory and st.session_state.get("auth_user_id") is None:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
 
 def current_user() -> Optional[User]:
     """The logged-in, active user, or None (also after the idle timeout, with a message)."""
-    _through_app_entry()
     user_id = st.session_state.get("auth_user_id")
     if user_id is None:
         return None
@@ -198,6 +196,7 @@ class PageContext:
 
 def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = True) -> PageContext:
     """Everything a page needs: refuses anonymous users and roles not listed; draws the filters."""
+    through_app_entry()
     user = current_user()
     if user is None:
         st.warning(t("login_title"))

@@ -31,6 +31,17 @@ HERE = Path(__file__).resolve().parent
 _server_logs: list[tuple[str, str]] = []  # (url, log) of app servers that saw a failing test
 
 
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (started with ``start_new_session``), SIGKILL after 15 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def _venv_cmd(name: str) -> list[str]:
     """The venv's console script, or this interpreter's module when there is no .venv."""
     exe = VENV_BIN / name
@@ -117,13 +128,7 @@ def app_server(request):
         return log_path.read_text(errors="replace")
 
     def stop() -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
         log.close()
 
     deadline = time.monotonic() + 60

@@ -63,12 +63,17 @@ def login(page: Page, app_server: str, wait_for_app, username: str) -> None:
     page.goto(app_server)
     wait_for_app(page)
     no_exception(page)
+    submit_login(page, wait_for_app, username)
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=TIMEOUT)
+
+
+def submit_login(page: Page, wait_for_app, username: str) -> None:
+    """Fill in the login screen that is showing and log in."""
     page.get_by_label("ชื่อผู้ใช้").fill(username)
     page.get_by_label("รหัสผ่าน").fill(PASSWORD)
     page.get_by_role("button", name="เข้าสู่ระบบ").click()
     wait_for_app(page)
-    expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_role("button", name="ออกจากระบบ")).to_be_visible()
+    expect(page.get_by_role("button", name="ออกจากระบบ")).to_be_visible(timeout=TIMEOUT)
     no_exception(page)
 
 

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import PASSWORD, TIMEOUT, login, no_exception, screenshot
+from tests.e2e.test_app import TIMEOUT, login, no_exception, screenshot, submit_login
 
 ADMIN_ONLY = ["นำเข้าข้อมูล", "ผู้ดูแลระบบ"]
 
@@ -49,11 +49,7 @@ def test_viewer_and_mayor_never_reach_admin_pages(page: Page, app_server, wait_f
         page.goto(f"{app_server}/admin")
         wait_for_app(page)
         _close_page_not_found(page)
-        page.get_by_label("ชื่อผู้ใช้").fill(username)
-        page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-        page.get_by_role("button", name="เข้าสู่ระบบ").click()
-        wait_for_app(page)
-        expect(page.get_by_role("button", name="ออกจากระบบ")).to_be_visible(timeout=TIMEOUT)
+        submit_login(page, wait_for_app, username)
         _no_admin_content(page)
         screenshot(page, screenshot_dir / f"30_{username}_typed_admin_url.png")
         page.get_by_role("button", name="ออกจากระบบ").click()
