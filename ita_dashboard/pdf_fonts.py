@@ -4,7 +4,7 @@ Shared by the QR posters (``posters.py``) and the meeting pack (``reports/meetin
 
 Thai needs a shaping engine to put vowel and tone marks in the right place (stacked marks such
 as ที่, marks over tall letters such as ป้): PDFs use fpdf2's text shaping (uharfbuzz), images
-Pillow's raqm layout, or else the PDF rasterised by poppler's ``pdftoppm``.
+Pillow's raqm layout, or else the PDF rasterised by PDFium (pypdfium2).
 
 The font: TH Sarabun New or Sarabun when the machine has one, else the Laksaman files bundled
 in ``assets/fonts`` (TLWG's version of TH Sarabun New; see the README there), else a TLWG
@@ -13,11 +13,9 @@ system font. No streamlit here.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -283,17 +281,21 @@ def thai_fpdf(*, orientation: str, format) -> tuple[FPDF, ThaiFont]:
 
 
 def pdftoppm_available() -> bool:
-    return shutil.which("pdftoppm") is not None
+    """Whether a PDF can be rasterised: always, through PDFium (pypdfium2, a wheel with no system
+    dependency). The name stays from when this needed poppler's ``pdftoppm``."""
+    return True
 
 
 def pdf_to_png(pdf: bytes, *, dpi: int, page: int = 1) -> bytes:
-    """One page of ``pdf`` as a PNG, rasterised by poppler's ``pdftoppm`` (RuntimeError without it)."""
-    exe = shutil.which("pdftoppm")
-    if exe is None:
-        raise RuntimeError("pdftoppm not found")
-    with tempfile.TemporaryDirectory(prefix="ita-pdf-") as tmp:
-        src = Path(tmp) / "doc.pdf"  # fixed names: nothing typed by the user reaches a path
-        src.write_bytes(pdf)
-        subprocess.run([exe, "-png", "-r", str(int(dpi)), "-f", str(page), "-l", str(page), "-singlefile", str(src),
-                        str(Path(tmp) / "page")], check=True, capture_output=True, timeout=60)
-        return (Path(tmp) / "page.png").read_bytes()
+    """One page of ``pdf`` as a PNG, rasterised by PDFium. The PDF carries its shaped Thai glyphs,
+    so the picture is exactly the PDF, whatever fonts or layout engines the machine has."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        image = document[page - 1].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()

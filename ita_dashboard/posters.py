@@ -6,7 +6,7 @@ No streamlit here.
 
 Thai shaping, the font and line breaking live in ``pdf_fonts.py`` (shared with the meeting
 pack): the PDF uses fpdf2's text shaping (uharfbuzz), the PNG Pillow's raqm layout, or else the
-PDF rasterised by poppler's ``pdftoppm``. Text typed by the user is drawn, never used as a file
+PDF rasterised (PDFium; the renderer keeps its old name ``pdftoppm``). Text typed by the user is drawn, never used as a file
 name or path.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal, Optional
@@ -363,15 +362,14 @@ def poster_png(*, org_name: str, instrument: Optional[Literal["iit", "eit"]], ur
     """The poster as a PNG (A4 at 150 dpi: 1240 x 1754 pixels), same layout as ``poster_pdf``.
 
     ``renderer="auto"``: Pillow when it has raqm (Thai marks placed by HarfBuzz), else the PDF
-    rasterised by ``pdftoppm`` when poppler is installed, else Pillow's basic layout (marks may
-    collide there; the PDF is still right).
+    rasterised by PDFium (renderer ``"pdftoppm"``, its old name).
     """
     if not 36 <= dpi <= 600:
         raise ValueError("ความละเอียดต้องอยู่ระหว่าง 36 ถึง 600 dpi")
     spec = _spec(org_name=org_name, instrument=instrument, url=url, size=size, heading=heading, note=note,
                  instruction=instruction)
     if renderer == "auto":
-        renderer = "pillow" if raqm_available() or shutil.which("pdftoppm") is None else "pdftoppm"
+        renderer = "pillow" if raqm_available() else "pdftoppm"
     if renderer == "pdftoppm":
         pdf = poster_pdf(org_name=org_name, instrument=instrument, url=url, size=size, heading=heading, note=note,
                          instruction=instruction)

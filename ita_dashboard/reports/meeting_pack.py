@@ -4,7 +4,7 @@ Large Thai type with the font embedded and shaped by HarfBuzz (``pdf_fonts``). T
 drawn here with fpdf2 (rectangles and shaped labels) from the slides' ``BarChart`` data rather
 than exported from plotly: plotly's static export (kaleido) needs a Chromium on the server at
 run time and took about 3 s a chart here, where these take milliseconds and need nothing but the
-font. ``chart_png`` gives one chart as a PNG: its own small PDF page rasterised by ``pdftoppm``.
+font. ``chart_png`` gives one chart as a PNG: its own small PDF page rasterised by PDFium.
 No streamlit here.
 """
 
@@ -271,6 +271,6 @@ def chart_pdf(deck: MeetingDeck, chart: BarChart) -> bytes:
 
 
 def chart_png(deck: MeetingDeck, chart: BarChart, *, dpi: int = 150) -> bytes:
-    """The chart as a PNG (1500 x 845 pixels at 150 dpi); RuntimeError without ``pdftoppm``."""
+    """The chart as a PNG (1500 x 845 pixels at 150 dpi)."""
     return pdf_to_png(chart_pdf(deck, chart), dpi=dpi)
 
