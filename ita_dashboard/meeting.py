@@ -157,6 +157,13 @@ def _score(v: Optional[float]) -> str:
     return f"{v:.2f}" if v is not None else t("meeting_no_data")
 
 
+def _score_with_verdict(v: Optional[float], bar: float) -> str:
+    """The score and, in words, whether it passes: colour is not the only cue on a printout."""
+    if v is None:
+        return _score(v)
+    return f"{_score(v)} · " + (t("score_passes") if v >= bar else t("score_below"))
+
+
 def overall_slide(data: dict[str, Any]) -> Slide:
     m, bar = data["measures"], data["passing_bar"]
     numbers = [
@@ -176,7 +183,8 @@ def overall_slide(data: dict[str, Any]) -> Slide:
     chart = BarChart(
         key="scores", title=t("meeting_scores_title"),
         series=[BarSeries("score", t("estimated_score"), charts.COLORS["bar"])],
-        rows=[BarRow(name, [v or 0.0], text=_score(v), alert=v is not None and v < bar) for name, v in scores.items()],
+        rows=[BarRow(name, [v or 0.0], text=_score_with_verdict(v, bar), alert=v is not None and v < bar)
+              for name, v in scores.items()],
         reference=(bar, t("passing_bar", bar=f"{bar:g}")), scale_max=100.0,
     )
     fig = charts.score_bullets(scores, bar=bar)  # untitled on screen: the slide title says it

@@ -76,6 +76,9 @@ def test_slides_show_the_overview_numbers(demo_url, as_of):
     assert overall[t("kpi_estimated_total")] == (f"{total:.2f}" if total is not None else t("meeting_no_data"))
     scores = {r.label: r.values[0] for r in deck.slides[0].charts[0].rows}
     assert scores["IIT"] == (iit["estimated_score"] or 0) and scores["EIT"] == (eit["estimated_score"] or 0)
+    for r in deck.slides[0].charts[0].rows:  # pass or not in words, not only in colour
+        if r.values[0]:
+            assert r.text.endswith(t("score_below") if r.alert else t("score_passes")), r.text
     # the department charts hold the summary's per-department numbers
     by_dep = {r.label: r for r in slide(deck, "measures").charts[0].rows}
     for name, d in data["measures"]["by_department"].items():
