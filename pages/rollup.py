@@ -18,6 +18,6 @@ if not rows:
 by = rollup_views.rank_choice()
 ranked = rollup_svc.ranked(rows, by=by)
 rollup_views.summary_line(rows, as_of=as_of)
-st.dataframe(rollup_views.frame(ranked), hide_index=True, use_container_width=True)
+st.dataframe(rollup_views.frame(ranked), hide_index=True, width="stretch")
 rollup_views.weakest_chart(rows, by=by)
 rollup_views.drill_down(ranked)

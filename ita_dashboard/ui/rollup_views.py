@@ -85,7 +85,7 @@ def weakest_chart(rows: list[rollup_svc.AgencyRow], *, by: str) -> None:
     st.subheader(t("rollup_weakest", n=len(low), metric=metric))
     if by == "score":
         fig = charts.score_bullets({r.name: r.estimated_total for r in low}, bar=low[0].passing_bar)
-        st.plotly_chart(fig, use_container_width=True)
+        st.plotly_chart(fig, width="stretch", key="rollup_weakest")
     else:
         data = pd.DataFrame({t("col_agency"): [r.name for r in low], metric: [round(100 * r.metric(by), 1) for r in low]})
         st.bar_chart(data, x=t("col_agency"), y=metric, horizontal=True)
