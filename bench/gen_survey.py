@@ -13,18 +13,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import sys
 from pathlib import Path
 
-DEPARTMENTS = (
-    "สำนักปลัดเทศบาล",
-    "กองคลัง",
-    "กองช่าง",
-    "กองการศึกษา",
-    "กองสาธารณสุขและสิ่งแวดล้อม",
-    "กองสวัสดิการสังคม",
-)
-SCALE = ("มากที่สุด", "มาก", "น้อย", "น้อยที่สุดหรือไม่มีเลย")
-YES_NO = ("มี", "ไม่มี")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from survey_files import DEPARTMENTS, SCALE, YES_NO  # noqa: E402  (the tests' form, one definition)
 
 # (question stem, grid rows or None, scale) in the spirit of the IIT form.
 QUESTIONS = (
