@@ -131,6 +131,17 @@ def choose(page: Page, box: Locator, option: str | re.Pattern) -> None:
     item.click()
 
 
+def confirm_and_expect_counts(page: Page, wait_for_app, tab: Locator, *, read: int, imported: int, duplicate: int,
+                              rejected: int) -> None:
+    """Press "confirm import" and check the four counts the upload page reports."""
+    tab.get_by_role("button", name="ยืนยันนำเข้า").click()
+    wait_for_app(page)
+    no_exception(page)
+    expect(metric(tab, "อ่าน")).to_have_text(str(read), timeout=TIMEOUT)
+    for label, n in (("นำเข้า", imported), ("ซ้ำ", duplicate), ("ปฏิเสธ", rejected)):
+        expect(metric(tab, label)).to_have_text(str(n))
+
+
 def metric(scope: Locator | Page, label: str) -> Locator:
     """The value element of the st.metric whose label is exactly ``label``."""
     return scope.get_by_test_id("stMetric").filter(
@@ -372,26 +383,14 @@ def test_admin_imports_survey_file_and_sees_it(page, app_server, wait_for_app, s
     assert grid_rows(survey_tab.get_by_test_id("stDataFrame").first) == 10  # preview shows 10 rows
     screenshot(page, screenshot_dir / "20_upload_preview.png")
 
-    survey_tab.get_by_role("button", name="ยืนยันนำเข้า").click()
-    wait_for_app(page)
-    no_exception(page)
-    expect(metric(survey_tab, "อ่าน")).to_have_text("64", timeout=TIMEOUT)
-    expect(metric(survey_tab, "นำเข้า")).to_have_text("64")
-    expect(metric(survey_tab, "ซ้ำ")).to_have_text("0")
-    expect(metric(survey_tab, "ปฏิเสธ")).to_have_text("0")
+    confirm_and_expect_counts(page, wait_for_app, survey_tab, read=64, imported=64, duplicate=0, rejected=0)
     expect(survey_tab.get_by_text("นำเข้าแล้ว: อ่าน 64 แถว นำเข้า 64 ซ้ำ 0 ปฏิเสธ 0")).to_be_visible()
     expect(survey_tab.get_by_text("ยังจับคู่กับกองไม่ได้")).to_have_count(0)  # every department matched
     screenshot(page, screenshot_dir / "21_upload_imported.png")
 
     # the same file again: every row is a duplicate
     survey_tab = _upload_and_preview(page, wait_for_app, sample, use_chooser=True)
-    survey_tab.get_by_role("button", name="ยืนยันนำเข้า").click()
-    wait_for_app(page)
-    no_exception(page)
-    expect(metric(survey_tab, "อ่าน")).to_have_text("64", timeout=TIMEOUT)
-    expect(metric(survey_tab, "นำเข้า")).to_have_text("0")
-    expect(metric(survey_tab, "ซ้ำ")).to_have_text("64")
-    expect(metric(survey_tab, "ปฏิเสธ")).to_have_text("0")
+    confirm_and_expect_counts(page, wait_for_app, survey_tab, read=64, imported=0, duplicate=64, rejected=0)
     screenshot(page, screenshot_dir / "22_upload_again_duplicates.png")
 
     # both batches are in the import history
