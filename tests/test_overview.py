@@ -144,3 +144,24 @@ def test_org_options_are_filtered_in_sql(engine):
         assert [o.id for o in orgs_svc.org_options(s, org_ids={ids[2], ids[0]})] == [ids[0], ids[2]]
         assert len(orgs_svc.org_options(s)) == 3
         assert orgs_svc.org_options(s, org_ids=set()) == []
+
+
+def test_rollup_page_shows_a_write_at_once_despite_the_cache(monkeypatch, tmp_path):
+    from ita_dashboard.models import Organization
+    from ita_dashboard.ui.strings import t
+    from tests.helpers import make_demo_db, make_user
+
+    url = make_demo_db(tmp_path / "demo.db")
+    make_user(db.make_engine(url), username="everywhere", role="executive", org_id=None)
+    at = run_app(monkeypatch, url, username="everywhere")
+    at.switch_page("pages/rollup.py").run()
+    org_id, year = at.session_state["org_id"], at.session_state["fiscal_year"]
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as s:
+        name = s.get(Organization, org_id).name
+        surveys_svc.set_target(s, organization_id=org_id, fiscal_year=year, instrument="iit", department_id=None,
+                               target=999, actor=Actor.system())
+    engine.dispose()
+    at.run()
+    frame = at.dataframe[0].value.set_index(t("col_agency"))
+    assert "/999 " in frame.loc[name, t("col_iit")]

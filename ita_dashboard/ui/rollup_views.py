@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import charts, thai
 from ..services import rollup as rollup_svc
-from . import common
+from . import cache, common
 from .strings import t
 
 WEAKEST_N = 10
@@ -37,8 +37,7 @@ def scope_filters(ctx: common.PageContext) -> rollup_svc.Scope:
 
 
 def load(ctx: common.PageContext, *, scope: rollup_svc.Scope, as_of: dt.date) -> list[rollup_svc.AgencyRow]:
-    with common.session() as s:
-        return rollup_svc.rollup(s, actor=ctx.actor, fiscal_year=ctx.fiscal_year, as_of=as_of, scope=scope)
+    return cache.rollup(actor=ctx.actor, fiscal_year=ctx.fiscal_year, as_of=as_of, scope=scope)
 
 
 def rank_choice() -> str:
