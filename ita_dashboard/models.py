@@ -71,6 +71,28 @@ class Department(SQLModel, table=True):
     sort_order: int = 0
 
 
+class DepartmentAbbreviation(SQLModel, table=True):
+    """One organisation's edit of the abbreviation table (issue 11).
+
+    Every organisation starts from the standard list in code
+    (``departments.STANDARD_ABBREVIATIONS``); a row here adds an abbreviation, changes what a
+    standard one stands for, or (``active`` False) switches a standard one off for this
+    organisation. Deleting the row brings the standard entry back. ``key`` is the abbreviation
+    without dots or spaces ("สป"); it stands for a unit word (``expansion``) or for one
+    registered department (``department_id``).
+    """
+
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    key: str
+    abbreviation: str  # as the admin wrote it: "สป."
+    expansion: Optional[str] = None
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id", ondelete="CASCADE")
+    active: bool = True
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class MeasureDepartment(SQLModel, table=True):
     """Responsible departments of a measure (many-to-many)."""
 

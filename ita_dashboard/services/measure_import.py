@@ -16,7 +16,7 @@ from typing import Iterable, Optional, Sequence
 from sqlmodel import Session, col, select
 
 from .. import audit, thai
-from ..departments import DepartmentRef, DepartmentResolver, means_all_departments, normalize_name, split_owner_text
+from ..departments import DepartmentResolver, means_all_departments, normalize_name, split_owner_text
 from ..importers.measures import ParsedActivity, ParsedMeasure, ParsedPlan
 from ..models import Activity, Department, ImportBatch, Measure, MeasureDepartment, Organization, utcnow
 
@@ -93,11 +93,10 @@ def _period_fields(period_text: str, *, fiscal_year: int) -> dict:
 
 
 def _resolver_for(session: Session, organization_id: int) -> DepartmentResolver:
-    deps = session.exec(
-        select(Department).where(Department.organization_id == organization_id)
-        .order_by(col(Department.sort_order), col(Department.id))
-    ).all()
-    return DepartmentResolver(DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in deps)
+    """The organisation's resolver (names, aliases, abbreviation table): ``orgs.resolver_for``."""
+    from .orgs import resolver_for
+
+    return resolver_for(session, organization_id=organization_id)
 
 
 def _linked_ids(session: Session, measure_id: int) -> set[int]:
@@ -377,17 +376,24 @@ def map_owner_alias(
     # Every measure with owners still unplaced is tried again: the new alias is the only thing
     # that changed, so whatever resolves now ("ฝ่ายนิติการ" once "นิติการ" is known) resolves
     # because of it, exactly as a re-import would.
-    resolver = _resolver_for(session, organization_id)
-    changed = 0
-    for m in list(session.exec(select(Measure).where(Measure.organization_id == organization_id))):
-        if m.unresolved_owners and _reresolve(session, m, resolver=resolver):
-            changed += 1
+    changed = reresolve_owners(session, organization_id=organization_id)
     audit.record(
         session, user_id=user_id, action="department.alias_map", entity="department", entity_id=dep.id,
         organization_id=organization_id, before={"aliases": before_aliases},
         after={"aliases": list(dep.aliases), "written": written, "measures_changed": changed},
     )
     session.flush()
+    return changed
+
+
+def reresolve_owners(session: Session, *, organization_id: int, resolver: Optional[DepartmentResolver] = None) -> int:
+    """Place the owner texts no department matched, in every measure of the organisation, with the
+    current names, aliases and abbreviation table; returns how many measures changed."""
+    resolver = resolver or _resolver_for(session, organization_id)
+    changed = 0
+    for m in list(session.exec(select(Measure).where(Measure.organization_id == organization_id))):
+        if m.unresolved_owners and _reresolve(session, m, resolver=resolver):
+            changed += 1
     return changed
 
 

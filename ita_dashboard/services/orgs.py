@@ -151,8 +151,14 @@ def departments_of(session: Session, *, organization_id: int) -> list[Department
 
 
 def resolver_for(session: Session, *, organization_id: int) -> DepartmentResolver:
+    """THE way to build an organisation's resolver: its departments with their aliases, and its
+    abbreviation table (the standard list with the organisation's edits). Survey imports, plan
+    owners, re-resolution after a mapping and the CLI's --department all come through here."""
+    from .abbreviations import abbreviations_for
+
     return DepartmentResolver(
-        DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in departments_of(session, organization_id=organization_id)
+        (DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in departments_of(session, organization_id=organization_id)),
+        abbreviations_for(session, organization_id=organization_id),
     )
 
 

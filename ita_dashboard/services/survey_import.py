@@ -32,7 +32,7 @@ from sqlalchemy import JSON, String, TypeDecorator, bindparam, column, delete, e
 from sqlmodel import Session, col
 
 from .. import audit
-from ..departments import DepartmentRef, DepartmentResolver, normalize_name
+from ..departments import DepartmentResolver, normalize_name
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT, ParsedRow, ParsedSurvey
 from ..models import Department, FormMapping, ImportBatch, Instrument, SurveyResponse, utcnow
 
@@ -81,8 +81,10 @@ def infer_fiscal_year(rows: Sequence[ParsedRow]) -> Optional[int]:
 
 
 def _resolver(session: Session, organization_id: int) -> DepartmentResolver:
-    deps = session.execute(select(Department).where(Department.organization_id == organization_id)).scalars()
-    return DepartmentResolver(DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in deps)
+    """The organisation's resolver (names, aliases, abbreviation table): ``orgs.resolver_for``."""
+    from .orgs import resolver_for
+
+    return resolver_for(session, organization_id=organization_id)
 
 
 def _split_by_year(rows: Sequence[ParsedRow], fiscal_year: int, ts_column: str) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
@@ -484,7 +486,22 @@ def map_department_alias(session: Session, *, organization_id: int, written: str
         dep.aliases = [*before, written]
         session.add(dep)
         session.flush()
-    resolver = _resolver(session, organization_id)
+    updated = reresolve_unmatched(session, organization_id=organization_id)
+    audit.record(
+        session, user_id=user_id, action="department.alias", entity="department", entity_id=department_id,
+        organization_id=organization_id, before={"aliases": before},
+        after={"aliases": list(dep.aliases or []), "written": written, "responses_resolved": updated},
+    )
+    session.flush()
+    return updated
+
+
+def reresolve_unmatched(session: Session, *, organization_id: int,
+                        resolver: Optional[DepartmentResolver] = None) -> int:
+    """Attach every response still without a department whose written text resolves now (after a
+    new alias or an abbreviation-table edit); returns how many responses were updated. Responses
+    already attached are left as they are. One UPDATE per department, by written text."""
+    resolver = resolver or _resolver(session, organization_id)
     texts = session.execute(
         select(SurveyResponse.department_text).distinct().where(
             SurveyResponse.organization_id == organization_id,
@@ -506,12 +523,6 @@ def map_department_alias(session: Session, *, organization_id: int, written: str
             .values(department_id=dep_id)
         )
         updated += res.rowcount or 0
-    audit.record(
-        session, user_id=user_id, action="department.alias", entity="department", entity_id=department_id,
-        organization_id=organization_id, before={"aliases": before},
-        after={"aliases": list(dep.aliases or []), "written": written, "responses_resolved": updated},
-    )
-    session.flush()
     return updated
 
 
