@@ -10,9 +10,9 @@ Two shortened forms resolve too, never by a guess:
   departments make it ambiguous, and it stays unmatched;
 - an abbreviation of a unit (``สป.``, ``กค.``, ...) from the organisation's abbreviation table: the
   standard list below, plus the organisation's own edits (``services/abbreviations.py``). An
-  abbreviation stands either for a unit word (``สป.`` -> ``สำนักปลัด``, then resolved like a ``ฯ``
-  form: the one department that name begins, else the one that contains it) or for one
-  registered department.
+  abbreviation stands either for a unit word (``สป.`` -> ``สำนักปลัด``, then resolved to the
+  department of that name, else the one department that name begins, else the one that contains
+  it) or for one registered department.
 """
 
 from __future__ import annotations
@@ -203,10 +203,14 @@ class DepartmentResolver:
         return self._one({dep_id for k, dep_id in self._keys if len(k) >= 3 and (k in key or key in k)})
 
     def _unit_word(self, word: str) -> Optional[int]:
-        """A unit word an abbreviation stands for: the one department it begins, else the one containing it."""
+        """A unit word an abbreviation stands for: the department of that very name, else the one
+        department it begins, else the one containing it. (Unlike ``ฯ``, an abbreviation does not
+        say the name goes on: "กช." is กองช่าง even where a กองช่างสุขาภิบาล exists too.)"""
         key = normalize_name(word)
         if not key or key in _UNIT_WORDS:
             return None
+        if key in self._exact:
+            return self._exact[key]
         begins = {dep_id for k, dep_id in self._keys if k.startswith(key)}
         if begins:
             return self._one(begins)

@@ -122,6 +122,12 @@ def test_what_is_not_a_standard_abbreviation_stays_unmatched(written):
     assert resolver().resolve(written) is None
 
 
+def test_abbreviation_for_a_unit_word_that_names_a_department_takes_it():
+    deps = (DepartmentRef(1, "กองช่าง"), DepartmentRef(2, "กองช่างสุขาภิบาล"), DepartmentRef(3, "กองคลัง"))
+    assert resolver(deps).resolve("กช.") == 1
+    assert resolver(deps).resolve("กองช่างฯ") is None  # ฯ says the name goes on: both could be meant
+
+
 def test_abbreviation_for_a_unit_word_that_two_departments_begin_is_ambiguous():
     deps = (DepartmentRef(1, "สำนักปลัดเทศบาล"), DepartmentRef(2, "สำนักปลัดฝ่ายบริหาร"), DepartmentRef(3, "กองคลัง"))
     assert resolver(deps).resolve("สป.") is None
