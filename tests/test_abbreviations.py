@@ -361,3 +361,62 @@ def test_deleting_a_department_drops_the_entries_pointing_at_it(town):
         s.delete(s.get(Department, dep_id_))
     with db.session_scope(engine) as s:
         assert s.exec(select(DepartmentAbbreviation)).all() == []
+
+
+# --- the admin page ------------------------------------------------------------------------------
+
+def test_changes_turn_the_edited_table_into_service_calls():
+    from ita_dashboard.ui.abbreviation_views import Change, changes
+
+    before = [{"abbreviation": "กค.", "expansion": "กองคลัง", "department": "", "active": True, "source": "x"},
+              {"abbreviation": "สป.", "expansion": "สำนักปลัด", "department": "", "active": True, "source": "x"},
+              {"abbreviation": "กช.", "expansion": "กองช่าง", "department": "", "active": False, "source": "x"},
+              {"abbreviation": "กศ.", "expansion": "กองการศึกษา", "department": "", "active": True, "source": "x"}]
+    after = [dict(before[0]),  # unchanged
+             {**before[1], "department": "สำนักปลัดเทศบาล"},  # to a department
+             {**before[2], "active": True},  # switched on again
+             # กศ. deleted
+             {"abbreviation": "กส.", "expansion": "กองสวัสดิการสังคม", "department": None, "active": None, "source": None},
+             {"abbreviation": None, "expansion": None, "department": None, "active": None, "source": None}]  # empty
+    got = changes(before, after, {"สำนักปลัดเทศบาล": 1})
+    assert got == [Change("set", "สป.", None, 1, 2), Change("set", "กช.", "กองช่าง", None, 3),
+                   Change("set", "กส.", "กองสวัสดิการสังคม", None, 4), Change("remove", "กศ.")]
+    assert changes(before, [dict(r) for r in before], {}) == []
+
+
+def test_admin_page_shows_and_edits_the_table(monkeypatch, tmp_path):
+    from tests.test_pages import run_app, texts
+
+    url = f"sqlite:///{tmp_path / 'abbr.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    org = make_org(engine, name="เทศบาลตำบลตัวย่อ", departments=DEPS)
+    make_user(engine, username="abbr_admin", role="admin", org_id=org)
+    _survey(engine, org, ["กส.", "กส.", "สป."])
+    engine.dispose()
+
+    at = run_app(monkeypatch, url, username="abbr_admin", page="pages/admin.py")
+    assert "ตัวย่อชื่อกอง/ส่วนราชการ" in [e.label for e in at.expander][0]
+    assert "abbr_editor" in [e.key for e in at.data_editor]  # editable, not a read-only table
+    table = at.dataframe(key="abbr_editor").value
+    assert list(table["abbreviation"]) == ["กค.", "กช.", "กศ.", "สป."]
+    assert set(table["source"]) == {"มาตรฐาน"}
+    assert "กส. (2)" in texts(at)  # still unmatched, listed for mapping below
+
+    # Add "กส." -> กองสวัสดิการสังคม as one row of the editable table, then save.
+    at.session_state["abbr_editor"] = {"edited_rows": {}, "deleted_rows": [],
+                                       "added_rows": [{"abbreviation": "กส.", "expansion": "กองสวัสดิการสังคม"}]}
+    at.run()
+    at.button(key="abbr_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "จับคู่ผู้ตอบแบบวัดเพิ่ม 2 รายการ" in texts(at)
+    assert "กส. (2)" not in texts(at)
+    table = at.dataframe(key="abbr_editor").value
+    assert list(table["abbreviation"]) == ["กค.", "กช.", "กศ.", "สป.", "กส."]
+    assert list(table["source"])[-1] == "ของหน่วยงาน"
+    engine = db.make_engine(url)
+    welfare = dep_id(engine, org, "กองสวัสดิการสังคม")
+    with db.session_scope(engine) as s:
+        assert set(s.exec(select(SurveyResponse.department_id).where(SurveyResponse.department_text == "กส."))) == {welfare}
+    assert [(k, who) for k, who, _, _ in _events(engine)] == [("กส", "abbr_admin")]
+    engine.dispose()

@@ -12,7 +12,7 @@ from ..models import Role
 from ..permissions import PermissionDenied
 from ..services import aliases, orgs, surveys, users as users_svc
 from ..services.framework_overrides import agency_value, framework_for, set_override
-from . import common
+from . import abbreviation_views, common
 from .strings import role_label, t
 
 _ERRORS = (ValueError, PermissionDenied, auth.AuthError)
@@ -89,6 +89,7 @@ def targets(ctx: common.PageContext) -> None:
 
 
 def mapping(ctx: common.PageContext) -> None:
+    abbreviation_views.abbreviations(ctx)
     with common.session() as s:
         names = aliases.unresolved_names(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year)
         deps = orgs.departments_of(s, organization_id=ctx.org_id)
