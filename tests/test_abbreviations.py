@@ -4,7 +4,6 @@ an edit now places. Unit tests of the resolver first, then the service on both b
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlmodel import col, select
@@ -420,3 +419,29 @@ def test_admin_page_shows_and_edits_the_table(monkeypatch, tmp_path):
         assert set(s.exec(select(SurveyResponse.department_id).where(SurveyResponse.department_text == "กส."))) == {welfare}
     assert [(k, who) for k, who, _, _ in _events(engine)] == [("กส", "abbr_admin")]
     engine.dispose()
+
+
+def test_one_factory_builds_every_resolver():
+    """Survey imports, plan owners, re-resolution, the CLI and the demo all get the abbreviation
+    table because the package builds a DepartmentResolver in exactly one place."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "ita_dashboard"
+    sites = [str(p.relative_to(package)) for p in package.rglob("*.py")
+             for _ in re.finditer(r"\bDepartmentResolver\(", p.read_text(encoding="utf-8"))]
+    assert sites == ["services/orgs.py"]
+
+
+def test_one_entry_per_abbreviation_and_organisation(town):
+    from sqlalchemy.exc import IntegrityError
+
+    engine, org, _, _ = town
+    with pytest.raises(IntegrityError):
+        with db.session_scope(engine) as s:
+            for written in ("กส.", "ก.ส."):
+                s.add(DepartmentAbbreviation(organization_id=org, key=abbreviation_key(written), abbreviation=written,
+                                             expansion="กองสวัสดิการสังคม"))
+                s.flush()
+    with db.session_scope(engine) as s:
+        assert s.exec(select(DepartmentAbbreviation)).all() == []
