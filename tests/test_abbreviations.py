@@ -367,10 +367,10 @@ def test_deleting_a_department_drops_the_entries_pointing_at_it(town):
 def test_changes_turn_the_edited_table_into_service_calls():
     from ita_dashboard.ui.abbreviation_views import Change, changes
 
-    before = [{"abbreviation": "กค.", "expansion": "กองคลัง", "department": "", "active": True, "source": "x"},
-              {"abbreviation": "สป.", "expansion": "สำนักปลัด", "department": "", "active": True, "source": "x"},
-              {"abbreviation": "กช.", "expansion": "กองช่าง", "department": "", "active": False, "source": "x"},
-              {"abbreviation": "กศ.", "expansion": "กองการศึกษา", "department": "", "active": True, "source": "x"}]
+    before = [{"abbreviation": "กค.", "expansion": "กองคลัง", "department": "—", "active": True, "source": "x"},
+              {"abbreviation": "สป.", "expansion": "สำนักปลัด", "department": "—", "active": True, "source": "x"},
+              {"abbreviation": "กช.", "expansion": "กองช่าง", "department": "—", "active": False, "source": "x"},
+              {"abbreviation": "กศ.", "expansion": "กองการศึกษา", "department": "—", "active": True, "source": "x"}]
     after = [dict(before[0]),  # unchanged
              {**before[1], "department": "สำนักปลัดเทศบาล"},  # to a department
              {**before[2], "active": True},  # switched on again

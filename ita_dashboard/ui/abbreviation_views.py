@@ -24,6 +24,7 @@ from . import common
 from .strings import t
 
 COLUMNS = ("abbreviation", "expansion", "department", "active", "source")
+NO_DEPARTMENT = "—"  # the department cell of an entry that stands for a unit word
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _department(value: Any) -> str:
+    text = _text(value)
+    return "" if text == NO_DEPARTMENT else text
+
+
 def _flag(value: Any) -> bool:
     """A checkbox cell; a new row's empty cell means the default, in use."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -58,7 +64,7 @@ def _source(entry: abbr.AbbreviationEntry) -> str:
 
 def table_rows(entries: list[abbr.AbbreviationEntry], dep_names: dict[int, str]) -> list[dict[str, Any]]:
     return [{"abbreviation": e.abbreviation, "expansion": e.expansion or "",
-             "department": dep_names.get(e.department_id, "") if e.department_id else "",
+             "department": dep_names.get(e.department_id, NO_DEPARTMENT) if e.department_id else NO_DEPARTMENT,
              "active": e.active, "source": _source(e)} for e in entries]
 
 
@@ -72,19 +78,19 @@ def changes(before: list[dict[str, Any]], after: list[dict[str, Any]], dep_ids: 
         written = _text(row.get("abbreviation"))
         key = abbreviation_key(written)
         if not key:
-            if _text(row.get("expansion")) or _text(row.get("department")):
+            if _text(row.get("expansion")) or _department(row.get("department")):
                 out.append(Change("set", "", _text(row.get("expansion")) or None, None, i))  # refused: no abbreviation
             continue
         seen.add(key)
         active = _flag(row.get("active"))
         expansion = _text(row.get("expansion")) or None
-        department = _text(row.get("department"))
+        department = _department(row.get("department"))
         department_id = dep_ids.get(department) if department else None
         if department_id is not None:
             expansion = None  # a chosen department wins over the unit word
         prev = old.get(key)
         if prev is not None and (written, expansion or "", department, active) == (
-                _text(prev["abbreviation"]), _text(prev["expansion"]), _text(prev["department"]), bool(prev["active"])):
+                _text(prev["abbreviation"]), _text(prev["expansion"]), _department(prev["department"]), bool(prev["active"])):
             continue
         if not active:
             if prev is None or prev["active"]:
@@ -116,7 +122,7 @@ def _table(ctx: common.PageContext) -> None:
         column_config={
             "abbreviation": st.column_config.TextColumn(t("abbr_col_abbreviation"), required=True, max_chars=20),
             "expansion": st.column_config.TextColumn(t("abbr_col_expansion"), max_chars=abbr.MAX_EXPANSION),
-            "department": st.column_config.SelectboxColumn(t("abbr_col_department"), options=["", *dep_ids]),
+            "department": st.column_config.SelectboxColumn(t("abbr_col_department"), options=[NO_DEPARTMENT, *dep_ids]),
             "active": st.column_config.CheckboxColumn(t("abbr_col_active"), default=True),
             "source": st.column_config.TextColumn(t("abbr_col_source")),
         },
