@@ -143,6 +143,14 @@ def test_abbreviation_to_a_department_and_organisation_entries():
     assert r.resolve("สธ.") is None
 
 
+def test_thai_digits_in_abbreviations():
+    deps = (DepartmentRef(1, "ศูนย์พัฒนาเด็กเล็กบ้านนาอ้อ"), DepartmentRef(2, "ศูนย์พัฒนาเด็กเล็กวัดศรีโคมคำ"))
+    table = [Abbreviation("ศพด.1", None, 1), Abbreviation("ศพด. ๒", None, 2)]
+    r = resolver(deps, table)
+    assert (r.resolve("ศพด.๑"), r.resolve("ศพด 1"), r.resolve("ศพด.2"), r.resolve("ศ.พ.ด.๒")) == (1, 1, 2, 2)
+    assert r.resolve("ศพด.") is None
+
+
 def test_exact_names_and_aliases_win_over_the_table():
     deps = (DepartmentRef(1, "สำนักปลัด"), DepartmentRef(2, "สำนักงานประชาสัมพันธ์", ("สป",)))
     assert resolver(deps).resolve("สป.") == 2
