@@ -502,14 +502,21 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
     at.file_uploader(key="restore_upload").upload("backup.zip", data[: len(data) // 2], "application/zip")
     at.checkbox(key="restore_confirm").check()
     at.run()
-    at.button(key="restore_button").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "เสียหาย" in " ".join(e.value for e in at.error)
+    assert "เสียหาย" in " ".join(e.value for e in at.error)  # checked on upload, before any confirmation
+    assert at.button(key="restore_button").disabled
     assert fingerprint(engine) == before and at.session_state["auth_user_id"]
 
-    # The real backup: restored, and the admin is logged out with the result.
+    # The real backup: first what it brings (organisations, users with roles, row counts), then restored,
+    # and the admin is logged out with the result.
     at.file_uploader(key="restore_upload").set_value(("backup.zip", data, "application/zip"))
     at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    tables = [df.value for df in at.dataframe]
+    assert list(tables[-3].iloc[:, 0]) == ["เทศบาลตำบลทดสอบ"]
+    assert tables[-2].iloc[0, 0] == "solo_admin" and "ผู้ดูแลระบบ" in tables[-2].iloc[0, 2]
+    assert dict(zip(tables[-1].iloc[:, 0], tables[-1].iloc[:, 1]))["department"] == 3
+    assert fingerprint(engine) == before and not at.button(key="restore_button").disabled
     at.button(key="restore_button").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "auth_user_id" not in at.session_state
@@ -518,6 +525,36 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
         assert s.exec(select(Department.name).order_by(Department.id)).all() == ["สำนักปลัด", "กองคลัง", "กองช่าง"]
         restore = s.exec(select(AuditEvent).where(AuditEvent.action == "backup.restore")).one()
     assert restore.username == "solo_admin" and restore.after["file"] == "backup.zip"
+
+
+def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatch, tmp_path):
+    from ita_dashboard.ui.strings import t
+    from tests.test_pages import run_app
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    org_id = make_org(engine)
+    make_user(engine, username="solo_admin", role="admin", org_id=org_id)
+    made = backup.create_backup(engine, path=tmp_path / "unsigned.zip", actor=SYSTEM)  # no key yet
+    monkeypatch.setenv("ITA_BACKUP_KEY", KEY)
+    with db.session_scope(engine) as s:
+        orgs.add_department(s, organization_id=org_id, name="กองที่เพิ่มหลังสำรอง", actor=SYSTEM)
+    before = fingerprint(engine)
+    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at.file_uploader(key="restore_upload").upload("unsigned.zip", made.path.read_bytes(), "application/zip")
+    at.checkbox(key="restore_confirm").check()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert t("backup_error_unsigned") in [e.value for e in at.error]
+    assert at.button(key="restore_button").disabled and fingerprint(engine) == before
+    at.checkbox(key="restore_allow_unsigned").check().run()
+    at.button(key="restore_button").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "auth_user_id" not in at.session_state
+    with db.session_scope(engine) as s:
+        assert s.exec(select(AuditEvent.after).where(AuditEvent.action == "backup.restore")).one()["signature"] == "unsigned"
+        assert "กองที่เพิ่มหลังสำรอง" not in s.exec(select(Department.name)).all()
 
 
 def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monkeypatch, demo_source):

@@ -335,6 +335,8 @@ TH: dict[str, str] = {
     "restore_signature_valid": "ลายเซ็นถูกต้อง: ไฟล์นี้สร้างโดยระบบที่ใช้กุญแจลงนามเดียวกันและไม่ถูกแก้ไข",
     "restore_signature_no_key": "ระบบไม่ได้ตั้งกุญแจลงนาม (ITA_BACKUP_KEY) จึงตรวจได้เพียงความครบถ้วนของไฟล์ ไม่ได้พิสูจน์ว่าไม่ถูกแก้ไข",
     "restore_allow_unsigned": "กู้คืนแม้ไฟล์ไม่มีลายเซ็นหรือลายเซ็นไม่ถูกต้อง (ยืนยันว่าไฟล์นี้มาจากแหล่งที่เชื่อถือได้)",
+    "restore_preview_every_org": "ทุกหน่วยงาน",
+    "restore_preview_need_file": "เลือกไฟล์สำรองข้อมูล ระบบจะตรวจไฟล์ทั้งหมดและแสดงข้อมูลในไฟล์ก่อนให้ยืนยัน",
     # backup / restore (admin page)
     "backup_tab": "สำรอง/กู้คืนข้อมูล",
     "backup_intro": "ไฟล์สำรองข้อมูลเก็บข้อมูลทั้งฐานข้อมูล (ทุกหน่วยงาน ผู้ใช้และรหัสผ่านที่เข้ารหัสแล้ว บันทึกการเปลี่ยนแปลง ผลแบบวัด และรูปภาพ) เก็บไฟล์ไว้ในที่ปลอดภัย ใช้กู้คืนได้ทั้งฐานข้อมูล SQLite และ PostgreSQL",
@@ -464,6 +466,8 @@ EN: dict[str, str] = {
     "restore_signature_valid": "Signature valid: made by an app with the same signing key, and not edited",
     "restore_signature_no_key": "No signing key (ITA_BACKUP_KEY) is set: only the file's completeness is checked, not that it was not edited",
     "restore_allow_unsigned": "Restore even though the file is unsigned or its signature is wrong (I trust where this file comes from)",
+    "restore_preview_every_org": "every organisation",
+    "restore_preview_need_file": "Choose a backup file: it is checked completely and what it holds is shown before you confirm",
     "backup_tab": "Backup / restore",
     "backup_intro": "A backup holds the whole database (every organisation, users with hashed passwords, the audit trail, survey responses and photos). Keep it somewhere safe; it restores into SQLite and PostgreSQL alike.",
     "backup_create": "Create a backup",
