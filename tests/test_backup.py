@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -635,13 +636,34 @@ def test_a_file_the_manifest_does_not_name_is_refused(sqlite_engine, demo_zip, t
 
 
 def _manifest_bomb(path: Path, size: int = 1 << 30) -> Path:
-    """A zip whose manifest.json inflates to ``size`` bytes of JSON whitespace (about 1 MB packed)."""
+    """A zip whose manifest.json inflates to ``size`` bytes ("{" then spaces), about 1 MB packed.
+
+    Written by hand so that making it takes a second: one megabyte of spaces is deflated once
+    (full flush: byte-aligned, independent blocks) and the same compressed bytes repeated."""
+    import struct
+
     block = b" " * (1 << 20)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open("manifest.json", "w", force_zip64=True) as fh:
-            fh.write(b"{")
-            for _ in range(size // len(block)):
-                fh.write(block)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = comp.compress(b"{") + comp.flush(zlib.Z_FULL_FLUSH)
+    body = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    tail = comp.flush()  # the final (empty) block
+    count = size // len(block)
+    crc = zlib.crc32(b"{")
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    raw_size, packed = 1 + count * len(block), len(head) + count * len(body) + len(tail)
+    name = b"manifest.json"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, packed, raw_size, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, packed, raw_size,
+                          len(name), 0, 0, 0, 0, 0, 0) + name
+    with open(path, "wb") as fh:
+        fh.write(local + head)
+        for _ in range(count):
+            fh.write(body)
+        fh.write(tail)
+        offset = fh.tell()
+        fh.write(central)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), offset, 0))
     return path
 
 
