@@ -132,8 +132,9 @@ def _busy_error(ctx) -> Optional[Exception]:
     return None
 
 
-def make_engine(url: str | None = None, *, echo: bool = False, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
+def make_engine(url: str | None = None, *, echo: bool = False, busy_timeout_s: Optional[float] = None) -> Engine:
     url = url or config.database_url()
+    busy_timeout_s = SQLITE_BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
     # Thai text in JSON columns stored as UTF-8, not \uXXXX escapes (a third of the size).
     json_kw = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
     if url.startswith("sqlite"):

@@ -246,3 +246,41 @@ def test_page_shows_the_message_instead_of_a_traceback(monkeypatch, tmp_path):
     assert not at.exception, [e.message for e in at.exception]
     assert [e.value for e in at.error] == [t("db_error_gone", path=str(path))]
     assert not path.exists()
+
+
+def test_a_page_saving_into_a_busy_database_says_so_and_saves_later(monkeypatch, tmp_path):
+    """The admin page's save button while another writer holds the lock past the (shortened)
+    busy timeout: the Thai busy message, no traceback, nothing saved; once free, it saves."""
+    from tests.test_pages import run_app
+    from tests.helpers import make_user
+    from ita_dashboard.models import AuditEvent
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 1.0)
+    path = tmp_path / "busy.db"
+    url = f"sqlite:///{path}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    org_id = make_org(engine)
+    make_user(engine, username="busy_admin", role="admin", org_id=org_id)
+
+    def saves() -> int:
+        with db.session_scope(engine) as s:
+            return len(s.exec(select(AuditEvent).where(AuditEvent.action == "department.update")).all())
+
+    at = run_app(monkeypatch, url, username="busy_admin", page="pages/admin.py")
+    before = saves()
+    holder = LockHolder(path)
+    holder.start()
+    assert holder.holding.wait(timeout=30)
+    try:
+        at.button(key="dep_save").click().run()
+    finally:
+        holder.release.set()
+        holder.join(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    assert BUSY_TEXT in [e.value for e in at.error]
+    assert saves() == before
+    at.button(key="dep_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert BUSY_TEXT not in [e.value for e in at.error] and saves() > before
+    engine.dispose()
