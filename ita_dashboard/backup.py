@@ -7,6 +7,22 @@ enum values, JSON as JSON, bytes as base64), so a backup of SQLite restores into
 back. The manifest names the app, the format, the Alembic revision, and each table's row count
 and sha256: restore refuses anything it cannot vouch for before touching the database.
 
+What restore checks before anything is replaced (each refusal a BackupError with a code, the
+data unchanged):
+- the archive: only ``manifest.json``, ``manifest.sig`` and the manifest's ``tables/*.jsonl``,
+  each at most its cap as the zip declares it (manifest 1 MiB, a table 64 GiB), and read as a
+  stream that stops at the cap whatever the zip declared (a 1 GiB manifest compressed to 1 MB is
+  refused without inflating it); one row (one line) at most 128 MiB;
+- the signature: with ``ITA_BACKUP_KEY`` set, backups carry ``manifest.sig``, an HMAC-SHA256 of
+  the manifest's exact bytes; the manifest holds every table file's sha256, so the signature
+  covers every row. With the key set, an unsigned or wrongly signed file is refused unless the
+  caller allows it explicitly (``restore --allow-unsigned``). Without a key, checksums only show
+  the file is complete, not that nobody edited it and recomputed them;
+- every value of every row against its column: integers (in range), floats (finite), booleans,
+  dates, datetimes, JSON (a list or an object where the model says so), bytes (base64), enum
+  values, text, and NOT NULL. :func:`preview_backup` runs the same checks and returns what the
+  backup brings (date, organisations, users with their roles, row counts) for an admin to confirm.
+
 Consistency while the app keeps writing:
 - SQLite: the file is first copied with the SQLite online backup API (one step, under one read
   lock, so a snapshot of one instant) and the export reads the copy;
@@ -31,7 +47,9 @@ import base64
 import datetime as dt
 import enum
 import hashlib
+import hmac
 import json
+import math
 import os
 import sqlite3
 import tempfile
@@ -40,9 +58,10 @@ import zlib
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Optional, Union
+from typing import IO, Any, Callable, Iterator, Optional, Union, get_args, get_origin
 
-from sqlalchemy import JSON, MetaData, Table, TypeDecorator, create_engine, func, select, text
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, Float, Integer, LargeBinary, MetaData,
+                        Numeric, String, Table, TypeDecorator, create_engine, func, select, text)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
@@ -53,8 +72,17 @@ from .permissions import Actor, PermissionDenied, require_admin
 APP_NAME = "ita-dashboard"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
 CHUNK_ROWS = 1000
 SUFFIX = ".zip"
+KEY_ENV = "ITA_BACKUP_KEY"
+# Caps on what an archive may hold, as declared and as read: a backup of 8,000 agencies with
+# 2 million responses stays far below them; a zip bomb does not get past them.
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_SIGNATURE_BYTES = 4096
+MAX_MEMBER_BYTES = 64 << 30
+MAX_ROW_BYTES = 128 << 20  # one JSON line: an activity photo (base64) is the biggest value
+MAX_MEMBERS = 1000
 
 Source = Union[str, os.PathLike, IO[bytes]]
 
@@ -84,6 +112,39 @@ class RestoreResult:
     tables: int
     revision: str  # the backup's revision (the database is at head afterwards)
     created_at: str  # when the backup was made (ISO, UTC)
+    signature: str = "no_key"  # valid / unsigned / invalid / no_key (see check_signature)
+
+
+@dataclass(frozen=True)
+class PreviewUser:
+    username: str
+    display_name: str
+    active: bool
+    roles: tuple[tuple[Optional[str], str], ...]  # (organisation name, None = every organisation; role)
+
+
+@dataclass(frozen=True)
+class BackupPreview:
+    """What a backup brings, checked completely, for an admin to confirm before restoring."""
+
+    created_at: str
+    revision: str
+    database: str
+    total_rows: int
+    rows: dict[str, int]
+    organizations: tuple[dict[str, Any], ...]  # id, name, kind, province
+    users: tuple[PreviewUser, ...]
+    signature: str  # valid / unsigned / invalid / no_key
+
+
+def signing_key() -> Optional[bytes]:
+    """``ITA_BACKUP_KEY``: backups made with it are signed, restores with it check the signature."""
+    value = os.environ.get(KEY_ENV, "").strip()
+    return value.encode("utf-8") if value else None
+
+
+def _mac(key: bytes, manifest_bytes: bytes) -> str:
+    return hmac.new(key, manifest_bytes, hashlib.sha256).hexdigest()
 
 
 def app_tables() -> list[Table]:
@@ -145,24 +206,125 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decoder(column) -> Callable[[Any], Any]:
-    kind = _python_type(column)
-    if kind is None:
-        return lambda v: v
-    if issubclass(kind, dt.datetime):
-        def dec(v):
-            value = dt.datetime.fromisoformat(v)
+class _BadValue(ValueError):
+    """One value does not fit its column (the message says why)."""
+
+
+_INT_RANGE = {True: (-(1 << 63), (1 << 63) - 1), False: (-(1 << 31), (1 << 31) - 1)}  # BIGINT / INTEGER
+
+
+def _json_shape(table: Table, column) -> Optional[type]:
+    """``list`` or ``dict`` when the model declares a JSON column as one (None: any JSON value)."""
+    model = _models_by_table().get(table.name)
+    field = getattr(model, "model_fields", {}).get(column.name) if model is not None else None
+    if field is None:
+        return None
+    annotation = field.annotation
+    if get_origin(annotation) is Union:  # Optional[dict[...]]
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = options[0] if len(options) == 1 else None
+    origin = get_origin(annotation) or annotation
+    return origin if origin in (list, dict) else None
+
+
+def _models_by_table() -> dict[str, type]:
+    return {m.class_.__table__.name: m.class_ for m in SQLModel._sa_registry.mappers
+            if getattr(m.class_, "__table__", None) is not None}
+
+
+def _column_codec(table: Table, column) -> Callable[[Any], Any]:
+    """A function checking one JSON value against ``column`` (type, range, NOT NULL) and returning
+    it as the column's Python value; raises _BadValue. Works on the model's columns and on
+    columns reflected from an older schema revision alike."""
+    typ = column.type
+    if isinstance(typ, TypeDecorator):  # UTCDateTime, AutoString: the type they wrap says it
+        typ = typ.impl_instance
+    nullable = bool(column.nullable)
+
+    def need(kind, value, what: str):
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise _BadValue(f"expected {what}, found {type(value).__name__} {_show(value)}")
+
+    if isinstance(typ, JSON):
+        shape = _json_shape(table, column)
+
+        def convert(v):
+            if shape is not None:
+                need(shape, v, "a JSON " + ("list" if shape is list else "object"))
+            return v
+    elif isinstance(typ, Boolean):
+        def convert(v):
+            need(bool, v, "true or false")
+            return v
+    elif isinstance(typ, Integer):
+        low, high = _INT_RANGE[isinstance(typ, BigInteger)]
+
+        def convert(v):
+            need(int, v, "an integer")
+            if not low <= v <= high:
+                raise _BadValue(f"integer out of range: {v}")
+            return v
+    elif isinstance(typ, (Float, Numeric)):
+        def convert(v):
+            need((int, float), v, "a number")
+            if not math.isfinite(v):
+                raise _BadValue(f"not a finite number: {v}")
+            return float(v) if isinstance(typ, Float) else v
+    elif isinstance(typ, DateTime):
+        def convert(v):
+            need(str, v, "a date and time (ISO)")
+            try:
+                value = dt.datetime.fromisoformat(v)
+            except ValueError:
+                raise _BadValue(f"not a date and time (ISO): {_show(v)}") from None
             return value if value.utcoffset() is not None else value.replace(tzinfo=dt.timezone.utc)
-        return dec
-    if issubclass(kind, dt.date):
-        return dt.date.fromisoformat
-    if issubclass(kind, bytes):
-        return lambda v: base64.b64decode(v, validate=True)
-    if issubclass(kind, enum.Enum):
-        return kind
-    if kind is bool:
-        return bool
-    return lambda v: v
+    elif isinstance(typ, Date):
+        def convert(v):
+            need(str, v, "a date (YYYY-MM-DD)")
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                raise _BadValue(f"not a date (YYYY-MM-DD): {_show(v)}") from None
+    elif isinstance(typ, LargeBinary):
+        def convert(v):
+            need(str, v, "bytes (base64)")
+            try:
+                return base64.b64decode(v, validate=True)
+            except ValueError:
+                raise _BadValue("not base64") from None
+    elif isinstance(typ, Enum):
+        kind = typ.enum_class
+        allowed = list(typ.enums)
+
+        def convert(v):
+            need(str, v, "one of " + ", ".join(allowed))
+            if v not in allowed:
+                raise _BadValue(f"not one of {', '.join(allowed)}: {_show(v)}")
+            return kind(v) if kind is not None else v
+    elif isinstance(typ, String):
+        length = typ.length
+
+        def convert(v):
+            need(str, v, "text")
+            if length is not None and len(v) > length:
+                raise _BadValue(f"text longer than {length} characters")
+            return v
+    else:
+        def convert(v):
+            return v
+
+    def check(v):
+        if v is None:
+            if not nullable:
+                raise _BadValue("empty, but the column is NOT NULL")
+            return None
+        return convert(v)
+    return check
+
+
+def _show(value: Any) -> str:
+    text_ = json.dumps(value, ensure_ascii=False)
+    return text_ if len(text_) <= 40 else text_[:37] + "..."
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -235,7 +397,10 @@ def write_backup(engine: Engine, fileobj: IO[bytes]) -> dict[str, Any]:
             opts = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             with engine.connect().execution_options(**opts) as conn, conn.begin():
                 manifest = _export(conn, zf)
-        zf.writestr(MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1))
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        zf.writestr(MANIFEST_NAME, manifest_bytes)
+        if (key := signing_key()) is not None:
+            zf.writestr(SIGNATURE_NAME, json.dumps({"alg": "HMAC-SHA256", "mac": _mac(key, manifest_bytes)}))
     return manifest
 
 
@@ -260,7 +425,7 @@ def create_backup(engine: Engine, *, path: Union[str, os.PathLike], actor: Actor
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    with db.session_scope(engine) as s:
+    with db.session_scope(engine, write=True) as s:
         audit.record(s, user_id=actor.user_id, username=actor.username, action="backup.create", entity="database",
                      after={"file": path.name, "rows": manifest["total_rows"], "revision": manifest["schema_revision"]})
     return BackupResult(path=path, rows=manifest["total_rows"], tables=len(manifest["tables"]),
@@ -286,6 +451,11 @@ def _corrupt(detail: str) -> BackupError:
     return BackupError("corrupt", f"the backup file is damaged or incomplete ({detail})", detail=detail)
 
 
+def _too_large(member: str, size: int, limit: int) -> BackupError:
+    return BackupError("too_large", f"{member} in the backup is larger than allowed ({size} bytes, limit {limit})",
+                       member=member, size=f"{size:,}", limit=f"{limit:,}")
+
+
 def _starts_like_zip(source: Source) -> bool:
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
@@ -299,6 +469,7 @@ def _starts_like_zip(source: Source) -> bool:
 
 @contextmanager
 def _open_zip(source: Source) -> Iterator[zipfile.ZipFile]:
+    """Every reading of a backup starts here."""
     if isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
         raise BackupError("not_found", f"file not found: {source}", path=str(source))
     try:
@@ -309,9 +480,53 @@ def _open_zip(source: Source) -> Iterator[zipfile.ZipFile]:
         raise BackupError("not_backup", f"not a backup of this app (not a zip file: {exc})") from exc
     with zf:
         try:
+            _check_members(zf)
             yield zf
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise _corrupt(str(exc)) from exc
+
+
+def _check_members(zf: zipfile.ZipFile) -> None:
+    """What the archive declares, before anything is inflated: the names a backup may hold, once
+    each, and the size of each within its cap."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _corrupt(f"{len(infos)} files in the archive")
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        if name in seen:
+            raise _corrupt(f"{name} appears twice")
+        seen.add(name)
+        cap = {MANIFEST_NAME: MAX_MANIFEST_BYTES, SIGNATURE_NAME: MAX_SIGNATURE_BYTES}.get(name, MAX_MEMBER_BYTES)
+        if info.file_size > cap:
+            raise _too_large(name, info.file_size, cap)
+
+
+def _read_capped(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:
+    """A small member, read as a stream that stops past ``cap`` whatever the archive declared."""
+    parts, size = [], 0
+    with zf.open(name) as fh:
+        while block := fh.read(min(1 << 16, cap + 1 - size)):
+            size += len(block)
+            if size > cap:
+                raise _too_large(name, size, cap)
+            parts.append(block)
+    return b"".join(parts)
+
+
+def _lines(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """The lines of a table file, each at most MAX_ROW_BYTES, the whole at most MAX_MEMBER_BYTES
+    (counted as inflated)."""
+    total = 0
+    with zf.open(member) as fh:
+        while line := fh.readline(MAX_ROW_BYTES + 1):
+            total += len(line)
+            if len(line) > MAX_ROW_BYTES:
+                raise _too_large(f"{member} (one row)", len(line), MAX_ROW_BYTES)
+            if total > MAX_MEMBER_BYTES:
+                raise _too_large(member, total, MAX_MEMBER_BYTES)
+            yield line
 
 
 def known_revisions() -> list[str]:
@@ -326,13 +541,19 @@ def known_revisions() -> list[str]:
 
 def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     """The manifest, checked for shape, app and format; raises BackupError otherwise."""
-    try:
-        raw = zf.read(MANIFEST_NAME)
-    except KeyError:
-        raise BackupError("not_backup", "not a backup of this app (no manifest.json)") from None
+    return _parse_manifest(_manifest_bytes(zf))
+
+
+def _manifest_bytes(zf: zipfile.ZipFile) -> bytes:
+    if MANIFEST_NAME not in zf.namelist():
+        raise BackupError("not_backup", "not a backup of this app (no manifest.json)")
+    return _read_capped(zf, MANIFEST_NAME, MAX_MANIFEST_BYTES)
+
+
+def _parse_manifest(raw: bytes) -> dict[str, Any]:
     try:
         manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _corrupt(f"manifest.json: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("app") != APP_NAME:
         app = manifest.get("app") if isinstance(manifest, dict) else None
@@ -343,7 +564,8 @@ def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
                                    "update the app first", revision=str(fmt))
     tables = manifest.get("tables")
     ok = isinstance(tables, dict) and all(
-        isinstance(v, dict) and isinstance(v.get("rows"), int) and v["rows"] >= 0 and isinstance(v.get("sha256"), str)
+        isinstance(v, dict) and isinstance(v.get("rows"), int) and not isinstance(v["rows"], bool) and v["rows"] >= 0
+        and isinstance(v.get("sha256"), str)
         for v in tables.values()
     ) and isinstance(manifest.get("schema_revision"), str) and isinstance(manifest.get("created_at"), str)
     if not ok:
@@ -351,37 +573,107 @@ def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
-def verify(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
-    """Every table file present, with the manifest's sha256 and row count (streamed)."""
+def check_signature(zf: zipfile.ZipFile, manifest_bytes: bytes, *, allow_unsigned: bool = False) -> str:
+    """``valid`` (signed with ITA_BACKUP_KEY), or with no key set ``no_key``; with a key set an
+    unsigned or wrongly signed file raises BackupError (``unsigned`` / ``bad_signature``) unless
+    ``allow_unsigned``, which returns ``unsigned`` / ``invalid`` instead."""
+    key = signing_key()
+    if key is None:
+        return "no_key"
+    status = "unsigned"
+    if SIGNATURE_NAME in zf.namelist():
+        try:
+            sig = json.loads(_read_capped(zf, SIGNATURE_NAME, MAX_SIGNATURE_BYTES))
+            mac = sig.get("mac") if isinstance(sig, dict) and sig.get("alg") == "HMAC-SHA256" else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            mac = None
+        ok = isinstance(mac, str) and hmac.compare_digest(mac.encode("ascii", "replace"),
+                                                          _mac(key, manifest_bytes).encode("ascii"))
+        status = "valid" if ok else "invalid"
+    if status != "valid" and not allow_unsigned:
+        if status == "unsigned":
+            raise BackupError("unsigned", f"the backup is not signed and {KEY_ENV} is set: refused "
+                                          "(restore --allow-unsigned to restore it anyway)")
+        raise BackupError("bad_signature", "the backup's signature does not match (edited, or signed with another "
+                                           "key): refused (restore --allow-unsigned to restore it anyway)")
+    return status
+
+
+def verify(zf: zipfile.ZipFile, manifest: dict[str, Any], tables: Optional[list[Table]] = None) -> None:
+    """Every table file present, nothing else, with the manifest's sha256 and row count (streamed);
+    with ``tables`` (the backup is of this schema revision) every value of every row is checked
+    against its column too."""
     names = set(zf.namelist())
+    expected = {_member(name) for name in manifest["tables"]}
+    if extra := sorted(names - expected - {MANIFEST_NAME, SIGNATURE_NAME}):
+        raise _corrupt(f"unexpected file {extra[0]}")
+    by_name = {t.name: t for t in tables} if tables is not None else {}
     for name, info in manifest["tables"].items():
         member = _member(name)
         if member not in names:
             raise _corrupt(f"{member} missing")
         digest, lines = hashlib.sha256(), 0
-        with zf.open(member) as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-                lines += block.count(b"\n")
+        decode = _row_decoder(by_name[name]) if name in by_name else None
+        for line in _lines(zf, member):
+            digest.update(line)
+            lines += 1
+            if decode is not None:
+                decode(line, lines)
         if digest.hexdigest() != info["sha256"]:
             raise _corrupt(f"checksum mismatch in {member}")
         if lines != info["rows"]:
             raise _corrupt(f"{member} holds {lines} rows, the manifest says {info['rows']}")
 
 
-def _zip_rows(zf: zipfile.ZipFile, table: Table) -> Iterator[dict[str, Any]]:
-    """Decoded rows of ``table`` from the backup, typed for ``table``'s columns."""
-    decoders = {c.name: _decoder(c) for c in table.columns}
-    with zf.open(_member(table.name)) as fh:
-        for n, line in enumerate(fh, start=1):
+def _row_decoder(table: Table) -> Callable[[bytes, int], dict[str, Any]]:
+    """Parse one line of ``table``'s file into its typed row; BackupError naming row and column."""
+    codecs = {c.name: _column_codec(table, c) for c in table.columns}
+
+    def decode(line: bytes, n: int) -> dict[str, Any]:
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise _corrupt(f"{table.name} row {n}: {exc}") from exc
+        if not isinstance(row, dict) or set(row) != set(codecs):
+            found = sorted(row) if isinstance(row, dict) else type(row).__name__
+            raise _corrupt(f"{table.name} row {n}: columns {found} do not match the table's {sorted(codecs)}")
+        out = {}
+        for column, value in row.items():
             try:
-                row = json.loads(line)
-                if not isinstance(row, dict) or set(row) != set(decoders):
-                    raise ValueError(f"columns {sorted(row) if isinstance(row, dict) else '?'} "
-                                     f"do not match the table's {sorted(decoders)}")
-                yield {k: None if v is None else decoders[k](v) for k, v in row.items()}
-            except (ValueError, TypeError, KeyError) as exc:
-                raise _corrupt(f"{table.name} row {n}: {exc}") from exc
+                out[column] = codecs[column](value)
+            except _BadValue as exc:
+                raise BackupError("bad_value", f"{table.name} row {n}, column {column}: {exc}", table=table.name,
+                                  row=n, column=column, detail=str(exc)) from None
+        return out
+    return decode
+
+
+def _zip_rows(zf: zipfile.ZipFile, table: Table) -> Iterator[dict[str, Any]]:
+    """Decoded rows of ``table`` from the backup, checked and typed for ``table``'s columns."""
+    decode = _row_decoder(table)
+    for n, line in enumerate(_lines(zf, _member(table.name)), start=1):
+        yield decode(line, n)
+
+
+def _checked(zf: zipfile.ZipFile, *, target_rev: Optional[str], allow_unsigned: bool) -> tuple[dict[str, Any], str]:
+    """Everything restore checks before touching the database: the manifest, the signature, the
+    schema revision, every table file (checksum, row count) and, for a backup of this revision,
+    every value. Returns the manifest and the signature status."""
+    raw = _manifest_bytes(zf)
+    signature = check_signature(zf, raw, allow_unsigned=allow_unsigned)
+    manifest = _parse_manifest(raw)
+    revision = manifest["schema_revision"]
+    known = known_revisions()
+    if revision not in known:
+        raise BackupError("newer", f"the backup is of schema revision {revision}, unknown to this app "
+                                   f"(at {target_rev}): update the app first", revision=revision)
+    if target_rev != known[-1]:
+        raise BackupError("no_schema", "the database is not at the newest schema: run init-db first")
+    current = revision == target_rev
+    if current and set(manifest["tables"]) != {t.name for t in app_tables()}:
+        raise _corrupt("the tables do not match the backup's schema revision")
+    verify(zf, manifest, app_tables() if current else None)
+    return manifest, signature
 
 
 # --- restore --------------------------------------------------------------------------------
@@ -460,12 +752,58 @@ def _stream(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
         yield dict(row)
 
 
-def restore_backup(engine: Engine, *, source: Source, actor: Actor, file_name: str = "") -> RestoreResult:
+def preview_backup(engine: Engine, *, source: Source, actor: Actor) -> BackupPreview:
+    """What restoring ``source`` would bring, after the same complete check as a restore (caps,
+    manifest, checksums, every value): the date, the organisations, the users with their roles
+    in each organisation, the row counts, and the signature status. Writes nothing. An unsigned
+    or wrongly signed file is previewed (status ``unsigned`` / ``invalid``) so the admin sees
+    what it holds; restoring it still needs ``allow_unsigned``."""
+    with db.session_scope(engine) as s:
+        require_database_admin(s, actor=actor)
+    target_rev = db.schema_revision(engine)
+    with _open_zip(source) as zf:
+        manifest, signature = _checked(zf, target_rev=target_rev, allow_unsigned=True)
+        current = manifest["schema_revision"] == target_rev
+        by_name = {t.name: t for t in app_tables()}
+
+        def rows(name: str) -> Iterator[dict[str, Any]]:
+            if name not in manifest["tables"]:
+                return
+            decode = _row_decoder(by_name[name]) if current else (lambda line, _n: json.loads(line))
+            for n, line in enumerate(_lines(zf, _member(name)), start=1):
+                yield decode(line, n)
+
+        orgs = tuple({"id": r["id"], "name": r["name"], "kind": r.get("kind"), "province": r.get("province")}
+                     for r in rows("organization"))
+        org_name = {o["id"]: o["name"] for o in orgs}
+        extra: dict[int, list[tuple[Optional[str], str]]] = {}
+        for m in rows("orgmembership"):
+            extra.setdefault(m["user_id"], []).append((org_name.get(m["organization_id"]), _role(m["role"])))
+        users = tuple(
+            PreviewUser(username=u["username"], display_name=u.get("display_name") or "", active=bool(u.get("active")),
+                        roles=((org_name.get(u["organization_id"]) if u.get("organization_id") is not None else None,
+                                _role(u["role"])), *extra.get(u["id"], [])))
+            for u in rows("user")
+        )
+    return BackupPreview(created_at=manifest["created_at"], revision=manifest["schema_revision"],
+                         database=str(manifest.get("database") or ""),
+                         total_rows=sum(v["rows"] for v in manifest["tables"].values()),
+                         rows={k: v["rows"] for k, v in manifest["tables"].items()},
+                         organizations=orgs, users=users, signature=signature)
+
+
+def _role(value: Any) -> str:
+    return value.value if isinstance(value, enum.Enum) else str(value)
+
+
+def restore_backup(engine: Engine, *, source: Source, actor: Actor, file_name: str = "",
+                   allow_unsigned: bool = False) -> RestoreResult:
     """Replace every row of the database with the backup in ``source`` (a path or a binary file).
 
-    The file is checked completely (zip, manifest, checksums, row counts, schema revision) before
-    anything is written; the replacement is one transaction, so on any failure the current data
-    stays as it was. The restore is recorded as ``backup.restore`` in the restored audit trail.
+    The file is checked completely (zip, caps, manifest, signature when ITA_BACKUP_KEY is set,
+    checksums, row counts, schema revision, every value) before anything is written; the
+    replacement is one transaction, so on any failure the current data stays as it was. The
+    restore is recorded as ``backup.restore`` in the restored audit trail.
     """
     if not file_name:
         file_name = Path(source).name if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "")
@@ -474,32 +812,26 @@ def restore_backup(engine: Engine, *, source: Source, actor: Actor, file_name: s
     target_rev = db.schema_revision(engine)
     tables = app_tables()
     with _open_zip(source) as zf:
-        manifest = read_manifest(zf)
+        manifest, signature = _checked(zf, target_rev=target_rev, allow_unsigned=allow_unsigned)
         revision = manifest["schema_revision"]
-        known = known_revisions()
-        if revision not in known:
-            raise BackupError("newer", f"the backup is of schema revision {revision}, unknown to this app "
-                                       f"(at {target_rev}): update the app first", revision=revision)
-        if target_rev != known[-1]:
-            raise BackupError("no_schema", "the database is not at the newest schema: run init-db first")
-        verify(zf, manifest)
         staging = nullcontext() if revision == target_rev else _staged_at_head(zf, manifest)
         with staging as staged:
             if staged is None:
-                if set(manifest["tables"]) != {t.name for t in tables}:
-                    raise _corrupt("the tables do not match the backup's schema revision")
                 expected = {k: v["rows"] for k, v in manifest["tables"].items()}
-                total = _restore_into(engine, tables, lambda t: _zip_rows(zf, t), expected, actor, manifest, file_name)
+                total = _restore_into(engine, tables, lambda t: _zip_rows(zf, t), expected, actor, manifest, file_name,
+                                      signature)
             else:
                 with staged.connect() as src:
-                    total = _restore_into(engine, tables, lambda t: _stream(src, t), None, actor, manifest, file_name)
-    return RestoreResult(rows=total, tables=len(tables), revision=revision, created_at=manifest["created_at"])
+                    total = _restore_into(engine, tables, lambda t: _stream(src, t), None, actor, manifest, file_name,
+                                          signature)
+    return RestoreResult(rows=total, tables=len(tables), revision=revision, created_at=manifest["created_at"],
+                         signature=signature)
 
 
 def _restore_into(engine: Engine, tables: list[Table], rows_of, expected, actor: Actor, manifest: dict[str, Any],
-                  file_name: str) -> int:
+                  file_name: str, signature: str = "no_key") -> int:
     try:
-        with db.session_scope(engine) as s:
+        with db.session_scope(engine, write=True) as s:
             conn = s.connection()
             # What the restore replaced (the old audit trail included) stays on record.
             replaced = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
@@ -513,7 +845,7 @@ def _restore_into(engine: Engine, tables: list[Table], rows_of, expected, actor:
                          username=actor.username, action="backup.restore", entity="database",
                          before={"rows": {k: v for k, v in replaced.items() if v}},
                          after={"file": file_name, "backup_created_at": manifest["created_at"], "rows": total,
-                                "revision": manifest["schema_revision"]})
+                                "revision": manifest["schema_revision"], "signature": signature})
             # An id above every id handed out before: the newest audit id never goes back, so
             # caches keyed on it (services/data_version.py) cannot mistake the restored data
             # for an older state that had the same newest id.

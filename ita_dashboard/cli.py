@@ -81,7 +81,7 @@ def cmd_add_org(args) -> int:
     from .services import orgs
 
     deps = [d for d in (args.departments or "").split(",") if d.strip()]
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         org = orgs.create_organization(
             s, name=args.name, kind=args.kind, size=args.size, province=args.province, district=args.district,
             departments=deps, actor=Actor.system(),
@@ -97,7 +97,7 @@ def cmd_add_user(args) -> int:
     if not args.password_stdin:
         raise CliError("give the password on standard input with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         org = orgs.resolve_org_arg(s, name=args.org) if (args.org or args.department) else None
         dep_id = None
         if args.department:
@@ -116,7 +116,7 @@ def cmd_add_user(args) -> int:
 def cmd_demo(args) -> int:
     from . import demo
 
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         result = demo.load_demo(s)
     accounts = ", ".join(f"{a.username}/{a.password} ({a.role})" for a in result.accounts)
     print(f"demo loaded: {', '.join(result.organizations)}; accounts: {accounts}")
@@ -151,7 +151,7 @@ def cmd_import_measures(args) -> int:
     year = args.year or plan.fiscal_year
     if year is None:
         raise CliError("cannot tell the fiscal year from the file: give --year (BE, e.g. 2568)")
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         org = orgs.resolve_org_arg(s, name=args.org or None) if (args.org or not plan.organization_name) else (
             orgs.find_organization(s, name=plan.organization_name) or orgs.resolve_org_arg(s, name=None)
         )
@@ -205,7 +205,7 @@ def cmd_import_survey(args) -> int:
     from .services.survey_import import import_survey
 
     parsed = parse_survey_file(data, filename=Path(args.file).name)
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         org = orgs.resolve_org_arg(s, name=args.org)
         r = import_survey(s, organization_id=org.id, instrument=args.instrument, parsed=parsed,
                           fiscal_year=args.year, file_name=Path(args.file).name, file_bytes=data, user_id=None)
@@ -263,7 +263,7 @@ def cmd_grant(args) -> int:
 
     if bool(args.org) == bool(args.province):
         raise CliError("give exactly one of --org NAME or --province NAME")
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         user = s.exec(select(User).where(User.username == args.username.strip())).first()
         if user is None:
             raise CliError(f"user not found: {args.username}")
@@ -298,7 +298,7 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from .backup import restore_backup
 
-    r = restore_backup(_engine(), source=args.file, actor=Actor.system())
+    r = restore_backup(_engine(), source=args.file, actor=Actor.system(), allow_unsigned=args.allow_unsigned)
     print(f"restored {args.file}: {r.rows} rows in {r.tables} tables (backup of {r.created_at}, revision {r.revision})")
     return 0
 
@@ -385,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("restore", cmd_restore, "replace all data with a backup made by the backup command")
     sp.add_argument("file")
+    sp.add_argument("--allow-unsigned", action="store_true",
+                    help="with ITA_BACKUP_KEY set, restore a backup that is unsigned or wrongly signed")
     return p
 
 
@@ -403,6 +405,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (CliError, FileProblem, AuthError, PermissionDenied, ValueError, LookupError) as exc:
+        return _fail(str(exc))
+    except db.DatabaseUnavailable as exc:  # busy for longer than the timeout, or the SQLite file gone
         return _fail(str(exc))
     except Exception as exc:  # last resort: still one line, never a traceback (ITA_DEBUG=1 shows it)
         if os.environ.get("ITA_DEBUG"):

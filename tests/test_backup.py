@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -370,7 +371,8 @@ def test_undecodable_value_in_the_last_table_changes_nothing(engine, demo_zip, t
     bad = rewrite(demo_zip, tmp_path / "baddate.zip", replace={f"tables/{last}.jsonl": data})
     with pytest.raises(backup.BackupError) as info:
         backup.restore_backup(engine, source=bad, actor=SYSTEM)
-    assert info.value.code == "corrupt" and last in str(info.value)
+    assert info.value.code == "bad_value" and info.value.params["table"] == last
+    assert info.value.params["column"] == date_col and info.value.params["row"] == len(lines)
     assert fingerprint(engine) == before
 
 
@@ -501,14 +503,21 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
     at.file_uploader(key="restore_upload").upload("backup.zip", data[: len(data) // 2], "application/zip")
     at.checkbox(key="restore_confirm").check()
     at.run()
-    at.button(key="restore_button").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "เสียหาย" in " ".join(e.value for e in at.error)
+    assert "เสียหาย" in " ".join(e.value for e in at.error)  # checked on upload, before any confirmation
+    assert at.button(key="restore_button").disabled
     assert fingerprint(engine) == before and at.session_state["auth_user_id"]
 
-    # The real backup: restored, and the admin is logged out with the result.
+    # The real backup: first what it brings (organisations, users with roles, row counts), then restored,
+    # and the admin is logged out with the result.
     at.file_uploader(key="restore_upload").set_value(("backup.zip", data, "application/zip"))
     at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    tables = [df.value for df in at.dataframe]
+    assert list(tables[-3].iloc[:, 0]) == ["เทศบาลตำบลทดสอบ"]
+    assert tables[-2].iloc[0, 0] == "solo_admin" and "ผู้ดูแลระบบ" in tables[-2].iloc[0, 2]
+    assert dict(zip(tables[-1].iloc[:, 0], tables[-1].iloc[:, 1]))["department"] == 3
+    assert fingerprint(engine) == before and not at.button(key="restore_button").disabled
     at.button(key="restore_button").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "auth_user_id" not in at.session_state
@@ -519,6 +528,36 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
     assert restore.username == "solo_admin" and restore.after["file"] == "backup.zip"
 
 
+def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatch, tmp_path):
+    from ita_dashboard.ui.strings import t
+    from tests.test_pages import run_app
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    org_id = make_org(engine)
+    make_user(engine, username="solo_admin", role="admin", org_id=org_id)
+    made = backup.create_backup(engine, path=tmp_path / "unsigned.zip", actor=SYSTEM)  # no key yet
+    monkeypatch.setenv("ITA_BACKUP_KEY", KEY)
+    with db.session_scope(engine) as s:
+        orgs.add_department(s, organization_id=org_id, name="กองที่เพิ่มหลังสำรอง", actor=SYSTEM)
+    before = fingerprint(engine)
+    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at.file_uploader(key="restore_upload").upload("unsigned.zip", made.path.read_bytes(), "application/zip")
+    at.checkbox(key="restore_confirm").check()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert t("backup_error_unsigned") in [e.value for e in at.error]
+    assert at.button(key="restore_button").disabled and fingerprint(engine) == before
+    at.checkbox(key="restore_allow_unsigned").check().run()
+    at.button(key="restore_button").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "auth_user_id" not in at.session_state
+    with db.session_scope(engine) as s:
+        assert s.exec(select(AuditEvent.after).where(AuditEvent.action == "backup.restore")).one()["signature"] == "unsigned"
+        assert "กองที่เพิ่มหลังสำรอง" not in s.exec(select(Department.name)).all()
+
+
 def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monkeypatch, demo_source):
     from ita_dashboard.ui.strings import t
     from tests.test_pages import run_app, texts
@@ -526,3 +565,279 @@ def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monk
     at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="pages/admin.py")
     assert t("backup_need_global_admin") in texts(at)
     assert not [b for b in at.button if b.key == "backup_create"]
+
+
+# --- every value checked, caps, signature, preview (issue 13) -------------------------------
+
+
+def _edit_row(src, dest, table: str, edit, *, index: int = 0):
+    """A copy of backup ``src`` whose ``table`` row ``index`` is changed by ``edit`` (checksums recomputed)."""
+    lines = zip_rows(src, table)
+    edit(lines[index])
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines).encode()
+    return rewrite(src, dest, replace={f"tables/{table}.jsonl": data})
+
+
+# (table, column, bad value): each column kind of the schema, with a value of the wrong type.
+BAD_VALUES = {
+    "text in an integer column": ("department", "iit_eligible_staff", "สิบคน"),
+    "float in an integer column": ("department", "sort_order", 1.5),
+    "integer out of range": ("department", "iit_eligible_staff", 1 << 40),
+    "number in a boolean column": ("organization", "is_demo", 1),
+    "text in a boolean column": ("user", "active", "true"),
+    "text in a float column": ("surveyresponse", "score", "ดี"),
+    "infinite float": ("surveyresponse", "score", float("inf")),
+    "bad date": ("activity", "date", "2025-02-30"),
+    "number as a date": ("activity", "date", 20250101),
+    "bad datetime": ("organization", "created_at", "เมื่อวาน"),
+    "JSON text where a list belongs": ("department", "aliases", "กองคลัง"),
+    "JSON list where an object belongs": ("surveyresponse", "answers", [1, 2]),
+    "bytes not base64": ("activity", "photo", "not base64!"),
+    "unknown enum value": ("user", "role", "superadmin"),
+    "enum as a number": ("surveyresponse", "instrument", 1),
+    "NULL in a NOT NULL column": ("organization", "name", None),
+    "text in a foreign key": ("measure", "organization_id", "1"),
+    "number in a text column": ("user", "username", 12345),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_VALUES))
+def test_a_value_of_the_wrong_type_is_refused_and_data_unchanged(engine, demo_zip, tmp_path, kind):
+    table, column, value = BAD_VALUES[kind]
+    make_org(engine)
+    before = fingerprint(engine)
+    rows = zip_rows(demo_zip, table)
+    index = next(i for i, r in enumerate(rows) if r[column] is not None)
+    bad = _edit_row(demo_zip, tmp_path / "bad.zip", table, lambda r: r.update({column: value}), index=index)
+    for call in (backup.preview_backup, backup.restore_backup):
+        with pytest.raises(backup.BackupError) as info:
+            call(engine, source=bad, actor=SYSTEM)
+        assert info.value.code == "bad_value", str(info.value)
+        assert info.value.params == {**info.value.params, "table": table, "column": column, "row": index + 1}
+        assert f"{table} row {index + 1}, column {column}" in str(info.value)
+    assert fingerprint(engine) == before
+
+
+def test_the_thai_message_names_table_row_and_column(demo_zip, sqlite_engine, tmp_path):
+    from ita_dashboard.ui.backup_views import _error_text
+
+    bad = _edit_row(demo_zip, tmp_path / "bad.zip", "department", lambda r: r.update(iit_eligible_staff="สิบคน"))
+    with pytest.raises(backup.BackupError) as info:
+        backup.restore_backup(sqlite_engine, source=bad, actor=SYSTEM)
+    text_ = _error_text(info.value)
+    assert "ตาราง department แถวที่ 1 คอลัมน์ iit_eligible_staff" in text_ and "ข้อมูลเดิมไม่เปลี่ยนแปลง" in text_
+
+
+def test_a_file_the_manifest_does_not_name_is_refused(sqlite_engine, demo_zip, tmp_path):
+    bad = rewrite(demo_zip, tmp_path / "extra.zip", replace={"tables/extra.jsonl": b"{}\n"})
+    with pytest.raises(backup.BackupError) as info:
+        backup.restore_backup(sqlite_engine, source=bad, actor=SYSTEM)
+    assert info.value.code == "corrupt" and "tables/extra.jsonl" in str(info.value)
+
+
+def _manifest_bomb(path: Path, size: int = 1 << 30) -> Path:
+    """A zip whose manifest.json inflates to ``size`` bytes ("{" then spaces), about 1 MB packed.
+
+    Written by hand so that making it takes a second: one megabyte of spaces is deflated once
+    (full flush: byte-aligned, independent blocks) and the same compressed bytes repeated."""
+    import struct
+
+    block = b" " * (1 << 20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = comp.compress(b"{") + comp.flush(zlib.Z_FULL_FLUSH)
+    body = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    tail = comp.flush()  # the final (empty) block
+    count = size // len(block)
+    crc = zlib.crc32(b"{")
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    raw_size, packed = 1 + count * len(block), len(head) + count * len(body) + len(tail)
+    name = b"manifest.json"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, packed, raw_size, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, packed, raw_size,
+                          len(name), 0, 0, 0, 0, 0, 0) + name
+    with open(path, "wb") as fh:
+        fh.write(local + head)
+        for _ in range(count):
+            fh.write(body)
+        fh.write(tail)
+        offset = fh.tell()
+        fh.write(central)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), offset, 0))
+    return path
+
+
+_CHILD = """
+import json, resource, sys
+from ita_dashboard import backup, db
+from ita_dashboard.permissions import Actor
+engine = db.make_engine(sys.argv[1])
+code = None
+try:
+    backup.{call}(engine, source=sys.argv[2], actor=Actor.system())
+except backup.BackupError as exc:
+    code = exc.code
+print(json.dumps({{"code": code, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+"""
+
+
+@pytest.mark.parametrize("call", ["restore_backup", "preview_backup"])
+def test_a_manifest_bomb_is_refused_with_little_memory(sqlite_engine, tmp_path, call):
+    """1 GiB of manifest packed into about 1 MB: refused from the size the zip declares, in a
+    child process whose peak memory stays far below what inflating it would take."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import REPO
+
+    bomb = _manifest_bomb(tmp_path / "bomb.zip")
+    assert bomb.stat().st_size < 2 << 20
+    make_org(sqlite_engine)
+    before = fingerprint(sqlite_engine)
+    p = subprocess.run([sys.executable, "-c", _CHILD.format(call=call), str(sqlite_engine.url), str(bomb)],
+                       capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["code"] == "too_large"
+    assert out["peak_kb"] < 400 * 1024, out  # inflating the manifest alone would take 1,024 MB
+    assert fingerprint(sqlite_engine) == before
+
+
+def test_a_manifest_over_the_cap_as_read_is_refused(sqlite_engine, tmp_path, monkeypatch):
+    """The stream stops at the cap whatever the archive says (here the cap is lowered below a
+    manifest the zip declares correctly)."""
+    _manifest_bomb(tmp_path / "m.zip", size=3 << 20)
+    with zipfile.ZipFile(tmp_path / "m.zip") as zf:
+        with pytest.raises(backup.BackupError) as info:
+            backup._read_capped(zf, "manifest.json", 1 << 20)
+    assert info.value.code == "too_large" and info.value.params["member"] == "manifest.json"
+
+
+def test_a_row_longer_than_the_cap_is_refused(sqlite_engine, demo_zip, tmp_path, monkeypatch):
+    monkeypatch.setattr(backup, "MAX_ROW_BYTES", 4096)
+    long_name = "ก" * 5000
+    bad = _edit_row(demo_zip, tmp_path / "long.zip", "organization", lambda r: r.update(name=long_name))
+    with pytest.raises(backup.BackupError) as info:
+        backup.restore_backup(sqlite_engine, source=bad, actor=SYSTEM)
+    assert info.value.code == "too_large" and "organization" in info.value.params["member"]
+
+
+KEY = "a-long-random-signing-key-for-tests"
+
+
+@pytest.fixture
+def signed_zip(demo_engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("ITA_BACKUP_KEY", KEY)
+    made = backup.create_backup(demo_engine, path=tmp_path / "signed.zip", actor=SYSTEM)
+    with zipfile.ZipFile(made.path) as zf:
+        assert "manifest.sig" in zf.namelist()
+    return made.path
+
+
+def test_signed_round_trip(engine, demo_engine, signed_zip):
+    result = backup.restore_backup(engine, source=signed_zip, actor=SYSTEM)
+    assert result.signature == "valid"
+    assert dump(engine) == dump(demo_engine)
+    with db.session_scope(engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "backup.restore")).one()
+    assert event.after["signature"] == "valid"
+
+
+def _added_admin(src, dest):
+    """The attack: an extra admin account appended to the user table, checksums recomputed."""
+    users = zip_rows(src, "user")
+    intruder = {**users[0], "id": max(u["id"] for u in users) + 1, "username": "intruder", "role": "admin",
+                "organization_id": None, "display_name": "intruder"}
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in users + [intruder]).encode()
+    return rewrite(src, dest, replace={"tables/user.jsonl": data})
+
+
+def test_with_a_key_unsigned_or_edited_backups_are_refused(engine, demo_zip, signed_zip, tmp_path, monkeypatch):
+    make_org(engine)
+    before = fingerprint(engine)
+    edited = _added_admin(signed_zip, tmp_path / "edited.zip")
+    with zipfile.ZipFile(edited) as zf:
+        assert "manifest.sig" in zf.namelist()  # the old signature kept, the manifest recomputed
+    cases = [(demo_zip, "unsigned"), (edited, "bad_signature")]
+    monkeypatch.setenv("ITA_BACKUP_KEY", "another-key")
+    cases.append((signed_zip, "bad_signature"))  # signed, but with another key
+    for path, code in cases:
+        monkeypatch.setenv("ITA_BACKUP_KEY", "another-key" if path == signed_zip else KEY)
+        with pytest.raises(backup.BackupError) as info:
+            backup.restore_backup(engine, source=path, actor=SYSTEM)
+        assert info.value.code == code, path.name
+        assert fingerprint(engine) == before
+    # allow_unsigned lets an admin restore a file they trust; the audit trail says so.
+    monkeypatch.setenv("ITA_BACKUP_KEY", KEY)
+    result = backup.restore_backup(engine, source=edited, actor=SYSTEM, allow_unsigned=True)
+    assert result.signature == "invalid"
+    with db.session_scope(engine) as s:
+        assert s.exec(select(AuditEvent.after).where(AuditEvent.action == "backup.restore")).one()["signature"] == "invalid"
+        assert "intruder" in s.exec(select(__import__("ita_dashboard.models", fromlist=["User"]).User.username)).all()
+
+
+def test_without_a_key_signatures_are_not_checked(sqlite_engine, signed_zip, demo_zip, monkeypatch):
+    monkeypatch.delenv("ITA_BACKUP_KEY")
+    assert backup.restore_backup(sqlite_engine, source=demo_zip, actor=SYSTEM).signature == "no_key"
+    assert backup.restore_backup(sqlite_engine, source=signed_zip, actor=SYSTEM).signature == "no_key"
+
+
+def test_cli_restore_allow_unsigned(demo_source, tmp_path, monkeypatch):
+    from tests.test_cli import assert_one_line_error, run
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert run(fresh, "init-db").returncode == 0
+    before = fingerprint(db.make_engine(fresh))
+    monkeypatch.setenv("ITA_BACKUP_KEY", KEY)
+    assert_one_line_error(run(fresh, "restore", str(demo_source[1])), contains="--allow-unsigned")
+    assert fingerprint(db.make_engine(fresh)) == before
+    p = run(fresh, "restore", str(demo_source[1]), "--allow-unsigned")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"restored {demo_source[1]}:") and len(p.stdout.strip().splitlines()) == 1
+    # A backup made with the key restores without the flag; the same with an added admin does not.
+    signed = tmp_path / "signed.zip"
+    assert run(fresh, "backup", str(signed)).returncode == 0
+    assert run(fresh, "restore", str(signed)).returncode == 0
+    before = fingerprint(db.make_engine(fresh))
+    edited = _added_admin(signed, tmp_path / "edited.zip")
+    assert_one_line_error(run(fresh, "restore", str(edited)), contains="signature does not match")
+    assert fingerprint(db.make_engine(fresh)) == before
+
+
+def test_preview_lists_what_the_backup_brings_and_writes_nothing(engine, demo_engine, demo_zip):
+    make_org(engine)
+    before = fingerprint(engine)
+    preview = backup.preview_backup(engine, source=demo_zip, actor=SYSTEM)
+    assert fingerprint(engine) == before
+    with zipfile.ZipFile(demo_zip) as zf:
+        man = json.loads(zf.read("manifest.json"))
+    assert preview.created_at == man["created_at"] and preview.revision == man["schema_revision"]
+    assert preview.rows == {k: v["rows"] for k, v in man["tables"].items()} and preview.total_rows == man["total_rows"]
+    assert [o["name"] for o in preview.organizations] == ["เทศบาลตำบลนาอ้อ", "องค์การบริหารส่วนตำบลเมืองหลวง"]
+    roles = {u.username: u.roles for u in preview.users}
+    assert roles["naoo_admin"] == (("เทศบาลตำบลนาอ้อ", "admin"),)
+    assert roles["mluang_finance"] == (("องค์การบริหารส่วนตำบลเมืองหลวง", "department_head"),)
+    with db.session_scope(demo_engine) as s:
+        from ita_dashboard.models import User
+
+        assert sorted(roles) == sorted(s.exec(select(User.username)).all())
+    assert preview.signature == "no_key"
+
+
+def test_preview_shows_memberships_and_signature_status(sqlite_engine, signed_zip, tmp_path, monkeypatch):
+    from ita_dashboard.services import memberships
+
+    org_id = make_org(sqlite_engine)
+    other = make_org(sqlite_engine, name="หน่วยงานที่สอง")
+    uid = make_user(sqlite_engine, username="province_officer", role="executive", org_id=org_id)
+    with db.session_scope(sqlite_engine) as s:
+        memberships.grant(s, actor=SYSTEM, user_id=uid, organization_id=other, role="admin")
+    made = backup.create_backup(sqlite_engine, path=tmp_path / "m.zip", actor=SYSTEM)
+    preview = backup.preview_backup(sqlite_engine, source=made.path, actor=SYSTEM)
+    assert {u.username: u.roles for u in preview.users}["province_officer"] == (
+        ("เทศบาลตำบลทดสอบ", "executive"), ("หน่วยงานที่สอง", "admin"))
+    assert preview.signature == "valid"
+    edited = _added_admin(made.path, tmp_path / "edited.zip")
+    assert backup.preview_backup(sqlite_engine, source=edited, actor=SYSTEM).signature == "invalid"
+    monkeypatch.delenv("ITA_BACKUP_KEY")
+    assert backup.preview_backup(sqlite_engine, source=edited, actor=SYSTEM).signature == "no_key"

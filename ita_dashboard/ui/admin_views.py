@@ -20,7 +20,7 @@ _ERRORS = (ValueError, PermissionDenied, auth.AuthError)
 
 def _run(fn, ok: str = "") -> bool:
     try:
-        with common.session() as s:
+        with common.session(write=True) as s:
             fn(s)
         if ok:
             st.success(ok)

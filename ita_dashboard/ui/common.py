@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -41,8 +42,25 @@ def get_engine() -> Engine:
     return _engine_for(database_url())
 
 
-def session():
-    return db.session_scope(get_engine())
+@contextmanager
+def database_errors_shown() -> Iterator[None]:
+    """A busy or vanished database (db.DatabaseBusy / db.DatabaseGone) ends the run with its Thai
+    message on screen instead of a traceback; what the form holds stays in its widgets."""
+    try:
+        yield
+    except db.DatabaseUnavailable as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+
+
+@contextmanager
+def session(*, write: bool = False) -> Iterator[Any]:
+    """A unit of work for the pages. Forms that save pass ``write=True``: on SQLite they queue
+    for the write lock (``BEGIN IMMEDIATE``, db.session_scope) and, when it does not come within
+    the busy timeout, the page says so plainly (``database_errors_shown``); every other database
+    error of the unit of work goes on to the caller as before."""
+    with database_errors_shown(), db.session_scope(get_engine(), write=write) as s:
+        yield s
 
 
 # --- authentication state -------------------------------------------------------------------

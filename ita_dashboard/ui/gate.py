@@ -37,7 +37,7 @@ def setup_screen() -> None:
                 st.error(t("passwords_differ"))
             else:
                 try:
-                    with common.session() as s:
+                    with common.session(write=True) as s:
                         org = orgs_svc.create_organization(
                             s, name=name, kind=kind, province=province or None, district=district or None,
                             departments=departments.splitlines(), actor=Actor.system(),
@@ -55,7 +55,7 @@ def setup_screen() -> None:
             from ..demo import DEMO_PASSWORD, load_demo
 
             with st.spinner("กำลังโหลดข้อมูลตัวอย่าง..."):
-                with common.session() as s:
+                with common.session(write=True) as s:
                     result = load_demo(s)
             st.session_state["demo_message"] = t(
                 "setup_demo_done", password=DEMO_PASSWORD, accounts=", ".join(a.username for a in result.accounts)
@@ -134,7 +134,7 @@ def change_password_screen(user: User, *, forced: bool = False) -> None:
                 st.error(t("passwords_differ"))
                 return
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     auth.change_password(s, user_id=user.id, old_password=old, new_password=new)
                 st.success(t("password_changed"))
                 if forced:

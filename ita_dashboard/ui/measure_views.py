@@ -93,7 +93,7 @@ def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
         st.caption(f"{t('as_of_date')} (พ.ศ.): {thai.format_date_th(when)}")
         if st.form_submit_button(t("save"), type="primary"):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
                                         evidence_url=evidence or None, as_of=when, actor=ctx.actor)
                 st.session_state["flash"] = f"{t('saved')}: {m.number}. {md_escape(_short(m.title))} · {status_label(status)} {percent}%"

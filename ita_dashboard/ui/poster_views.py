@@ -48,7 +48,7 @@ def _itas_code_form(ctx: common.PageContext, code: Optional[str]) -> Optional[st
                                  help=t("poster_itas_code_help"), key="poster_itas_code")
         if st.form_submit_button(t("poster_save_code")):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     org = org_settings.set_itas_code(s, organization_id=ctx.org_id, code=new_code, actor=ctx.actor)
                     code = org.itas_code
                 st.success(t("poster_code_saved"))

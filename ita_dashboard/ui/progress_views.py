@@ -135,7 +135,7 @@ def _upload(ctx: common.PageContext, states) -> None:
         st.dataframe(_rejected_frame(rejected), hide_index=True, width="stretch")
     if st.button(t("progress_sheet_confirm"), type="primary", key="progress_sheet_confirm", disabled=not to_import):
         try:
-            with common.session() as s:
+            with common.session(write=True) as s:
                 batch = sheet_svc.apply_status_sheet(s, organization_id=ctx.org_id, sheet=parsed, actor=ctx.actor,
                                                      file_name=file.name, file_bytes=data)
                 result = {"read": batch.read_count, "imported": batch.imported_count,
@@ -197,7 +197,7 @@ def _activity_card(ctx: common.PageContext, a: act_svc.ActivityItem) -> None:
             if ctx.actor.is_admin and st.button(t("activity_delete"), key=f"activity_delete_{a.id}",
                                                 icon=":material/delete:"):
                 try:
-                    with common.session() as s:
+                    with common.session(write=True) as s:
                         act_svc.delete_activity(s, activity_id=a.id, actor=ctx.actor)
                 except (act_svc.ActivityError, PermissionDenied) as exc:
                     st.error(str(exc))
@@ -234,7 +234,7 @@ def _activity_form(ctx: common.PageContext, states) -> None:
             photo = st.file_uploader(t("activity_photo"), type=list(act_svc.PHOTO_TYPES), key="activity_photo")
             if st.form_submit_button(t("save"), type="primary"):
                 try:
-                    with common.session() as s:
+                    with common.session(write=True) as s:
                         act_svc.add_activity(s, organization_id=ctx.org_id, date=when, title=title, text=text,
                                              measure_id=measure_id, photo=photo.getvalue() if photo else None,
                                              actor=ctx.actor)

@@ -61,7 +61,7 @@ def survey_upload(ctx: common.PageContext) -> None:
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm"):
         try:
             with st.spinner("กำลังนำเข้า..."):
-                with common.session() as s:
+                with common.session(write=True) as s:
                     if st.session_state.get("up_mapping_changed"):
                         uploads.remember_mapping(s, actor=ctx.actor, organization_id=ctx.org_id,
                                                  signature=parsed.signature, mapping=parsed.mapping_used)
@@ -102,7 +102,7 @@ def measures_upload(ctx: common.PageContext) -> None:
     ]), hide_index=True, width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_measures_confirm"):
         try:
-            with common.session() as s:
+            with common.session(write=True) as s:
                 r = uploads.import_measures(s, actor=ctx.actor, organization_id=ctx.org_id, plan=plan,
                                             fiscal_year=year, file_name=file.name, data=data)
         except (FileProblem, PermissionDenied, ValueError) as exc:
@@ -133,7 +133,7 @@ def batch_list(ctx: common.PageContext) -> None:
             if b.kind.startswith("survey") and not b.undone_at:
                 if st.button(t("undo"), key=f"undo_{b.id}"):
                     try:
-                        with common.session() as s:
+                        with common.session(write=True) as s:
                             uploads.undo_batch(s, actor=ctx.actor, batch_id=b.id)
                         st.rerun()
                     except (PermissionDenied, ValueError) as exc:
