@@ -379,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("restore", cmd_restore, "replace all data with a backup made by the backup command")
     sp.add_argument("file")
+
+    from .cli_oit import register as register_oit
+    register_oit(add, be_year=_be_year, iso_date=_iso_date)
     return p
 
 

@@ -128,8 +128,7 @@ def item_states(session: Session, *, organization_id: int, fiscal_year: int,
         url = u.url if u else None
         c = checks.get(item.id)
         check = LinkCheckView(c.url, c.checked_at, c.ok, c.problem, c.status_code, c.content_type, c.final_url) if c else None
-        link_bad = check is not None and not check.ok and check.url == url
-        ready = status in READY and not link_bad
+        ready = _is_ready(status, url, check_ok=check.ok if check else None, check_url=check.url if check else None)
         out.append(OitItemState(
             id=item.id, number=item.number, name=item.name, indicator=item.indicator, sub_indicator=item.sub_indicator,
             contents=item.contents, covers=item.covers, department_id=item.department_id,
@@ -169,16 +168,52 @@ def not_ready_by_department(states: list[OitItemState]) -> dict[str, list[OitIte
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
-def readiness_by_org(session: Session, *, org_ids: list[int], fiscal_year: int,
-                     as_of: Optional[dt.date] = None) -> dict[int, OitEstimate]:
-    """The OIT estimate of many agencies (the roll-up); agencies without items are left out."""
-    with_items = session.exec(
-        select(OitItem.organization_id).distinct().where(col(OitItem.organization_id).in_(org_ids),
-                                                         OitItem.fiscal_year == fiscal_year,
-                                                         col(OitItem.removed_at).is_(None))
-    ).all()
-    return {org_id: estimate(item_states(session, organization_id=org_id, fiscal_year=fiscal_year, as_of=as_of))
-            for org_id in with_items}
+def readiness_by_org(session: Session, *, org_q: Any, fiscal_year: int, as_of: Optional[dt.date] = None
+                     ) -> dict[int, OitEstimate]:
+    """The OIT estimate of every agency in ``org_q`` (ids, or a select of ids) at once, for the roll-up.
+
+    Three queries whatever the number of agencies (items; each item's newest update; its newest
+    link check, both by window function), then the same :func:`estimate` as one agency's page.
+    Agencies without items are left out.
+    """
+    from sqlalchemy import select as sa_select
+
+    as_of = as_of or dt.date.today()
+    in_scope = col(OitItem.organization_id).in_(org_q)
+    items = session.execute(sa_select(OitItem.id, OitItem.organization_id, OitItem.indicator).where(
+        in_scope, OitItem.fiscal_year == fiscal_year, col(OitItem.removed_at).is_(None))).all()
+    if not items:
+        return {}
+    scoped = sa_select(OitItem.id).where(in_scope, OitItem.fiscal_year == fiscal_year)
+    rank = func.row_number().over(partition_by=OitUpdate.item_id,
+                                  order_by=(col(OitUpdate.as_of).desc(), col(OitUpdate.id).desc())).label("n")
+    upd = sa_select(OitUpdate.item_id, OitUpdate.status, OitUpdate.url, rank).where(
+        col(OitUpdate.item_id).in_(scoped), OitUpdate.as_of <= as_of).subquery()
+    latest = {i: (OitStatus(st), url) for i, st, url in session.execute(
+        sa_select(upd.c.item_id, upd.c.status, upd.c.url).where(upd.c.n == 1))}
+    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), tzinfo=BANGKOK).astimezone(dt.timezone.utc)
+    crank = func.row_number().over(partition_by=OitLinkCheck.item_id, order_by=col(OitLinkCheck.id).desc()).label("n")
+    chk = sa_select(OitLinkCheck.item_id, OitLinkCheck.ok, OitLinkCheck.url, crank).where(
+        col(OitLinkCheck.item_id).in_(scoped), OitLinkCheck.checked_at < end_of_day).subquery()
+    checks = {i: (ok, url) for i, ok, url in session.execute(sa_select(chk.c.item_id, chk.c.ok, chk.c.url).where(chk.c.n == 1))}
+    by_org: dict[int, list[OitItemState]] = {}
+    for item_id, org_id, indicator in items:
+        status, url = latest.get(item_id, (OitStatus.not_started, None))
+        check = checks.get(item_id)
+        ready = _is_ready(status, url, check_ok=check[0] if check else None, check_url=check[1] if check else None)
+        by_org.setdefault(org_id, []).append(_bare_state(item_id, indicator, status, ready))
+    return {org_id: estimate(states) for org_id, states in by_org.items()}
+
+
+def _is_ready(status: OitStatus, url: Optional[str], *, check_ok: Optional[bool], check_url: Optional[str]) -> bool:
+    """Published or checked, and the newest check of that same URL (if any) found nothing wrong."""
+    return status in READY and not (check_ok is False and check_url == url)
+
+
+def _bare_state(item_id: int, indicator: Optional[int], status: OitStatus, ready: bool) -> OitItemState:
+    return OitItemState(id=item_id, number="", name="", indicator=indicator, sub_indicator="", contents="", covers="current",
+                        department_id=None, department_name=None, due_date=None, origin="", confidence=None, status=status,
+                        url=None, note="", evidence_url=None, last_update=None, last_check=None, ready=ready, overdue=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,3 +466,153 @@ def check_links(session: Session, *, organization_id: int, fiscal_year: int, act
                  after={"fiscal_year": fiscal_year, "checked": len(results), "site": site,
                         "problems": {s.number: r.problem for s, r in results if not r.ok}})
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Import from a spreadsheet, and a new year from last year's
+
+
+@dataclass
+class OitImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    statuses: int = 0  # status rows recorded from the file's status/URL columns
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    unresolved_departments: list[str] = field(default_factory=list)
+
+
+def import_list(session: Session, *, organization_id: int, fiscal_year: int, parsed: Any, actor: Actor) -> OitImportResult:
+    """Merge a parsed list (``importers/oit_list.py``) into the agency's year (admin), all or nothing.
+
+    Items are matched by number: a new number is added, a known one updated where the file says
+    something different; items the file does not name are left as they are. A URL in the file
+    with no status is taken as published there. Units resolve as survey departments do.
+    """
+    from .orgs import resolver_for
+
+    require_admin(actor, organization_id)
+    resolve = resolver_for(session, organization_id=organization_id).resolve
+    existing = {i.number: i for i in session.exec(select(OitItem).where(
+        OitItem.organization_id == organization_id, OitItem.fiscal_year == fiscal_year, col(OitItem.removed_at).is_(None)))}
+    result = OitImportResult(rejected=list(parsed.rejected))
+    unresolved: set[str] = set()
+    for p in parsed.items:
+        department_id = resolve(p.department_text) if p.department_text else None
+        if p.department_text and department_id is None:
+            unresolved.add(p.department_text)
+        fields = {"name": p.name, "sub_indicator": p.sub_indicator, "contents": p.contents, "covers": p.covers}
+        if p.indicator is not None:
+            fields["indicator"] = p.indicator
+        if department_id is not None:
+            fields["department_id"] = department_id
+        if p.due_date is not None:
+            fields["due_date"] = p.due_date
+        item = existing.get(p.number)
+        if item is None:
+            item = add_item(session, organization_id=organization_id, fiscal_year=fiscal_year, number=p.number,
+                            origin="import", actor=actor, **fields)
+            result.created += 1
+        else:
+            keep = {k: v for k, v in fields.items() if v or k == "covers"}
+            changed = {k: v for k, v in keep.items() if getattr(item, k) != v}
+            if changed:
+                update_item(session, item_id=item.id, actor=actor, **changed)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        status = p.status or ("published" if p.url else None)
+        current = next((x for x in item_states(session, organization_id=organization_id, fiscal_year=fiscal_year)
+                        if x.id == item.id), None) if status else None
+        if status and current is not None and (current.status.value, current.url) != (status, p.url or None):
+            try:
+                record_status(session, item_id=item.id, status=status, url=p.url, actor=actor)
+                result.statuses += 1
+            except OitError as exc:
+                result.rejected.append({"row": p.row, "column": "", "reason": str(exc)})
+    result.rejected.sort(key=lambda r: r["row"])
+    result.unresolved_departments = sorted(unresolved)
+    return result
+
+
+@dataclass
+class CopyPreview:
+    """What starting a year from the previous one would add (shown before the admin confirms)."""
+
+    from_year: int
+    to_year: int
+    measures: list[dict[str, Any]]  # {"number", "title", "owner_text", "start", "end"} with dates a year on
+    oit_items: list[dict[str, Any]]  # {"number", "name", "department"}
+    measures_already: int  # the new year has measures already: measures are not copied
+    oit_already: int
+
+
+def _shift_year(d: Optional[dt.date]) -> Optional[dt.date]:
+    if d is None:
+        return None
+    try:
+        return d.replace(year=d.year + 1)
+    except ValueError:  # 29 Feb
+        return d.replace(year=d.year + 1, day=28)
+
+
+def copy_preview(session: Session, *, organization_id: int, to_year: int) -> CopyPreview:
+    from ..models import Measure
+
+    from_year = to_year - 1
+    names = _department_names(session, organization_id)
+    measures = session.exec(select(Measure).where(Measure.organization_id == organization_id,
+                                                  Measure.fiscal_year == from_year).order_by(Measure.number)).all()
+    items = session.exec(select(OitItem).where(OitItem.organization_id == organization_id, OitItem.fiscal_year == from_year,
+                                               col(OitItem.removed_at).is_(None))).all()
+    already_m = session.exec(select(func.count()).select_from(Measure).where(
+        Measure.organization_id == organization_id, Measure.fiscal_year == to_year)).one()
+    already_o = len(_active_numbers(session, organization_id, to_year))
+    return CopyPreview(
+        from_year=from_year, to_year=to_year,
+        measures=[{"number": m.number, "title": m.title, "owner_text": m.owner_text,
+                   "start": _shift_year(m.start_date), "end": _shift_year(m.end_date)} for m in measures],
+        oit_items=[{"number": i.number, "name": i.name, "department": names.get(i.department_id) if i.department_id else None}
+                   for i in sorted(items, key=lambda i: number_key(i.number))],
+        measures_already=already_m, oit_already=already_o,
+    )
+
+
+def copy_from_previous_year(session: Session, *, organization_id: int, to_year: int, actor: Actor) -> dict[str, int]:
+    """Start ``to_year`` from the previous year's measures and OIT items (admin): owners, sections,
+    texts and dates a year on are kept; progress and statuses are not (the new year starts at
+    "not started"). Refused for a part the new year already has, so nothing is doubled."""
+    from ..models import Measure, MeasureDepartment
+
+    require_admin(actor, organization_id)
+    preview = copy_preview(session, organization_id=organization_id, to_year=to_year)
+    if not preview.measures and not preview.oit_items:
+        raise OitError(f"ปีงบประมาณ {preview.from_year} ไม่มีมาตรการหรือรายการ OIT ให้คัดลอก")
+    if (preview.measures and preview.measures_already) or (preview.oit_items and preview.oit_already):
+        raise OitError(f"ปีงบประมาณ {to_year} มีมาตรการหรือรายการ OIT อยู่แล้ว จึงไม่คัดลอกซ้ำ")
+    copied = {"measures": 0, "oit_items": 0}
+    old_measures = session.exec(select(Measure).where(Measure.organization_id == organization_id,
+                                                      Measure.fiscal_year == preview.from_year)).all()
+    for m in old_measures:
+        new = Measure(organization_id=organization_id, fiscal_year=to_year, number=m.number, section_number=m.section_number,
+                      section_title=m.section_title, title=m.title, steps=m.steps, owner_text=m.owner_text,
+                      owner_all=m.owner_all, unresolved_owners=list(m.unresolved_owners or []), period_text=m.period_text,
+                      start_date=_shift_year(m.start_date), end_date=_shift_year(m.end_date), recurrence=m.recurrence,
+                      period_unparsed=m.period_unparsed, indicator=m.indicator)
+        session.add(new)
+        session.flush()
+        for dep in session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == m.id)).all():
+            session.add(MeasureDepartment(measure_id=new.id, department_id=dep))
+        copied["measures"] += 1
+    for i in session.exec(select(OitItem).where(OitItem.organization_id == organization_id,
+                                                OitItem.fiscal_year == preview.from_year, col(OitItem.removed_at).is_(None))).all():
+        add_item(session, organization_id=organization_id, fiscal_year=to_year, number=i.number, name=i.name,
+                 indicator=i.indicator, sub_indicator=i.sub_indicator, contents=i.contents, covers=i.covers,
+                 department_id=i.department_id, due_date=_shift_year(i.due_date), origin="copy",
+                 confidence=i.confidence, actor=actor)
+        copied["oit_items"] += 1
+    session.flush()
+    audit.record(session, user_id=actor.user_id, username=actor.username, action="year.copy", entity="organization",
+                 entity_id=organization_id, organization_id=organization_id,
+                 after={"from_year": preview.from_year, "to_year": to_year, **copied})
+    return copied
