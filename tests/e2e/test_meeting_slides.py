@@ -45,7 +45,7 @@ def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, scree
     for _ in SLIDES[1:]:
         main.get_by_role("button", name="ก่อนหน้า").click()
         wait_for_app(page)
-    expect(main.get_by_text("หน้า 1/5", exact=True)).to_be_visible()
+    expect(main.get_by_text("หน้า 1/6", exact=True)).to_be_visible()
     expect(main.get_by_test_id("stMetric").filter(has_text="มาตรการที่เสร็จแล้ว")
            .get_by_test_id("stMetricValue")).to_have_text("1 / 7")
 
