@@ -46,6 +46,10 @@ TH: dict[str, str] = {
     "col_iit_score": "คะแนน IIT",
     "col_eit_score": "คะแนน EIT",
     "col_total": "คะแนนรวม",
+    "col_oit_ready": "OIT พร้อม (ข้อ)",
+    "col_oit_score": "คะแนน OIT",
+    "col_level": "ระดับโดยประมาณ",
+    "col_level_held": "ติดที่ {names}",
     # login / setup
     "login_title": "เข้าสู่ระบบ",
     "username": "ชื่อผู้ใช้",
