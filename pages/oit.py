@@ -8,8 +8,8 @@ from ita_dashboard.ui import common, oit_views
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(t("oit_title"))
-st.caption(ctx.org.name)
+st.title(f"{t('nav_oit')} · {ctx.org.name}")
+st.caption(t("oit_title"))
 oit_views.show_flash()
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="oit_as_of")
 as_of = common.effective_date(month_end)

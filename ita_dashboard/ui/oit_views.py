@@ -64,23 +64,26 @@ def readiness_section(states: list[oit_svc.OitItemState], *, itas_score: Optiona
 
 
 def items_table(states: list[oit_svc.OitItemState]) -> None:
+    """One row per item; state, due date and the last check come before the long texts, so they
+    are visible at 1366 px without scrolling sideways."""
     rows = []
     for s in states:
         check = s.last_check
         rows.append({
             t("oit_col_number"): s.number,
+            t("oit_col_status"): ("✓ " if s.ready else ("⚠ " if s.overdue else "")) + status_text(s.status.value),
+            t("oit_col_due"): thai.format_date_th(s.due_date, abbr=True) if s.due_date else "",
+            t("oit_col_check"): problem_text(check.problem) if check else "",
+            t("oit_col_department"): s.department_name or "",
             t("oit_col_name"): s.name,
             t("oit_col_indicator"): s.indicator or "",
-            t("oit_col_department"): s.department_name or "",
-            t("oit_col_due"): thai.format_date_th(s.due_date, abbr=True) if s.due_date else "",
-            t("oit_col_status"): ("✓ " if s.ready else ("⚠ " if s.overdue else "")) + status_text(s.status.value),
             t("oit_col_url"): s.url or "",
-            t("oit_col_check"): (f"{problem_text(check.problem)} · {thai.format_date_th(common.local_time(check.checked_at).date(), abbr=True)}"
-                                 if check else ""),
-            t("oit_col_covers"): t(f"oit_covers_{s.covers}"),
         })
+    small = st.column_config.TextColumn(width="small")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={t("oit_col_name"): st.column_config.TextColumn(width="large"),
+                 column_config={t("oit_col_number"): small, t("oit_col_due"): small, t("oit_col_check"): small,
+                                t("oit_col_indicator"): st.column_config.NumberColumn(width="small"),
+                                t("oit_col_name"): st.column_config.TextColumn(width="medium"),
                                 t("oit_col_url"): st.column_config.TextColumn(width="medium")})
     overdue = [s.number for s in states if s.overdue]
     if overdue:
@@ -101,16 +104,19 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
     item_id = st.selectbox(t("oit_pick_item"), list(by_id), key="oit_status_item",
                            format_func=lambda i: f"{by_id[i].number} {by_id[i].name}")
     current = by_id[item_id]
+    # A past fiscal year is updated as of its last day, so its overview (as of a month in it) sees it.
+    default_day = min(dt.date.today(), thai.fiscal_year_bounds(ctx.fiscal_year)[1])
     with st.form("oit_status_form", clear_on_submit=True):
         status = st.selectbox(t("oit_col_status"), STATUSES, index=STATUSES.index(current.status.value),
                               format_func=status_text)
         url = st.text_input(t("oit_url_input"), value="", placeholder=current.url or "https://")
         note = st.text_area(t("note"), height=80)
+        as_of = be_date_fallback(t("oit_as_of"), default_day, key="oit_status_as_of") or default_day
         if st.form_submit_button(t("save"), type="primary"):
             try:
                 with common.session() as s:
                     oit_svc.record_status(s, item_id=item_id, status=status, url=url or current.url, note=note,
-                                          actor=ctx.actor)
+                                          as_of=as_of, actor=ctx.actor)
             except (oit_svc.OitError, PermissionDenied) as exc:
                 common.show_error(exc)
             else:
@@ -252,6 +258,20 @@ def _import(ctx: common.PageContext) -> None:
 
 
 def _links(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
+    from ..services.org_settings import OrgSettingsError, set_website
+
+    with st.form("oit_website_form"):
+        website = st.text_input(t("oit_website"), value=ctx.org.website or "", placeholder="https://www.example.go.th",
+                                help=t("oit_website_help"))
+        if st.form_submit_button(t("save")):
+            try:
+                with common.session() as s:
+                    set_website(s, organization_id=ctx.org_id, website=website, actor=ctx.actor)
+            except (OrgSettingsError, PermissionDenied) as exc:
+                common.show_error(exc)
+            else:
+                _flash(t("oit_website_saved"))
+                st.rerun()
     with_url = [s for s in states if s.url]
     st.caption(t("oit_links_help", n=len(with_url)))
     if not with_url:
@@ -298,7 +318,8 @@ def _copy(ctx: common.PageContext) -> None:
 
 def be_date_fallback(label: str, value: Optional[dt.date], key: str) -> Optional[dt.date]:
     """A BE day / Thai month / BE year picker (empty allowed), used until the shared widget lands."""
-    years = list(range(thai.fiscal_year_of(dt.date.today()) - 2, thai.fiscal_year_of(dt.date.today()) + 3))
+    this_year = dt.date.today().year + 543
+    years = list(range(this_year - 3, this_year + 3))
     c = st.columns([1, 2, 1.2])
     day = c[0].selectbox(label, [None] + list(range(1, 32)), index=(value.day if value else 0), key=f"{key}_d",
                          format_func=lambda d: "–" if d is None else str(d))
