@@ -13,6 +13,9 @@ from ita_dashboard.ui.strings import t
 from tests.test_pages import demo_url, run_app, texts  # noqa: F401 - fixtures and helpers shared with the page tests
 
 
+YEAR_END = dt.date(2023, 9, 30)  # FY 2566 is over: the head's form records as of its last day
+
+
 def _dataframe_rows(at) -> list[dict]:
     return [row for df in at.dataframe for row in df.value.to_dict("records")]
 
@@ -40,11 +43,11 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
         item = s.exec(select(OitItem).where(OitItem.number == "O43")).first()
         org_id = item.organization_id
         finance = s.exec(select(Department).where(Department.name == "กองคลัง", Department.organization_id == org_id)).one()
-        oit.record_status(s, item_id=item.id, status="in_progress", actor=oit.Actor.system())
+        oit.record_status(s, item_id=item.id, status="in_progress", as_of=YEAR_END, actor=oit.Actor.system())
         item.department_id = finance.id
         s.add(item)
         item_id = item.id
-        before = summary.build_summary(s, organization_id=org_id, fiscal_year=2566)["oit"]
+        before = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)["oit"]
     at = run_app(monkeypatch, url, username="naoo_finance", page="pages/oit.py")
     at.selectbox(key="oit_status_item").set_value(item_id).run()
     next(x for x in at.selectbox if x.label == t("oit_col_status")).set_value("published")
@@ -53,8 +56,9 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
     assert not at.exception, [e.message for e in at.exception]
     assert any(t("oit_saved", number="O43", status=t("oit_status_published")) in x.value for x in at.success)
     with db.session_scope(engine) as s:
-        after = summary.build_summary(s, organization_id=org_id, fiscal_year=2566)["oit"]
-        state = next(x for x in oit.item_states(s, organization_id=org_id, fiscal_year=2566) if x.number == "O43")
+        after = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)["oit"]
+        state = next(x for x in oit.item_states(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)
+                     if x.number == "O43")
     assert state.url == "https://demo-naoo.example/ita/o43" and state.status.value == "published"
     assert after["ready"] == before["ready"] + 1 and after["estimated_score"] > before["estimated_score"]
 
