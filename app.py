@@ -30,6 +30,7 @@ pages = [
     st.Page("pages/overview.py", title=t("nav_overview"), icon=":material/monitoring:", default=True),
     st.Page("pages/measures.py", title=t("nav_measures"), icon=":material/checklist:"),
     st.Page("pages/surveys.py", title=t("nav_surveys"), icon=":material/assignment:"),
+    st.Page("pages/oit.py", title=t("nav_oit"), icon=":material/public:"),
     st.Page("pages/report.py", title=t("nav_report"), icon=":material/description:"),
     st.Page("pages/meeting.py", title=t("nav_meeting"), icon=":material/slideshow:"),
 ]

@@ -6,6 +6,7 @@ Colours are never the only cue: bars carry text labels and the 85 line is labell
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Optional, Sequence
 
 import plotly.graph_objects as go
@@ -205,3 +206,15 @@ def indicator_scores(status, *, framework, bar: float) -> go.Figure:
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title=f"{status.instrument.upper()}: {t('estimated_score')} ({t('indicator')})",
                    height=90 + 48 * len(names))
+
+
+def oit_not_ready_by_department(counts: dict[str, int]) -> go.Figure:
+    """OIT items not ready per responsible department (most first), for the meeting's OIT slide."""
+    names = [html.escape(name) for name in counts]  # department names are user text: never markup
+    values = list(counts.values())
+    fig = go.Figure()
+    fig.add_bar(y=names, x=values, orientation="h", marker_color=COLORS["not_started"], text=values,
+                textposition="outside", cliponaxis=False, name=t("meeting_oit_not_ready"), showlegend=False)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=t("count"), dtick=1, range=[0, max(values + [1]) * 1.3])
+    return _layout(fig, title=t("meeting_oit_by_department"), height=max(240, 60 + 42 * len(names)))

@@ -387,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     sp.add_argument("--allow-unsigned", action="store_true",
                     help="with ITA_BACKUP_KEY set, restore a backup that is unsigned or wrongly signed")
+
+    from .cli_oit import register as register_oit
+    register_oit(add, be_year=_be_year, iso_date=_iso_date)
     return p
 
 

@@ -24,7 +24,6 @@ from .models import Measure, Organization, Role, Status
 from .permissions import Actor
 from .services import orgs as orgs_svc
 from .services import measures as measures_svc
-from .services.framework_overrides import set_override
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class DemoAgency:
     head_department: str
     iit_share: float  # fraction of eligible staff that answered (invented)
     eit_count: int
-    oit_estimate: float  # the admin's own OIT self-assessment (invented)
+    oit_ready_share: float  # fraction of the OIT items published by the end of the collection window (invented)
 
 
 AGENCIES = (
@@ -72,7 +71,7 @@ AGENCIES = (
         head_department="กองคลัง",
         iit_share=0.86,
         eit_count=74,
-        oit_estimate=91.5,
+        oit_ready_share=0.85,
     ),
     DemoAgency(
         seed_file="004_4d93f31d8314e9de.txt",
@@ -88,7 +87,7 @@ AGENCIES = (
         head_department="กองคลัง",
         iit_share=0.7,
         eit_count=36,
-        oit_estimate=87.0,
+        oit_ready_share=0.7,
     ),
 )
 
@@ -146,8 +145,7 @@ def load_demo(session: Session) -> DemoResult:
             create_activities(session, organization_id=org.id, fiscal_year=year, activities=plan.activities)
         _progress_history(session, measures=measures, fiscal_year=year, rng=rng, actor=actor)
         _surveys(session, org=org, agency=agency, fiscal_year=year, rng=rng)
-        set_override(session, organization_id=org.id, fiscal_year=year, key="agency.oit_estimate",
-                     value=agency.oit_estimate, actor=actor)
+        _oit_items(session, org=org, agency=agency, fiscal_year=year, rng=rng, actor=actor)
         result.organizations.append(org.name)
         result.accounts.extend(_accounts(session, org=org, agency=agency))
     return result
@@ -215,6 +213,46 @@ def _surveys(session: Session, *, org: Organization, agency: DemoAgency, fiscal_
         parsed = parse_survey_file(data, filename=f"demo_{instrument}.csv")
         import_survey(session, organization_id=org.id, instrument=instrument, parsed=parsed, fiscal_year=fiscal_year,
                       file_name=f"ตัวอย่าง_{instrument}_{fiscal_year}.csv", file_bytes=data, user_id=None)
+
+
+# Items of 2566 beyond the framework's O42/O43 (the 2566 list had O1-O43; names here are the common
+# basics every agency publishes, invented for the demo like everything else outside the seeds).
+DEMO_EXTRA_OIT_2566 = (
+    ("O1", "โครงสร้าง", 9), ("O2", "ข้อมูลผู้บริหาร", 9), ("O3", "อำนาจหน้าที่", 9), ("O5", "ข้อมูลการติดต่อ", 9),
+    ("O8", "ข่าวประชาสัมพันธ์", 9), ("O12", "รายงานผลการดำเนินงานประจำปี", 9), ("O16", "รายงานการกำกับติดตามการใช้จ่ายงบประมาณ", 9),
+    ("O20", "สรุปผลการจัดซื้อจัดจ้างหรือการจัดหาพัสดุรายเดือน", 9), ("O27", "แนวปฏิบัติการจัดการเรื่องร้องเรียนการทุจริต", 9),
+    ("O32", "ประกาศนโยบาย No Gift Policy", 10), ("O36", "แผนปฏิบัติการป้องกันการทุจริต", 10),
+)
+
+
+def _oit_items(session: Session, *, org: Organization, agency: DemoAgency, fiscal_year: int, rng: random.Random,
+               actor: Actor) -> None:
+    """The year's OIT list (framework items, plus the basics for 2566), owners and due dates spread over
+    the departments, and a status history: most items published by the end of the collection window."""
+    from .models import OitStatus
+    from .services import oit as oit_svc
+
+    oit_svc.start_from_framework(session, organization_id=org.id, fiscal_year=fiscal_year, actor=actor)
+    if fiscal_year == 2566:
+        for number, name, indicator in DEMO_EXTRA_OIT_2566:
+            oit_svc.add_item(session, organization_id=org.id, fiscal_year=fiscal_year, number=number, name=name,
+                             indicator=indicator, origin="demo", actor=actor)
+    org.website = f"https://demo-{agency.account_prefix}.example"
+    session.add(org)
+    deps = [d.id for d in orgs_svc.departments_of(session, organization_id=org.id)]
+    states = oit_svc.item_states(session, organization_id=org.id, fiscal_year=fiscal_year)
+    ce = thai.be_to_ce(fiscal_year)
+    for i, item in enumerate(states):
+        due = dt.date(ce, rng.choice((3, 4, 5)), 28)
+        oit_svc.update_item(session, item_id=item.id, department_id=deps[i % len(deps)], due_date=due, actor=actor)
+        started = due - dt.timedelta(days=rng.randint(30, 60))
+        oit_svc.record_status(session, item_id=item.id, status=OitStatus.in_progress, as_of=started,
+                              note="ข้อมูลตัวอย่าง", actor=actor)
+        if rng.random() < agency.oit_ready_share:
+            published = due - dt.timedelta(days=rng.randint(-20, 15))
+            oit_svc.record_status(session, item_id=item.id, status=OitStatus.published, as_of=published,
+                                  url=f"{org.website}/ita/{fiscal_year}/{item.number.lower()}", note="ข้อมูลตัวอย่าง",
+                                  actor=actor)
 
 
 def _accounts(session: Session, *, org: Organization, agency: DemoAgency) -> list[DemoAccount]:

@@ -21,6 +21,7 @@ from . import charts, thai
 from .models import Status
 from .services import activities as activities_svc
 from .services import measures as measures_svc
+from .services import oit as oit_svc
 from .services import surveys as surveys_svc
 from .services.orgs import departments_of
 from .services.summary import build_summary
@@ -28,7 +29,7 @@ from .ui.strings import status_label, t
 
 MAX_ROWS = 8  # list rows on one slide: more would not be readable on a projector
 SCREEN_FONT_SIZE = 20  # plotly font size on the projector (the pages use 15)
-SLIDE_KEYS = ("overall", "measures", "surveys", "due", "activities")
+SLIDE_KEYS = ("overall", "measures", "surveys", "oit", "due", "activities")
 
 
 @dataclass
@@ -108,7 +109,7 @@ class MeetingDeck:
 
 
 def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_of: dt.date) -> MeetingDeck:
-    """The five slides as of the end of day ``as_of``; the activities are those of its month.
+    """The slides (``SLIDE_KEYS``) as of the end of day ``as_of``; the activities are those of its month.
 
     The page passes the end of the chosen month, or today while that month is still running
     (``ui.common.effective_date``), as the overview does.
@@ -126,6 +127,8 @@ def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_o
         overall_slide(data),
         measures_slide(data, by_dep),
         surveys_slide(instruments),
+        oit_slide(data, oit_svc.item_states(session, organization_id=organization_id, fiscal_year=fiscal_year,
+                                            as_of=as_of)),
         due_slide(measures_svc.measures_due(states, as_of=as_of)),
         activities_slide(month_activities, month=as_of),
     ]
@@ -178,8 +181,9 @@ def overall_slide(data: dict[str, Any]) -> Slide:
     total = data["estimated_total"]
     numbers.append(BigNumber(t("kpi_estimated_total"), _score(total), note=t("passing_bar", bar=f"{bar:g}"),
                              alert=total is not None and total < bar))
+    oit_label = t("oit_source_itas") if data.get("oit", {}).get("source") == "itas" else t("oit_source_items")
     scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
-              "OIT": data.get("oit_estimate"), t("meeting_total_weighted"): total}
+              oit_label: data.get("oit_estimate"), t("meeting_total_weighted"): total}
     chart = BarChart(
         key="scores", title=t("meeting_scores_title"),
         series=[BarSeries("score", t("estimated_score"), charts.COLORS["bar"])],
@@ -190,6 +194,10 @@ def overall_slide(data: dict[str, Any]) -> Slide:
     fig = charts.score_bullets(scores, bar=bar)  # untitled on screen: the slide title says it
     below = [k.upper() for k in data["below_bar"]]
     rows = [SlideRow(t("meeting_below_bar", bar=f"{bar:g}", names=", ".join(below)), alert=True)] if below else []
+    if data.get("estimated_level"):
+        held = [k.upper() for k in data.get("level_held_back_by", [])]
+        rows.append(SlideRow(t("level_estimated", level=data["estimated_level"]),
+                             t("level_held_back", level=data["estimated_level"], names=", ".join(held)) if held else ""))
     return Slide("overall", t("meeting_slide_overall"), numbers=numbers, rows=rows, charts=[chart], figures=[fig],
                  note=t("estimate_note"))
 
@@ -238,6 +246,40 @@ def surveys_slide(instruments: list[surveys_svc.InstrumentStatus]) -> Slide:
         fig = charts.survey_by_department(st)
         fig.update_layout(title=st.instrument.upper())  # half a screen wide: the long title would be cut
         slide.figures.append(fig)
+    return slide
+
+
+def oit_slide(data: dict[str, Any], states: list[oit_svc.OitItemState]) -> Slide:
+    """OIT items not ready, by responsible department (the most behind first)."""
+    oit = data.get("oit", {})
+    not_ready = oit_svc.not_ready_by_department(states)
+    overdue = sum(s.overdue for s in states)
+    slide = Slide("oit", t("meeting_slide_oit"), empty_text=t("meeting_oit_all_ready") if states else t("meeting_no_oit"),
+                  note=t("oit_estimate_note"), numbers=[
+                      BigNumber(t("oit_ready_items"), f"{oit.get('ready', 0)} / {oit.get('items', 0)}"),
+                      BigNumber(t("oit_estimate_label"), _score(oit.get("items_score")),
+                                alert=oit.get("items_score") is not None and oit["items_score"] < data["passing_bar"]),
+                      BigNumber(t("status_overdue"), str(overdue), alert=overdue > 0),
+                  ])
+    if not not_ready:
+        return slide
+    slide.charts.append(BarChart(
+        key="oit_not_ready_by_department", title=t("meeting_oit_by_department"),
+        series=[BarSeries("not_ready", t("meeting_oit_not_ready"), charts.COLORS["not_started"])],
+        rows=[BarRow(dep or t("meeting_oit_no_department"), [float(len(items))], text=str(len(items)),
+                     alert=any(i.overdue for i in items)) for dep, items in not_ready.items()],
+    ))
+    slide.figures.append(charts.oit_not_ready_by_department(
+        {dep or t("meeting_oit_no_department"): len(items) for dep, items in not_ready.items()}))
+    listed = [i for items in not_ready.values() for i in items]
+    for i in listed[:MAX_ROWS]:
+        due = thai.format_date_th(i.due_date, abbr=True) if i.due_date else "–"
+        detail = f"{i.department_name or t('meeting_oit_no_department')} · {t('due_on', date=due)} · {t('oit_status_' + i.status.value)}"
+        if i.last_check and not i.last_check.ok:
+            detail += f" · {t('oit_problem_' + i.last_check.problem)}"
+        slide.rows.append(SlideRow(f"{i.number} {i.name}", detail, alert=i.overdue))
+    if len(listed) > MAX_ROWS:
+        slide.more_text = t("meeting_more", n=len(listed) - MAX_ROWS)
     return slide
 
 

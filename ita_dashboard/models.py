@@ -43,6 +43,15 @@ class Instrument(str, Enum):
     eit = "eit"
 
 
+class OitStatus(str, Enum):
+    """Where an OIT item stands: ยังไม่เริ่ม / กำลังจัดทำ / เผยแพร่แล้ว / ตรวจแล้ว."""
+
+    not_started = "not_started"
+    in_progress = "in_progress"
+    published = "published"
+    checked = "checked"
+
+
 class Organization(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
@@ -54,6 +63,8 @@ class Organization(SQLModel, table=True):
     district: Optional[str] = None
     # The agency's ITAS code (itas.nacc.go.th/go/iit/<code>) for QR posters.
     itas_code: Optional[str] = None
+    # The agency's own website (https://naoo.go.th): OIT links elsewhere are flagged.
+    website: Optional[str] = None
     # Invented data (demo) is marked in the UI.
     is_demo: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -302,3 +313,59 @@ class AuditEvent(SQLModel, table=True):
     entity_id: Optional[str] = None
     before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class OitItem(SQLModel, table=True):
+    """One OIT item (O1, O2, ...) of an agency's fiscal year: the agency's own, editable copy of
+    the framework's list (``framework/oit_items.py``), with who publishes it and by when."""
+
+    __table_args__ = (Index("ix_oititem_org_year", "organization_id", "fiscal_year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    fiscal_year: int  # BE
+    number: str  # "O25"
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    indicator: Optional[int] = None  # 9 การเปิดเผยข้อมูล / 10 การป้องกันการทุจริต
+    sub_indicator: str = ""
+    contents: str = Field(default="", sa_column=Column(Text, nullable=False))  # what it must contain
+    covers: str = "current"  # the fiscal year its data is about: current / previous
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id")
+    due_date: Optional[dt.date] = None
+    origin: str = "admin"  # framework / admin / import / copy / demo
+    confidence: Optional[str] = None  # of the framework's name and number (H/M/L/U), None when the agency's own
+    removed_at: Optional[dt.datetime] = None  # removed by the admin; kept for its history
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OitUpdate(SQLModel, table=True):
+    """Append-only log of an item's status; its current state is the newest row by (as_of, id)."""
+
+    __table_args__ = (Index("ix_oitupdate_item_asof", "item_id", "as_of"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="oititem.id")
+    as_of: dt.date
+    status: OitStatus = Field(default=OitStatus.not_started)
+    url: Optional[str] = None  # where the item is published
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence_url: Optional[str] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OitLinkCheck(SQLModel, table=True):
+    """One visit of an item's URL by the link check: what came back, and what is wrong with it."""
+
+    __table_args__ = (Index("ix_oitlinkcheck_item_at", "item_id", "checked_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="oititem.id")
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    checked_at: dt.datetime = Field(default_factory=utcnow)
+    ok: bool = False
+    # broken / empty / other_domain / not_http / timeout / too_large / error; None when ok
+    problem: Optional[str] = None
+    status_code: Optional[int] = None
+    content_type: Optional[str] = None
+    final_url: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    size_bytes: Optional[int] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id")

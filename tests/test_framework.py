@@ -71,7 +71,11 @@ def test_year_file_is_complete_and_consistent(year):
             assert ind.keywords or inst.code == "OIT"
     assert fw.answer_scales["level4"] == {"มากที่สุด": 100, "มาก": 67, "น้อย": 33, "น้อยที่สุดหรือไม่มีเลย": 0}
     assert fw.answer_scales["yes_no_reverse"] == {"มี": 0, "ไม่มี": 100}
-    assert [label for label, _ in fw.levels] == ["ผ่านดีเยี่ยม", "ผ่านดี", "ผ่าน", "ไม่ผ่าน"]
+    if year == 2566:
+        assert [label for label, _ in fw.levels] == ["ผ่านดีเยี่ยม", "ผ่านดี", "ผ่าน", "ไม่ผ่าน"]
+    else:  # 2567 on: the five labels with per-instrument gates (ita-facts section 10)
+        assert [label for label, _ in fw.levels] == ["ผ่านดีเยี่ยม", "ผ่านดี", "ผ่าน", "ต้องปรับปรุง", "ต้องปรับปรุงโดยด่วน"]
+        assert fw.level_gates == {"ผ่านดีเยี่ยม": 95.0, "ผ่านดี": 85.0}
     assert dict(fw.levels)["ผ่าน"] == 85 and fw.levels[-1][1] == 0
     assert fw.collection_window == ((1, 1), (6, 30))
 
@@ -144,7 +148,8 @@ def test_confidences_follow_the_fact_sheet():
         fw = load_framework(year)
         assert fw.source("instrument_floor")["confidence"] == "U"
         assert fw.source("levels.ผ่าน")["confidence"] == "H"
-        assert fw.source("levels.ผ่านดีเยี่ยม")["confidence"] == "U"
+        # 2567 on, the cut rules come from public replica code [S38] (L); 2566 keeps U thresholds
+        assert fw.source("levels.ผ่านดีเยี่ยม")["confidence"] == ("U" if year == 2566 else "L")
 
 
 def test_eit_minimums_and_gaps():
@@ -268,20 +273,31 @@ def test_indicator_for_question_other_wordings():
 
 
 def test_levels():
+    """2567 on: the total and each instrument's gate (ita-facts section 10, public replica code [S38])."""
     fw = load_framework(2568)
-    assert fw.level_for(97) == "ผ่านดีเยี่ยม"
-    assert fw.level_for(95.81) == "ผ่านดี"  # 2566 data point [S11]
-    assert fw.level_for(92.43) == "ผ่านดี"  # [S13]
-    assert fw.level_for(91.15) == "ผ่าน"  # [S12]
-    assert fw.level_for(85) == "ผ่าน"
-    assert fw.level_for(84.99) == "ไม่ผ่าน"
-    assert fw.level_for(0) == "ไม่ผ่าน"
-    # สตง. 2568: 94.64 but EIT below 85 -> only ผ่าน [S13]
-    assert fw.level_for(96.5, {"iit": 99.0, "eit": 80.0, "oit": 100.0}) == "ผ่าน"
-    assert fw.level_for(96.5, {"iit": 99.0, "eit": None, "oit": 100.0}) == "ผ่านดีเยี่ยม"
-    assert fw.level_for(80, {"eit": 10.0}) == "ไม่ผ่าน"
+    assert [label for label, _ in fw.levels] == ["ผ่านดีเยี่ยม", "ผ่านดี", "ผ่าน", "ต้องปรับปรุง", "ต้องปรับปรุงโดยด่วน"]
+    assert fw.level_for(97, {"iit": 96.0, "eit": 95.0, "oit": 99.0}) == "ผ่านดีเยี่ยม"
+    assert fw.level_for(95.81, {"iit": 97.0, "eit": 93.0, "oit": 97.0}) == "ผ่านดี"  # 2566 data point [S11]
+    assert fw.level_for(92.43, {"iit": 90.0, "eit": 88.0, "oit": 97.0}) == "ผ่านดี"  # [S13]
+    assert fw.level_for(91.15, {"iit": 95.0, "eit": 80.0, "oit": 96.0}) == "ผ่าน"  # [S12]
+    assert fw.level_for(85) == "ผ่านดี"  # no instrument known: nothing holds it back
+    assert fw.level_for(84.99) == "ต้องปรับปรุง"
+    assert fw.level_for(70) == "ต้องปรับปรุง" and fw.level_for(69.99) == "ต้องปรับปรุงโดยด่วน"
+    assert fw.level_for(0) == "ต้องปรับปรุงโดยด่วน"
+    # สตง. 2568: 94.64 but EIT below 85 -> only ผ่าน, and EIT is what holds it back [S13]
+    assert fw.rating(94.64, {"iit": 99.0, "eit": 80.0, "oit": 100.0}) == ("ผ่าน", ["eit"])
+    assert fw.rating(96.5, {"iit": 99.0, "eit": 90.0, "oit": 100.0}) == ("ผ่านดี", ["eit"])
+    assert fw.rating(96.5, {"iit": 99.0, "eit": None, "oit": 100.0}) == ("ผ่านดีเยี่ยม", [])
+    assert fw.rating(80, {"eit": 10.0}) == ("ต้องปรับปรุง", [])
     with pytest.raises(TypeError):
         fw.level_for(None)
+
+
+def test_2566_keeps_the_floor_cap_without_gates():
+    fw = load_framework(2566)
+    assert fw.level_gates == {}
+    assert fw.rating(96.5, {"iit": 99.0, "eit": 80.0, "oit": 100.0}) == ("ผ่าน", ["eit"])
+    assert fw.level_for(84.99) == "ไม่ผ่าน"
 
 
 def test_years_up_to_2565_use_the_letter_grades():
@@ -357,7 +373,7 @@ def test_passing_bar_override_moves_the_pass_label():
     fw = load_framework(2568, {"passing_bar": 80})
     assert fw.passing_bar == 80
     assert dict(fw.levels)["ผ่าน"] == 80
-    assert fw.level_for(82) == "ผ่าน" and fw.level_for(79.9) == "ไม่ผ่าน"
+    assert fw.level_for(82, {"eit": 82.0}) == "ผ่าน" and fw.level_for(79.9) == "ต้องปรับปรุง"
     assert fw.source("levels.ผ่าน")["sources"] == ["agency"]
 
 
@@ -374,7 +390,7 @@ def test_passing_bar_override_moves_the_pass_label():
         ({"instruments.iit.weight": None}, "cannot be empty"),
         ({"passing_bar": 120}, "between 0 and 100"),
         ({"passing_bar": 97}, "thresholds must fall"),
-        ({"levels.ผ่านดี": 97}, "thresholds must fall"),
+        ({"levels.ต้องปรับปรุง": 90}, "thresholds must fall"),
         ({"instruments.iit.weight": 0, "instruments.eit.weight": 0, "instruments.oit.weight": 0}, "above 0"),
         ({"eit_minimum.อบต..S": -1}, "whole number"),
         ({"eit_minimum.อบต..S": 10.5}, "whole number"),

@@ -181,7 +181,7 @@ def test_meeting_pack_pdf_one_page_per_slide_with_thai_text(demo_url, tmp_path):
     path = tmp_path / "pack.pdf"
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == len(deck.slides) == 5
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == len(deck.slides) == 6
     w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert abs(w - 841.89) < 1 and abs(h - 595.28) < 1  # A4 landscape in points
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
@@ -193,7 +193,7 @@ def test_meeting_pack_pdf_one_page_per_slide_with_thai_text(demo_url, tmp_path):
     flat = squash(text)
     for s in deck.slides:
         assert squash(s.title) in flat, s.title
-    for expected in ("หน้า 1/5", "หน้า 5/5", "มาตรการที่เสร็จแล้ว", "1 / 7", "51 / 91", "ขาดอีก 40",
+    for expected in ("หน้า 1/6", "หน้า 6/6", "มาตรการที่เสร็จแล้ว", "1 / 7", "51 / 91", "ขาดอีก 40",
                      "เกณฑ์ผ่าน 85", "ข้อมูล ณ 31 มีนาคม 2566", NAOO, "สำนักปลัดเทศบาล", "เป้าหมาย"):
         assert squash(expected) in flat, expected
     pages = text.split("\f")
@@ -201,7 +201,7 @@ def test_meeting_pack_pdf_one_page_per_slide_with_thai_text(demo_url, tmp_path):
     # rasterised, each page has ink: the slides are drawn, not blank pages
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(path), str(tmp_path / "page")], check=True)
     pngs = sorted(tmp_path.glob("page-*.png"))
-    assert len(pngs) == 5
+    assert len(pngs) == 6
     for png in pngs:
         img = Image.open(png).convert("L")
         assert img.getextrema()[0] < 100  # something dark is drawn
@@ -250,24 +250,24 @@ def test_meeting_page_walks_the_slides_with_the_month_fixed(monkeypatch, demo_ur
     at = run_app(monkeypatch, demo_url, username="naoo_admin", page="pages/meeting.py")
     assert t("meeting_intro") in texts(at)
     start(at, dt.date(2023, 3, 31))
-    assert counter(at) == "**หน้า 1/5**"
+    assert counter(at) == "**หน้า 1/6**"
     assert metrics(at)[t("kpi_measures_done")] == "1 / 7"
     assert not [s for s in at.selectbox if s.key == "meeting_month"]  # the month is fixed now
     assert at.button(key="meeting_prev").disabled
     titles = [at.title[0].value]
-    for n in range(2, 6):
+    for n in range(2, 7):
         at.button(key="meeting_next").click().run()
         assert not at.exception
-        assert counter(at) == f"**หน้า {n}/5**"
+        assert counter(at) == f"**หน้า {n}/6**"
         titles.append(at.title[0].value)
     assert titles == [s.title for s in demo_deck(demo_url, dt.date(2023, 3, 31))[0].slides]
     assert at.button(key="meeting_next").disabled
     assert "การประชุมประจำเดือน" in texts(at)  # the March activity
     at.button(key="meeting_prev").click().run()
-    assert counter(at) == "**หน้า 4/5**"
-    for _ in range(3):
+    assert counter(at) == "**หน้า 5/6**"
+    for _ in range(4):
         at.button(key="meeting_prev").click().run()
-    assert counter(at) == "**หน้า 1/5**"
+    assert counter(at) == "**หน้า 1/6**"
     assert metrics(at)[t("kpi_measures_done")] == "1 / 7"  # same month all the way through
     assert at.session_state["meeting"]["as_of"] == dt.date(2023, 3, 31)
 
@@ -283,6 +283,6 @@ def test_meeting_page_walks_the_slides_with_the_month_fixed(monkeypatch, demo_ur
 def test_every_role_can_present(monkeypatch, demo_url, username):
     at = run_app(monkeypatch, demo_url, username=username, page="pages/meeting.py")
     start(at, dt.date(2023, 9, 30))
-    assert counter(at) == "**หน้า 1/5**"
+    assert counter(at) == "**หน้า 1/6**"
     assert metrics(at)[t("kpi_measures_done")] == "6 / 7"
     assert at.get("download_button")  # the PDF pack (and the chart PNGs)

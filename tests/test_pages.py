@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 120  # first imports of plotly/pandas take longer than AppTest's default 3 s
-PAGES = ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/report.py",
+PAGES = ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/oit.py", "pages/report.py",
          "pages/upload.py", "pages/admin.py", "pages/account.py"]
 
 

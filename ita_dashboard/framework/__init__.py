@@ -22,6 +22,7 @@ given as ``{dotted key: value}``. A bad key or value raises ``ValueError`` with 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -31,8 +32,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from .oit_items import OitItemDef, parse_oit_items
+
 __all__ = [
-    "AGENCY_KINDS", "AGENCY_SIZES", "Framework", "IndicatorDef", "InstrumentDef",
+    "AGENCY_KINDS", "AGENCY_SIZES", "Framework", "IndicatorDef", "InstrumentDef", "OitItemDef",
     "available_years", "load_framework", "normalize_text",
 ]
 
@@ -131,7 +134,7 @@ class _Parser:
 
 
 _TOP_KEYS = {"fiscal_year", "passing_bar", "instrument_floor", "rollup", "instruments", "answer_scales", "levels",
-             "eit_minimum", "collection_window", "measures_o_items"}
+             "eit_minimum", "collection_window", "measures_o_items", "oit_items"}
 
 
 def _parse(doc: dict, name: str) -> tuple[dict[str, Any], dict[str, dict]]:
@@ -206,6 +209,8 @@ def _parse(doc: dict, name: str) -> tuple[dict[str, Any], dict[str, dict]]:
         p.fail("answer_scales is missing")
 
     v["levels"] = _parse_levels(p, doc.get("levels"))
+    v["level_gates"] = _parse_level_gates(p, doc.get("levels"))
+    v["oit_items"] = parse_oit_items(p, doc.get("oit_items"))
 
     eit = doc.get("eit_minimum", {})
     if sorted(eit) != sorted(AGENCY_KINDS):
@@ -237,6 +242,20 @@ def _parse_levels(p: _Parser, bands: Any) -> list[tuple[str, float]]:
         p.table(f"levels.{label}", band)
         out.append((label, _number(band.get("min_score"), f"levels.{label}", 0, 100)))
     return out
+
+
+def _parse_level_gates(p: _Parser, bands: Any) -> dict[str, float]:
+    """``instrument_min`` of the bands that have one: every instrument must reach it too.
+
+    Since 2567 a label needs the total *and* each of IIT/EIT/OIT over a bar (ita-facts section 10):
+    ผ่านดีเยี่ยม = total >= 95 and each >= 95, ผ่านดี = total >= 85 and each >= 85, ผ่าน = total >= 85.
+    """
+    gates = {}
+    for band in bands:
+        if "instrument_min" in band:
+            label = band["label_th"]
+            gates[label] = _number(band["instrument_min"], f"levels.{label}.instrument_min", 0, 100)
+    return gates
 
 
 # ---------------------------------------------------------------- value checks (files and overrides)
@@ -309,6 +328,10 @@ class Framework:
     # Per-instrument floor of the dashboard rule (ita-facts section 2); None before 2566.
     instrument_floor: Optional[float] = None
     inherited_from: Optional[int] = None  # the file's year when the requested year has none
+    # label -> the score each instrument must also reach for that label (years with gated levels)
+    level_gates: dict[str, float] = field(default_factory=dict)
+    # The year's OIT items as the framework file lists them (the agency edits its own copy).
+    oit_items: list[OitItemDef] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)  # applied agency values, by key
     _eit_minimum: dict[tuple[str, str], Optional[int]] = field(default_factory=dict, repr=False)
     _provenance: dict[str, dict] = field(default_factory=dict, repr=False)
@@ -382,20 +405,39 @@ class Framework:
         return total
 
     def level_for(self, score: float, instrument_scores: Optional[dict[str, Optional[float]]] = None) -> str:
-        """Rating label of a total score.
+        """Rating label of a total score; see :meth:`rating` for the rule."""
+        return self.rating(score, instrument_scores)[0]
 
-        With ``instrument_scores``, a passing total is capped at the lowest passing label when an
-        instrument is below ``instrument_floor``: in 2568 a total of 94.64 was rated only "ผ่าน"
-        because its EIT was below 85 (ita-facts section 2; the exact NACC rule is unknown).
+    def rating(self, score: float, instrument_scores: Optional[dict[str, Optional[float]]] = None) -> tuple[str, list[str]]:
+        """(label, instruments holding it back) for a total score and the instruments' scores.
+
+        Years whose levels carry ``instrument_min`` (2567 on): a label needs the total over its
+        ``min_score`` and every known instrument score over its ``instrument_min``; an instrument
+        whose score is unknown does not hold a label back. Other years: a passing total is capped
+        at the lowest passing label when an instrument is below ``instrument_floor`` (in 2568 a
+        total of 94.64 was rated only "ผ่าน" because its EIT was below 85, ita-facts section 2).
+        The instruments returned are those below the bar of the best label the total alone
+        would reach.
         """
         if isinstance(score, bool) or not isinstance(score, (int, float)):
             raise TypeError(f"score must be a number, got {score!r}")
-        index = next(i for i, (_, lo) in enumerate(self.levels) if score >= lo or i == len(self.levels) - 1)
-        pass_index = self._pass_index()
-        if instrument_scores and self.instrument_floor is not None and index < pass_index:
-            if any(s is not None and s < self.instrument_floor for s in instrument_scores.values()):
+        known = {k: v for k, v in (instrument_scores or {}).items() if v is not None}
+        by_total = next(i for i, (_, lo) in enumerate(self.levels) if score >= lo or i == len(self.levels) - 1)
+        if self.level_gates:
+            for i in range(by_total, len(self.levels)):
+                gate = self.level_gates.get(self.levels[i][0])
+                if gate is None or all(v >= gate for v in known.values()):
+                    break
+            gate = self.level_gates.get(self.levels[by_total][0])
+            held = sorted(k for k, v in known.items() if gate is not None and v < gate) if i != by_total else []
+            return self.levels[i][0], held
+        index, pass_index = by_total, self._pass_index()
+        held = []
+        if self.instrument_floor is not None and index < pass_index:
+            held = sorted(k for k, v in known.items() if v < self.instrument_floor)
+            if held:
                 index = pass_index
-        return self.levels[index][0]
+        return self.levels[index][0], held
 
     # -- targets and dates
 
@@ -448,7 +490,8 @@ class Framework:
         return sum(i.weight for i in self.instruments.values() if i.weight)
 
     def _pass_index(self) -> int:
-        return next(i for i, (_, lo) in enumerate(self.levels) if lo == self.passing_bar)
+        """The lowest passing label (with gated levels several labels may start at the bar)."""
+        return max(i for i, (_, lo) in enumerate(self.levels) if lo == self.passing_bar)
 
 
 def _leap(year: int) -> bool:
@@ -515,12 +558,18 @@ def load_framework(fiscal_year: int, overrides: Optional[dict[str, Any]] = None)
             was = entry["confidence"]
             entry["confidence"] = "U"
             entry["note"] = f"no framework file for {fiscal_year}; taken from the {file_year} file (there {was}: {entry['note']})"
+        values["oit_items"] = [
+            dataclasses.replace(i, confidence="U", note=f"no framework file for {fiscal_year}; taken from the {file_year} file "
+                                                       f"(there {i.confidence}: {i.note})")
+            for i in values["oit_items"]
+        ]
     legacy = _read("legacy_grades.toml")
     if fiscal_year <= legacy["until_fiscal_year"]:
         p = _Parser("legacy_grades.toml")
         values["levels"] = _parse_levels(p, legacy["levels"])
         prov = {k: e for k, e in prov.items() if not k.startswith("levels.")} | p.prov
         values["instrument_floor"] = None
+        values["level_gates"] = {}
         prov["instrument_floor"] = {"sources": ["S10", "S13"], "confidence": "U",
                                     "note": "per-instrument floors are known only with the rating labels from 2566; none applied"}
     if not any(lo == values["passing_bar"] for _, lo in values["levels"]):
@@ -536,6 +585,8 @@ def load_framework(fiscal_year: int, overrides: Optional[dict[str, Any]] = None)
         instruments={k: InstrumentDef(weight=values[f"instruments.{k}.weight"], **d) for k, d in values["instruments"].items()},
         answer_scales=copy.deepcopy(values["answer_scales"]),
         levels=list(values["levels"]),
+        level_gates=dict(values["level_gates"]),
+        oit_items=list(values["oit_items"]),
         measures_o_items={w: values[f"measures_o_items.{w}"] for w in ("plan", "report")},
         collection_window=(values["collection_window.start"], values["collection_window.end"]),
         inherited_from=file_year if file_year != fiscal_year else None,
@@ -572,14 +623,16 @@ def _apply_overrides(values: dict, prov: dict, overrides: Any) -> dict[str, Any]
                              f"({was['confidence']} {', '.join(was['sources'])}: {was['note']})"}
     if values["passing_bar"] != old_bar:  # the lowest passing label moves with the bar
         values["levels"] = [(lab, values["passing_bar"] if lo == old_bar else lo) for lab, lo in values["levels"]]
-        label = next(lab for lab, lo in values["levels"] if lo == values["passing_bar"])
-        prov[f"levels.{label}"] = dict(prov["passing_bar"], note=f"starts at passing_bar; {prov['passing_bar']['note']}")
+        for label in (lab for lab, lo in values["levels"] if lo == values["passing_bar"]):
+            prov[f"levels.{label}"] = dict(prov["passing_bar"], note=f"starts at passing_bar; {prov['passing_bar']['note']}")
     return applied
 
 
 def _check_consistency(values: dict) -> None:
     mins = [lo for _, lo in values["levels"]]
-    if any(a <= b for a, b in zip(mins, mins[1:])) or mins[-1] != 0:
+    gated = [label in values.get("level_gates", {}) for label, _ in values["levels"]]
+    # Two labels may start at one total only when the higher one also asks each instrument.
+    if any(a < b or (a == b and not g) for a, b, g in zip(mins, mins[1:], gated)) or mins[-1] != 0:
         shown = ", ".join(f"{lab} {lo:g}" for lab, lo in values["levels"])
         raise ValueError(f"rating thresholds must fall from the best label to 0 (with passing_bar in between): {shown}")
     if not sum(values[f"instruments.{k}.weight"] or 0 for k in INSTRUMENT_KEYS) > 0:

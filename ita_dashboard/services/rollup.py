@@ -23,6 +23,7 @@ from ..framework import AGENCY_KINDS, Framework, load_framework
 from ..models import (Department, FrameworkOverride, Instrument, Measure, Organization, ProgressUpdate, Status,
                       SurveyResponse, SurveyTarget)
 from ..permissions import Actor
+from . import oit as oit_svc
 from .framework_overrides import AGENCY_PREFIX
 from .surveys import estimate_from_aggregates, score_aggregates
 
@@ -49,7 +50,12 @@ class AgencyRow:
     iit_score: Optional[float] = None
     eit_score: Optional[float] = None
     oit_score: Optional[float] = None
+    oit_source: Optional[str] = None  # "itas" (typed in from ITAS), "items" (the items' readiness) or None
+    oit_items: int = 0
+    oit_ready: int = 0
     estimated_total: Optional[float] = None
+    estimated_level: Optional[str] = None
+    level_held_back_by: tuple[str, ...] = ()
     passing_bar: float = 85.0
 
     @property
@@ -125,11 +131,24 @@ def rollup(
     frameworks, oit = _frameworks(session, rows, org_q=org_q, fiscal_year=fiscal_year)
     _fill_surveys(session, rows, org_q=org_q, fiscal_year=fiscal_year, as_of=as_of, frameworks=frameworks)
     _fill_targets(session, rows, org_q=org_q, fiscal_year=fiscal_year, frameworks=frameworks)
+    readiness = oit_svc.readiness_by_org(session, org_q=org_q if org_q is not None else sa_select(Organization.id),
+                                         fiscal_year=fiscal_year, as_of=as_of)
     for org_id, row in rows.items():
         fw = frameworks[org_id]
-        row.oit_score = oit.get(org_id)
-        total = fw.weighted_total({"iit": row.iit_score, "eit": row.eit_score, "oit": row.oit_score})
+        ready = readiness.get(org_id)
+        if ready is not None:
+            row.oit_items, row.oit_ready = ready.items, ready.ready
+        # the same rule as services.summary.oit_summary: a figure from ITAS wins over the items
+        if org_id in oit:
+            row.oit_score, row.oit_source = oit[org_id], "itas"
+        elif ready is not None:
+            row.oit_score, row.oit_source = ready.score, "items"
+        scores = {"iit": row.iit_score, "eit": row.eit_score, "oit": row.oit_score}
+        total = fw.weighted_total(scores)
         row.estimated_total = None if total is None else round(total, 2)
+        if total is not None:
+            level, held = fw.rating(total, scores)
+            row.estimated_level, row.level_held_back_by = level, tuple(held)
         row.passing_bar = fw.passing_bar
     return sorted(rows.values(), key=lambda r: r.name)
 
@@ -202,7 +221,7 @@ def _frameworks(session: Session, rows: dict[int, AgencyRow], *, org_q, fiscal_y
         if key not in cache:
             cache[key] = load_framework(fiscal_year, overrides=overrides or None)
         frameworks[org_id] = cache[key]
-        if own.get("agency.oit_estimate") is not None:
+        if own.get("agency.oit_estimate") is not None:  # typed in from ITAS: wins over the items
             oit[org_id] = float(own["agency.oit_estimate"])
     return frameworks, oit
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from .. import thai
 from ..models import Organization
 from . import measures as measures_svc
+from . import oit as oit_svc
 from . import surveys as surveys_svc
 from .framework_overrides import agency_value, framework_for
 from .orgs import departments_of
@@ -64,9 +65,10 @@ def build_summary(
             "itas_count": st.itas_count,
             "itas_as_of": st.itas_as_of.isoformat() if st.itas_as_of else None,
         }
-    oit = agency_value(session, organization_id=organization_id, fiscal_year=fiscal_year, key="agency.oit_estimate")
-    scores["oit"] = float(oit) if oit is not None else None
+    oit = oit_summary(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
+    scores["oit"] = oit["estimated_score"]
     total = fw.weighted_total(scores)
+    level, held_back_by = fw.rating(total, scores) if total is not None else (None, [])
     window_start, window_end = fw.collection_dates()
     return {
         "organization": org.name,
@@ -76,13 +78,34 @@ def build_summary(
         "measures": measures,
         "surveys": surveys,
         "oit_estimate": scores["oit"],
+        "oit": oit,
         "estimated_total": None if total is None else round(total, 2),
+        "estimated_level": level,
+        "level_held_back_by": held_back_by,
         "passing_bar": fw.passing_bar,
         "below_bar": [k for k, v in scores.items() if v is not None and v < fw.passing_bar],
         "collection_window": {"start": window_start.isoformat(), "end": window_end.isoformat(),
                               "days_left": max((window_end - as_of).days, 0) if as_of <= window_end else 0},
         "due": [_due_item(m) for m in measures_svc.measures_due(states, as_of=as_of)],
     }
+
+
+def oit_summary(session: Session, *, organization_id: int, fiscal_year: int, as_of: dt.date) -> dict[str, Any]:
+    """OIT as the overview shows it: the items' readiness, and the score the total uses.
+
+    A figure typed in from ITAS (once results are out) wins over the estimate from the items;
+    ``source`` says which it is ("itas", "items", or None when there is neither).
+    """
+    states = oit_svc.item_states(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
+    est = oit_svc.estimate(states)
+    typed = agency_value(session, organization_id=organization_id, fiscal_year=fiscal_year, key="agency.oit_estimate")
+    if typed is not None:
+        score, source = float(typed), "itas"
+    else:
+        score, source = est.score, ("items" if est.items else None)
+    return {"items": est.items, "ready": est.ready, "estimated_score": score, "source": source,
+            "items_score": est.score, "overdue": sum(s.overdue for s in states),
+            "by_indicator": {str(k): v for k, v in est.by_indicator.items()}}
 
 
 def _due_item(m: measures_svc.MeasureState) -> dict[str, Any]:

@@ -51,6 +51,21 @@ def _count(n: int, target: Optional[int]) -> str:
     return f"{n:,}/{target:,} ({100 * n / target:.0f}%)"
 
 
+def _oit_score(r: rollup_svc.AgencyRow) -> str:
+    if r.oit_score is None:
+        return ""
+    return f"{r.oit_score:.1f}" + (" (ITAS)" if r.oit_source == "itas" else "")
+
+
+def _level(r: rollup_svc.AgencyRow) -> str:
+    """The estimated rating and, when an instrument keeps it lower, which one."""
+    if not r.estimated_level:
+        return ""
+    if not r.level_held_back_by:
+        return r.estimated_level
+    return f"{r.estimated_level} ({t('col_level_held', names=', '.join(k.upper() for k in r.level_held_back_by))})"
+
+
 def frame(rows: list[rollup_svc.AgencyRow]) -> pd.DataFrame:
     """One small row per agency, already ranked (the page never loads raw rows)."""
     return pd.DataFrame([{
@@ -64,7 +79,10 @@ def frame(rows: list[rollup_svc.AgencyRow]) -> pd.DataFrame:
         t("col_eit"): _count(r.eit_responses, r.eit_target),
         t("col_iit_score"): r.iit_score,
         t("col_eit_score"): r.eit_score,
+        t("col_oit_ready"): f"{r.oit_ready}/{r.oit_items}" if r.oit_items else "-",
+        t("col_oit_score"): _oit_score(r),
         t("col_total"): r.estimated_total,
+        t("col_level"): _level(r),
     } for i, r in enumerate(rows, start=1)])
 
 

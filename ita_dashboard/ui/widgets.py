@@ -41,9 +41,15 @@ def _gap_text(n: int, target) -> str | None:
 
 def score_section(data: dict) -> None:
     """A bullet per instrument and the weighted total against the bar, so a low EIT shows even when the total passes."""
+    oit_label = t("oit_source_itas") if data.get("oit", {}).get("source") == "itas" else t("oit_source_items")
     scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
-              "OIT": data.get("oit_estimate"), t("weighted_total"): data["estimated_total"]}
+              oit_label: data.get("oit_estimate"), t("weighted_total"): data["estimated_total"]}
     st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), width="stretch", key="score_bullets")
+    if level := data.get("estimated_level"):
+        held = [k.upper() for k in data.get("level_held_back_by", [])]
+        st.markdown(f"**{t('level_estimated', level=level)}**")
+        if held:
+            st.caption(t("level_held_back", level=level, names=", ".join(held)))
     below = [k.upper() for k in data["below_bar"]]
     if below:
         st.warning(t("below_bar_list", bar=f"{data['passing_bar']:g}", names=", ".join(below)), icon=":material/warning:")

@@ -103,7 +103,9 @@ def screenshot_dir() -> Path:
 def app_server(request):
     """Base URL of ``streamlit run app.py`` on a free port, over a demo-filled SQLite file."""
     tmp = Path(tempfile.mkdtemp(prefix="ita-e2e-"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}", "PYTHONUNBUFFERED": "1"}
+    # ITA_LINKCHECK_ALLOW_PRIVATE: the OIT link check visits the test's own server on 127.0.0.1
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}", "PYTHONUNBUFFERED": "1",
+           "ITA_LINKCHECK_ALLOW_PRIVATE": "1"}
     demo = subprocess.run([*_venv_cmd("python"), "-m", "ita_dashboard", "demo"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     if demo.returncode != 0:

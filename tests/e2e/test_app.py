@@ -27,7 +27,7 @@ ORG = "เทศบาลตำบลนาอ้อ"
 TIMEOUT = 30_000
 MAX_SHOT_HEIGHT = 12_000
 
-ADMIN_PAGES = ["ภาพรวม", "มาตรการ", "แบบวัด IIT/EIT", "รายงาน", "โหมดประชุม", "นำเข้าข้อมูล", "ผู้ดูแลระบบ", "บัญชีของฉัน"]
+ADMIN_PAGES = ["ภาพรวม", "มาตรการ", "แบบวัด IIT/EIT", "OIT รายข้อ", "รายงาน", "โหมดประชุม", "นำเข้าข้อมูล", "ผู้ดูแลระบบ", "บัญชีของฉัน"]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -214,6 +214,7 @@ PAGE_CHECKS = [
     ("ภาพรวม", "01_overview.png", f"ภาพรวม · {ORG}", "กอง/ส่วนราชการ เรียงจากที่ตามหลังมากที่สุด", True),
     ("มาตรการ", "02_measures.png", f"มาตรการ · {ORG}", "บันทึกความคืบหน้า", True),
     ("แบบวัด IIT/EIT", "03_surveys.png", f"แบบวัด IIT/EIT · {ORG}", "ช่วงเก็บแบบวัด", True),
+    ("OIT รายข้อ", "03b_oit.png", f"OIT รายข้อ · {ORG}", "รายการที่พร้อม", False),
     ("รายงาน", "04_report.png", f"รายงาน · {ORG}",
      "ดาวน์โหลด Excel", False),
     ("นำเข้าข้อมูล", "05_upload.png", f"นำเข้าข้อมูล · {ORG}", "นำเข้าผลแบบวัด IIT/EIT", False),
@@ -259,7 +260,7 @@ def test_admin_opens_every_page(page, app_server, wait_for_app, screenshot_dir):
 
 def test_department_head_updates_own_measure_only(page, app_server, wait_for_app, screenshot_dir):
     login(page, app_server, wait_for_app, "naoo_finance")
-    assert nav_titles(page) == ["ภาพรวม", "มาตรการ", "แบบวัด IIT/EIT", "รายงาน", "โหมดประชุม", "บัญชีของฉัน"]
+    assert nav_titles(page) == ["ภาพรวม", "มาตรการ", "แบบวัด IIT/EIT", "OIT รายข้อ", "รายงาน", "โหมดประชุม", "บัญชีของฉัน"]
     expect(nav_link(page, "นำเข้าข้อมูล")).to_have_count(0)
     expect(nav_link(page, "ผู้ดูแลระบบ")).to_have_count(0)
     select_year(page, wait_for_app, 2566)  # the demo plan's year

@@ -9,6 +9,7 @@ from tests.e2e.test_app import TIMEOUT, choose, login, no_exception, open_page, 
 
 PROJECTOR = {"width": 1280, "height": 720}
 SLIDES = ["ภาพรวมความคืบหน้า", "มาตรการตามกอง/ส่วนราชการ", "การตอบแบบวัด IIT/EIT ตามกอง/ส่วนราชการ",
+          "OIT: รายการที่ยังไม่พร้อม",
           "มาตรการที่เลยกำหนดและครบกำหนดในเดือนถัดไป", "กิจกรรมประจำเดือนมีนาคม 2566"]
 
 
@@ -30,7 +31,7 @@ def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, scree
         expect(main.get_by_role("heading", name=title)).to_be_visible()
         expect(main.get_by_text("ข้อมูล ณ 31 มีนาคม 2566", exact=False)).to_be_visible()
         no_exception(page)
-        if n in (1, 2, 3):
+        if n in (1, 2, 3, 4):
             expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible()
             page.wait_for_timeout(500)  # plotly's first layout
         page.screenshot(path=str(screenshot_dir / f"meeting-{n}.png"))
@@ -45,7 +46,7 @@ def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, scree
     for _ in SLIDES[1:]:
         main.get_by_role("button", name="ก่อนหน้า").click()
         wait_for_app(page)
-    expect(main.get_by_text("หน้า 1/5", exact=True)).to_be_visible()
+    expect(main.get_by_text("หน้า 1/6", exact=True)).to_be_visible()
     expect(main.get_by_test_id("stMetric").filter(has_text="มาตรการที่เสร็จแล้ว")
            .get_by_test_id("stMetricValue")).to_have_text("1 / 7")
 
