@@ -48,6 +48,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from . import audit, db, models
+from .importers import guard
 from .permissions import Actor, PermissionDenied, require_admin
 
 APP_NAME = "ita-dashboard"
@@ -474,6 +475,7 @@ def restore_backup(engine: Engine, *, source: Source, actor: Actor, file_name: s
     target_rev = db.schema_revision(engine)
     tables = app_tables()
     with _open_zip(source) as zf:
+        guard.check_zip(zf, guard.BACKUP, error=_corrupt)  # member count, declared sizes, ratios: zip bombs
         manifest = read_manifest(zf)
         revision = manifest["schema_revision"]
         known = known_revisions()

@@ -160,6 +160,11 @@ def cmd_import_measures(args) -> int:
                   f"imported into the only organisation, {org.name} (give --org to choose)", file=sys.stderr)
         result = import_plan(s, organization_id=org.id, plan=plan, fiscal_year=year, user_id=None,
                              file_name=Path(args.file).name, file_bytes=data)
+    if getattr(args, "json", False):
+        print(json.dumps({"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                          "unresolved_owners": list(result.unresolved_owners),
+                          "skipped": list(getattr(result, "skipped", None) or [])}, ensure_ascii=False))
+        return 0
     print(
         f"{org.name} FY{year}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
         + (f", unresolved owners: {', '.join(result.unresolved_owners)}" if result.unresolved_owners else "")
@@ -344,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     sp.add_argument("--org")
     sp.add_argument("--year", type=_be_year)
+    sp.add_argument("--json", action="store_true")
 
     sp = add("list-measures", cmd_list_measures, "list the measures of a year")
     sp.add_argument("--org")
