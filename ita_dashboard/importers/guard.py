@@ -11,7 +11,7 @@ Zip containers (xlsx, ods, docx; backups with looser limits, :data:`BACKUP`):
 - the number of members, read from the end-of-central-directory record before the central
   directory itself is parsed;
 - each member's declared inflated size, the total, and the compression ratio of every member
-  larger than :attr:`Limits.ratio_floor` (real office files compress 3-30x; bombs 200-1000x);
+  larger than :attr:`Limits.ratio_floor` (real exports measured 26-32x; bombs 200-1000x);
 - members are then inflated as a stream, from their raw bytes, chunk by chunk, and stopped as
   soon as they give more than they declared: a zip whose declared sizes lie is refused without
   ever holding more than one chunk;
@@ -22,7 +22,8 @@ Sheets, while that stream passes (no reader has allocated anything yet):
   value, cells without ``r`` placed as calamine places them);
 - ods: the real extent of the cells holding something, counting ``number-rows-repeated`` /
   ``number-columns-repeated`` (LibreOffice writes 16,363 repeated empty columns and 1,048,489
-  repeated empty rows after every table: empty repeats do not count, filled ones do);
+  repeated empty rows after every table: empty repeats do not count, filled ones do); elements
+  are matched by the qualified names LibreOffice writes and calamine reads (``table:table-row``);
 - xls (BIFF8): each sheet's DIMENSIONS record and every cell record's row/column, read from the
   OLE2 Workbook stream.
 A sheet may be at most :data:`MAX_COLUMNS` wide and :func:`max_rows` tall, its rectangle at most
@@ -78,7 +79,7 @@ class Limits:
 
 
 # xlsx / ods / docx uploads: a 200,000-row survey sheet is about 500 MB of XML.
-OFFICE = Limits(max_members=1000, max_member_bytes=1024 * MiB, max_total_bytes=1024 * MiB, max_ratio=100.0)
+OFFICE = Limits(max_members=1000, max_member_bytes=1024 * MiB, max_total_bytes=1024 * MiB, max_ratio=150.0)
 # Backups (ita_dashboard/backup.py) are read as streams row by row, so no total cap; JSON lines of
 # similar rows compress well, but not 200x.
 BACKUP = Limits(max_members=1000, max_member_bytes=None, max_total_bytes=None, max_ratio=200.0)
@@ -369,7 +370,7 @@ def _xlsx_sheet_members(data: bytes, names: dict[str, zipfile.ZipInfo]) -> dict[
 
 # An xlsx sheet's tokens: <dimension ref=...>, <row ...>, and <c ...> (self-closing cells hold
 # no value; calamine skips them, and so does this scan).
-_XLSX_TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(dimension|row|c)\b([^>]*?)(/?)>")
+_XLSX_TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(dimension|row|c)\b([^>]*)>")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([^"']*)["']""")
 _REF_ATTR = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
 
@@ -442,7 +443,8 @@ def _scan_xlsx_sheet_exact(stream: Iterator[bytes], sheet: str) -> _Grid:
     col = 0
     for buf in _chunks_by_tag(stream):
         for m in _XLSX_TOKEN.finditer(buf):
-            tag, attrs, closed = m.group(1), m.group(2), m.group(3)
+            tag, attrs = m.group(1), m.group(2)
+            closed = attrs.endswith(b"/")
             if tag == b"c":
                 r = _R_ATTR.search(attrs)
                 if r:
@@ -473,105 +475,69 @@ def _scan_xlsx_sheet_exact(stream: Iterator[bytes], sheet: str) -> _Grid:
     return g
 
 
-class _StreamReader(io.RawIOBase):
-    """A byte iterator as a file, for lxml's iterparse."""
-
-    def __init__(self, it: Iterator[bytes]):
-        self._it = it
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._it)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
+# content.xml's tokens, with LibreOffice's (and calamine's) qualified names.
+_ODS_TOKEN = re.compile(
+    rb"<table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>|</table:(table-row|table)>")
+_ODS_REPEAT = re.compile(rb"""number-(?:rows|columns)-repeated\s*=\s*["'](\d{1,9})["']""")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)["']""")
 
 
-_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_T = "{%s}" % _TABLE_NS
-
-
-def _repeat(elem, attr: str) -> int:
-    value = elem.get(_T + attr)
-    if value is None:
+def _ods_repeat(attrs: bytes) -> int:
+    if b"repeated" not in attrs:
         return 1
-    try:
-        return max(1, int(value))
-    except ValueError:
-        return 1
+    m = _ODS_REPEAT.search(attrs)
+    return max(1, int(m.group(1))) if m else 1
 
 
 def _scan_ods_content(stream: Iterator[bytes]) -> list[_Grid]:
-    """Each table's extent in content.xml: repeated rows/columns count only when they hold something."""
-    from lxml import etree
+    """Each table's extent in content.xml: repeated rows/columns count only when they hold
+    something (a value type, or content: a cell that is not self-closing)."""
+    import html
 
     grids: list[_Grid] = []
     table: Optional[_Grid] = None
-    row_index = 0  # rows before the current one
-    col_index = 0
-    row_cols = 0  # farthest filled column in the current row
-    row_present = 0
-    depth_table = 0
-    value_type = "{%s}value-type" % _OFFICE_NS
-    parser = etree.iterparse(
-        _StreamReader(stream), events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False,
-        load_dtd=False,
-    )
-    try:
-        for event, elem in parser:
-            tag = elem.tag
-            if not isinstance(tag, str) or not tag.startswith(_T):
-                if event == "end" and depth_table == 0:
-                    elem.clear()
-                continue
-            local = tag[len(_T):]
-            if local == "table":
-                if event == "start":
-                    depth_table += 1
-                    if depth_table == 1:
-                        table = _Grid(sheet=elem.get(_T + "name") or f"ตาราง {len(grids) + 1}")
+    depth = 0  # tables inside cells are not sheets
+    row_index = row_reps = col = row_cols = row_present = 0
+    for buf in _chunks_by_tag(stream):
+        for name, attrs, end in _ODS_TOKEN.findall(buf):
+            closing = bool(end)  # </table:table-row> or </table:table>; closing cells are not matched
+            if closing:
+                name = end
+            selfclose = attrs[-1:] == b"/"
+            if name == b"table-cell" or name == b"covered-table-cell":
+                if depth != 1:
+                    continue
+                reps = _ods_repeat(attrs) if b"repeated" in attrs else 1
+                if not selfclose or b"value-type" in attrs:
+                    row_cols = col + reps
+                    row_present += 1
+                col += reps
+            elif name == b"table-row":
+                if depth != 1 or table is None:
+                    continue
+                if not closing:
+                    row_reps = _ods_repeat(attrs)
+                    col = row_cols = row_present = 0
+                    if not selfclose:
+                        continue
+                if row_present:
+                    table.rows = row_index + row_reps
+                    table.present += row_present
+                    table.cols = max(table.cols, row_cols)
+                    table.far_cell = f"{column_letters(max(table.cols, 1))}{table.rows}"
+                row_index += row_reps
+                row_present = 0
+            else:  # table
+                if closing:
+                    depth = max(0, depth - 1)
+                elif not selfclose:
+                    depth += 1
+                    if depth == 1:
+                        m = _ODS_NAME.search(attrs)
+                        name_text = html.unescape(m.group(1).decode("utf-8", "replace")) if m else ""
+                        table = _Grid(sheet=name_text or f"ตาราง {len(grids) + 1}")
                         grids.append(table)
                         row_index = 0
-                else:
-                    depth_table -= 1
-                    elem.clear()
-                continue
-            if table is None or depth_table != 1:
-                continue
-            if local == "table-row":
-                if event == "start":
-                    col_index = row_cols = row_present = 0
-                else:
-                    reps = _repeat(elem, "number-rows-repeated")
-                    if row_present:
-                        table.rows = row_index + reps
-                        table.present += row_present
-                        table.cols = max(table.cols, row_cols)
-                        table.far_cell = f"{column_letters(max(table.cols, 1))}{table.rows}"
-                    row_index += reps
-                    elem.clear()
-                    parent = elem.getparent()
-                    if parent is not None:
-                        while elem.getprevious() is not None:
-                            del parent[0]
-            elif local in ("table-cell", "covered-table-cell") and event == "end":
-                reps = _repeat(elem, "number-columns-repeated")
-                if elem.get(value_type) is not None or len(elem) or (elem.text or "").strip():
-                    row_cols = col_index + reps
-                    row_present += 1
-                col_index += reps
-                elem.clear()
-    except etree.XMLSyntaxError as exc:
-        raise FileProblem(f"ไฟล์ ODS เสียหาย เปิดไม่ได้ (content.xml: {str(exc)[:80]})") from exc
     return grids
 
 

@@ -355,7 +355,7 @@ def _xlsx_tables(data: bytes) -> list[_Table]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์สเปรดชีตไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
 
 
 def _sheet_rows(sheet: Any) -> Callable[[], Iterator[list[Any]]]:

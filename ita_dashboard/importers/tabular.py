@@ -119,7 +119,7 @@ def read_workbook(data: bytes) -> list[Sheet]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์สเปรดชีตไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
 
 
 WORKBOOKS = (XLSX, XLS, ODS)
