@@ -212,3 +212,50 @@ def docx_image_deflate_bomb(inflated_mb: int = 1100) -> bytes:
     doc = DOC_HEAD + b"<w:p><w:r><w:t>plan</w:t></w:r></w:p>" + DOC_TAIL
     image = deflated_repeat("word/media/image1.png", png_header(1000, 1000), b"\x00" * MiB, inflated_mb)
     return docx(deflated(doc, "word/document.xml"), image)
+
+
+def ods_workbook(sheets: dict[str, list[list]]) -> bytes:
+    """An .ods as LibreOffice writes one: typed cells (string / float / date), identical
+    neighbours merged with number-columns-repeated, empty cells self-closing, and the trailing
+    16,384-column / 1,048,576-row empty repeats after each table."""
+    import datetime as dt
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(v) -> str:
+        if v is None or v == "":
+            return "<table:table-cell/>"
+        if isinstance(v, dt.datetime):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{v.isoformat()}">'
+                    f"<text:p>{v:%d/%m/%Y}</text:p></table:table-cell>")
+        if isinstance(v, dt.date):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{v.isoformat()}">'
+                    f"<text:p>{v:%d/%m/%Y}</text:p></table:table-cell>")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")
+        paras = "".join(f"<text:p>{escape(line)}</text:p>" for line in str(v).split("\n"))
+        return f'<table:table-cell office:value-type="string">{paras}</table:table-cell>'
+
+    body = []
+    for name, rows in sheets.items():
+        body.append(f"<table:table table:name={quoteattr(name)}>"
+                    '<table:table-column table:number-columns-repeated="16384"/>')
+        for row in rows:
+            cells, prev, count = [], None, 0
+            for c in [*row, None]:
+                x = cell(c) if c is not None else "<table:table-cell/>"
+                if x == prev:
+                    count += 1
+                    continue
+                if prev is not None:
+                    cells.append(prev if count == 1 else prev.replace(
+                        "<table:table-cell", f'<table:table-cell table:number-columns-repeated="{count}"', 1))
+                prev, count = x, 1
+            used = len(row)
+            cells.append(f'<table:table-cell table:number-columns-repeated="{16384 - used}"/>')
+            body.append("<table:table-row>" + "".join(cells) + "</table:table-row>")
+        body.append(f'<table:table-row table:number-rows-repeated="{1048576 - len(rows)}">'
+                    '<table:table-cell table:number-columns-repeated="16384"/></table:table-row></table:table>')
+    head = ODS_HEAD[:ODS_HEAD.index(b"<table:table ")]
+    content = head + "".join(body).encode("utf-8") + b"</office:spreadsheet></office:body></office:document-content>"
+    return ods_with_content(deflated(content, "content.xml"))

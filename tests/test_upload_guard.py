@@ -262,3 +262,37 @@ def test_backup_with_a_bomb_member_refused_before_reading(tmp_path: Path) -> Non
 def test_measures_docx_and_plan_refusals_in_process() -> None:
     with pytest.raises(FileProblem, match="image1.png"):
         parse_measures_file(hf.docx_image_bomb())
+
+
+def test_status_workbook_filled_and_saved_as_ods_reads_like_the_xlsx(engine) -> None:
+    """A head opens the downloaded status workbook in LibreOffice, fills it and saves it as .ods."""
+    from openpyxl import load_workbook
+
+    from helpers import make_measure, make_org
+    from ita_dashboard import db
+    from ita_dashboard.services import status_sheet as ss
+
+    org = make_org(engine)
+    make_measure(engine, org_id=org, number=1, title="เผยแพร่แผนจัดซื้อจัดจ้าง", departments=["กองคลัง"])
+    make_measure(engine, org_id=org, number=2, title="ตรวจรับงานจ้าง", departments=["กองช่าง"])
+    with db.session_scope(engine) as s:
+        xlsx = ss.build_status_workbook(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 3, 31),
+                                        per_department=False)
+    wb = load_workbook(io.BytesIO(xlsx))
+    ws = wb.worksheets[0]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    h = next(i for i, r in enumerate(rows) if "รหัส" in r)
+    status_col, percent_col = rows[h].index("สถานะ"), rows[h].index("ร้อยละ")
+    rows[h + 1][status_col], rows[h + 1][percent_col] = "กำลังดำเนินการ", 40
+    rows[h + 2][status_col] = "เสร็จแล้ว"
+    ws.cell(h + 2, status_col + 1).value, ws.cell(h + 2, percent_col + 1).value = "กำลังดำเนินการ", 40
+    ws.cell(h + 3, status_col + 1).value = "เสร็จแล้ว"
+    buf = io.BytesIO()
+    wb.save(buf)
+    from_xlsx = ss.parse_status_workbook(buf.getvalue())
+    ods = hf.ods_workbook({ws.title: rows})
+    guard.check_upload(ods)
+    from_ods = ss.parse_status_workbook(ods)
+    assert [(r.measure_id, r.status, r.percent) for r in from_ods.rows] == \
+        [(r.measure_id, r.status, r.percent) for r in from_xlsx.rows]
+    assert len(from_ods.rows) == 2 and from_ods.as_of == from_xlsx.as_of
