@@ -67,6 +67,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from . import audit, db, models
+from .importers import guard
 from .permissions import Actor, PermissionDenied, require_admin
 
 APP_NAME = "ita-dashboard"
@@ -480,6 +481,7 @@ def _open_zip(source: Source) -> Iterator[zipfile.ZipFile]:
         raise BackupError("not_backup", f"not a backup of this app (not a zip file: {exc})") from exc
     with zf:
         try:
+            guard.check_zip(zf, guard.BACKUP, error=_corrupt)  # member count, declared sizes, ratios: zip bombs
             _check_members(zf)
             yield zf
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:

@@ -160,10 +160,10 @@ def cmd_import_measures(args) -> int:
                   f"imported into the only organisation, {org.name} (give --org to choose)", file=sys.stderr)
         result = import_plan(s, organization_id=org.id, plan=plan, fiscal_year=year, user_id=None,
                              file_name=Path(args.file).name, file_bytes=data)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps({"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                          "unresolved_owners": result.unresolved_owners,
-                          "skipped": list(getattr(result, "skipped", []))}, ensure_ascii=False))
+                          "unresolved_owners": list(result.unresolved_owners),
+                          "skipped": list(getattr(result, "skipped", None) or [])}, ensure_ascii=False))
         return 0
     print(
         f"{org.name} FY{year}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"

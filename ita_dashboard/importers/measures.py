@@ -548,6 +548,9 @@ def parse_measures_file(data: bytes, *, filename: str = "", fiscal_year: Optiona
     """Read a measures plan/report of any supported format; raises FileProblem (Thai) when it
     cannot be read or holds no measure table. ``filename`` is only used in messages: the
     format is decided from the content."""
+    from .guard import check_upload
+
+    check_upload(data)
     kind = tabular.sniff_kind(data)
     if kind == tabular.DOCX:
         lines = _docx_lines(data)

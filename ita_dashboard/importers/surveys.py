@@ -340,6 +340,7 @@ def _intern_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
 
 
 def _xlsx_tables(data: bytes) -> list[_Table]:
+    """Every sheet of an xlsx, ods or xls (calamine reads all three)."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -354,7 +355,7 @@ def _xlsx_tables(data: bytes) -> list[_Table]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์ Excel ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
 
 
 def _sheet_rows(sheet: Any) -> Callable[[], Iterator[list[Any]]]:
@@ -395,11 +396,17 @@ def _read_csv(text: str) -> list[list[Any]]:
 
 
 def read_tables(data: bytes) -> list[_Table]:
+    """The file's sheets (xlsx, ods, xls) or its one CSV/text table, after the upload guard."""
+    from .guard import check_upload
+
+    check_upload(data)
     kind = tabular.sniff_kind(data)
-    if kind in (tabular.XLSX, tabular.XLS):
+    if kind in tabular.WORKBOOKS:
         tables = _xlsx_tables(data)
     elif kind == tabular.CSV:
         tables = _csv_tables(data)
+    elif kind == tabular.ODT:
+        raise tabular.not_a_spreadsheet(kind)
     else:
         raise FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีตคำตอบแบบสำรวจ กรุณาส่งออกคำตอบเป็น Excel หรือ CSV")
     if not any(any(not tabular.is_blank(c) for c in r) for t in tables for r in t.head):

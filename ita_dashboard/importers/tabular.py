@@ -1,10 +1,13 @@
 """Read any uploaded spreadsheet into plain grids of cells.
 
 The type is decided from the content, never from the file name: an xlsx is a zip holding
-``xl/``; an old .xls an OLE2 file; anything else must decode as text (UTF-8 with or without
+``xl/``; an ods (LibreOffice, OpenDocument) a zip whose ``mimetype`` member says
+``application/vnd.oasis.opendocument.spreadsheet``; an old .xls an OLE2 file; anything else must
+decode as text (UTF-8 with or without
 BOM, UTF-16 with BOM, or cp874/TIS-620 as Thai Excel saves CSV) and is read as CSV with a
-sniffed delimiter. Cells keep their native types from xlsx (datetime, float, ...) and are
-strings from CSV. Every failure is a :class:`FileProblem` whose message is plain Thai.
+sniffed delimiter. Cells keep their native types from xlsx/ods/xls (datetime, float, ...) and
+are strings from CSV. Before any reader runs, :func:`ita_dashboard.importers.guard.check_upload`
+refuses decompression bombs and sheets whose extent would exhaust memory. Every failure is a :class:`FileProblem` whose message is plain Thai.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ Row = list[Cell]
 
 XLSX = "xlsx"
 XLS = "xls"
+ODS = "ods"
+ODT = "odt"
 CSV = "csv"
 DOCX = "docx"
 
@@ -35,19 +40,26 @@ class Sheet:
 
 
 def sniff_kind(data: bytes) -> str:
-    """xlsx / xls / docx / csv from the first bytes and, for zips, the member names."""
+    """xlsx / ods / xls / docx / csv from the first bytes and, for zips, the member names."""
     if not data:
         raise FileProblem("ไฟล์ว่างเปล่า ไม่มีข้อมูล")
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 names = zf.namelist()
+                mimetype = b""
+                if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
+                    mimetype = zf.read("mimetype").strip()
         except Exception as exc:  # BadZipFile, and odd headers raise ValueError/NotImplementedError/...
             raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (zip ไม่สมบูรณ์)") from exc
         if any(n.startswith("xl/") for n in names):
             return XLSX
         if any(n.startswith("word/") for n in names):
             return DOCX
+        if "content.xml" in names and mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return ODS
+        if "content.xml" in names and mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
+            return ODT
         raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีตหรือเอกสาร Word ที่รู้จัก")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return XLS
@@ -107,18 +119,31 @@ def read_workbook(data: bytes) -> list[Sheet]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์ Excel ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+
+
+WORKBOOKS = (XLSX, XLS, ODS)
+
+
+def not_a_spreadsheet(kind: str) -> FileProblem:
+    """The refusal for a document that is not a table (Word, ODF text)."""
+    if kind == ODT:
+        return FileProblem("ไฟล์เอกสารข้อความ OpenDocument (.odt) ไม่ใช่สเปรดชีต กรุณาบันทึกเป็น .ods, .xlsx หรือ .csv")
+    return FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีต")
 
 
 def read_sheets(data: bytes) -> list[Sheet]:
-    """All sheets of an xlsx/xls, or the one sheet of a CSV. Raises FileProblem."""
+    """All sheets of an xlsx/ods/xls, or the one sheet of a CSV. Raises FileProblem."""
+    from .guard import check_upload
+
+    check_upload(data)
     kind = sniff_kind(data)
-    if kind in (XLSX, XLS):
+    if kind in WORKBOOKS:
         sheets = read_workbook(data)
     elif kind == CSV:
         sheets = [Sheet(name="CSV", rows=read_csv_text(decode_text(data)))]
     else:
-        raise FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีต")
+        raise not_a_spreadsheet(kind)
     sheets = [Sheet(s.name, trim_rows(s.rows)) for s in sheets]
     if not any(s.rows for s in sheets):
         raise FileProblem("ไฟล์ไม่มีข้อมูลในตาราง")

@@ -2,7 +2,8 @@
 
 Photos are stored in the database (``Activity.photo``) so replicas keep no local files. A
 photo is accepted by its content, never its name: PNG, JPEG or WebP magic bytes, at most 5 MB,
-and (Pillow being installed with Streamlit) an image Pillow can open as that format. Listing
+and (Pillow being installed with Streamlit) an image Pillow can open as that format, of at most
+:data:`ita_dashboard.importers.guard.MAX_IMAGE_PIXELS` pixels by its header (checked before decoding). Listing
 does not load photo bytes unless asked; :func:`activity_photo` loads one.
 
 Who may add: an admin of the organisation, or a department head for a measure they may edit
@@ -54,6 +55,13 @@ def check_photo(data: bytes) -> str:
     mime = photo_mime(data)
     if mime is None:
         raise ActivityError("ไฟล์นี้ไม่ใช่รูปภาพที่รองรับ (ใช้ได้เฉพาะ PNG, JPEG หรือ WebP)")
+    from ..importers.guard import check_image
+    from ..importers.tabular import FileProblem
+
+    try:  # the pixel count from the header, before anything decodes it (decompression bombs)
+        check_image(data, where="รูปภาพนี้")
+    except FileProblem as exc:
+        raise ActivityError(str(exc)) from exc
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow comes with Streamlit

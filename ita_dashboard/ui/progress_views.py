@@ -80,7 +80,7 @@ def _rejected_frame(entries: list[dict]) -> pd.DataFrame:
 
 def _upload(ctx: common.PageContext, states) -> None:
     n = st.session_state.get(_UPLOAD_N_KEY, 0)
-    file = st.file_uploader(t("progress_sheet_upload"), type=["xlsx", "xls", "csv"], key=f"progress_sheet_file_{n}")
+    file = st.file_uploader(t("progress_sheet_upload"), type=["xlsx", "xls", "ods", "csv"], key=f"progress_sheet_file_{n}")
     if file is None:
         return
     data = file.getvalue()

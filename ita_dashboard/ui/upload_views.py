@@ -15,7 +15,7 @@ from . import common
 from .strings import t
 from .widgets import md_escape
 
-_UPLOAD_TYPES = ["csv", "xlsx", "xls", "txt", "docx"]
+_UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
 
 
 # Parsing a 100,000-row export takes seconds; every widget click reruns the page, so the parse
@@ -36,7 +36,7 @@ def _parse_measures(data: bytes, name: str):
 
 def survey_upload(ctx: common.PageContext) -> None:
     instrument = st.radio(t("instrument"), ["iit", "eit"], horizontal=True, format_func=str.upper, key="up_instrument")
-    file = st.file_uploader(t("choose_file"), type=["csv", "xlsx", "xls"], key="up_survey_file")
+    file = st.file_uploader(t("choose_file"), type=["csv", "xlsx", "xls", "ods", "txt"], key="up_survey_file")
     if file is None:
         return
     data = file.getvalue()
