@@ -481,8 +481,8 @@ def _open_zip(source: Source) -> Iterator[zipfile.ZipFile]:
         raise BackupError("not_backup", f"not a backup of this app (not a zip file: {exc})") from exc
     with zf:
         try:
-            guard.check_zip(zf, guard.BACKUP, error=_corrupt)  # member count, declared sizes, ratios: zip bombs
-            _check_members(zf)
+            _check_members(zf)  # a backup's own names and caps first: its errors say which member
+            guard.check_zip(zf, guard.BACKUP, error=_corrupt)  # then what every upload gets: ratios, lying sizes
             yield zf
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise _corrupt(str(exc)) from exc
