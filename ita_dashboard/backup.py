@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
-from . import audit, db, models
+from . import audit, db, models, sessions
 from .permissions import Actor, PermissionDenied, require_admin
 
 APP_NAME = "ita-dashboard"
@@ -506,6 +506,7 @@ def _restore_into(engine: Engine, tables: list[Table], rows_of, expected, actor:
             events = models.AuditEvent.__table__
             old_max = conn.execute(select(func.max(events.c.id))).scalar() or 0
             total = _replace_all(conn, tables, rows_of, expected)
+            sessions.revoke_all(s, reason=sessions.RESTORE)  # every login ends, the restored ones too
             new_max = conn.execute(select(func.max(events.c.id))).scalar() or 0
             # The actor's id only when the restored data has the same account under it.
             user = s.get(models.User, actor.user_id) if actor.user_id is not None else None

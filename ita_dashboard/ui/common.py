@@ -2,7 +2,8 @@
 
 Session-state keys (tests set them directly):
 - ``auth_user_id``: the logged-in user's id; ``auth_last_seen``: epoch seconds of the last run;
-  ``auth_method``: "password" or "sso";
+  ``auth_method``: "password" or "sso"; ``auth_token``: the login session's token (the cookie's
+  value; tests that set ``auth_user_id`` alone skip the server-side session check);
 - ``org_id``, ``fiscal_year``: the sidebar filters.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
@@ -19,6 +21,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from .. import auth, db, thai
+from .. import sessions as login_sessions
 from ..config import database_url, get_settings
 from ..models import Organization, Role, User
 from ..permissions import Actor, load_actor
@@ -66,10 +69,16 @@ def through_app_entry() -> None:
 
 
 def current_user() -> Optional[User]:
-    """The logged-in, active user, or None (also after the idle timeout, with a message)."""
+    """The logged-in, active user, or None (also after the idle timeout, with a message).
+
+    A browser session without a login is resumed from the login-session cookie when its token is
+    still good (:func:`ita_dashboard.sessions.resume`): that is what keeps a reload, a typed
+    address or a bookmark logged in. A login whose server-side session was revoked meanwhile
+    (logout elsewhere, password change, lock, deactivation, restore) ends here.
+    """
     user_id = st.session_state.get("auth_user_id")
     if user_id is None:
-        return None
+        return _resume_from_cookie()
     if not isinstance(user_id, int) or isinstance(user_id, bool):  # only login() sets it, always an int id
         logout()
         return None
@@ -79,13 +88,77 @@ def current_user() -> Optional[User]:
         logout()
         st.session_state["auth_message"] = t("session_expired")
         return None
+    token = st.session_state.get("auth_token")
     with session() as s:
-        user = s.get(User, user_id)
+        if token is not None and login_sessions.resume(s, token) is None:
+            user = None
+        else:
+            user = s.get(User, user_id)
     if user is None or not user.active:
         logout()
+        if token is not None:
+            st.session_state["auth_message"] = t("session_ended")
         return None
     st.session_state["auth_last_seen"] = time.time()
     return user
+
+
+def _cookie_token() -> Optional[str]:
+    """The login-session cookie the browser sent when this browser session connected."""
+    try:
+        value = st.context.cookies.get(login_sessions.COOKIE_NAME)
+    except Exception:  # no request context (bare runs, some test harnesses)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _resume_from_cookie() -> Optional[User]:
+    token = _cookie_token()
+    # Each cookie value is looked at once per browser session: after a logout the browser's
+    # first request still carried it (st.context.cookies is what the connection began with).
+    if token is None or st.session_state.get("_auth_cookie_seen") == token:
+        return None
+    st.session_state["_auth_cookie_seen"] = token
+    with session() as s:
+        resumed = login_sessions.resume(s, token)
+        user = s.get(User, resumed.user_id) if resumed is not None else None
+    if resumed is None or user is None:
+        st.session_state[_COOKIE_OP_KEY] = ("clear", None)  # forged, expired or revoked: drop it
+        return None
+    st.session_state["auth_user_id"] = user.id
+    st.session_state["auth_last_seen"] = time.time()
+    st.session_state["auth_method"] = resumed.method
+    st.session_state["auth_token"] = token
+    return user
+
+
+_COOKIE_OP_KEY = "_auth_cookie_op"
+
+
+def sync_session_cookie() -> None:
+    """Write or delete the login-session cookie in the browser, when login/logout asked for it.
+
+    Streamlit has no API to set a cookie from Python (``st.context.cookies`` only reads them),
+    so a few lines of JavaScript in the page (``st.html`` with ``unsafe_allow_javascript``, run
+    in the app's own document) set ``document.cookie``: ``SameSite=Strict``, ``Secure`` when the
+    page is served over HTTPS, ``Path=/``, living as long as the session may. A cookie written
+    by JavaScript cannot be HttpOnly (README, security). The value is the token alone; every
+    check is on the server, so a cookie that was never set or never deleted changes nothing.
+    """
+    op = st.session_state.pop(_COOKIE_OP_KEY, None)
+    if not op:
+        return
+    kind, token = op
+    name = login_sessions.COOKIE_NAME
+    if kind == "set" and token:
+        max_age = get_settings().session_max_hours * 3600
+        value = f"{name}={token}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    else:
+        value = f"{name}=; Path=/; Max-Age=0; SameSite=Strict"
+    # The token is URL-safe base64 ([A-Za-z0-9_-]); json.dumps quotes it for JavaScript anyway.
+    script = ("<script>(function(){var c=" + json.dumps(value)
+              + ";if(location.protocol==='https:'){c+='; Secure';}document.cookie=c;})();</script>")
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def current_actor(user: User) -> Actor:
@@ -113,16 +186,32 @@ def visible_org_count(actor: Actor) -> int:
 
 
 def login(user: User, *, method: str = "password") -> None:
+    """Log ``user`` in: a server-side login session, its token kept here and (next run) in the
+    browser's cookie."""
+    with session() as s:
+        token = login_sessions.start(s, user_id=user.id, method=method)
     st.session_state["auth_user_id"] = user.id
     st.session_state["auth_last_seen"] = time.time()
     st.session_state["auth_method"] = method
+    st.session_state["auth_token"] = token
+    st.session_state["_auth_cookie_seen"] = token
+    st.session_state[_COOKIE_OP_KEY] = ("set", token)
 
 
 def logout() -> None:
-    """Forget the local login; an SSO identity cookie is dropped too, or the login screen would
-    sign the person straight back in (after an idle timeout the identity provider must be asked again)."""
-    for key in ("auth_user_id", "auth_last_seen", "auth_method", "org_id", "fiscal_year"):
+    """End the login: its server-side session is revoked and the browser's cookie deleted. An SSO
+    identity cookie is dropped too, or the login screen would sign the person straight back in
+    (after an idle timeout the identity provider must be asked again)."""
+    token = st.session_state.get("auth_token")
+    if token:
+        with session() as s:
+            login_sessions.revoke(s, token, reason=login_sessions.LOGOUT)
+    for key in ("auth_user_id", "auth_last_seen", "auth_method", "auth_token", "org_id", "fiscal_year"):
         st.session_state.pop(key, None)
+    cookie = _cookie_token()
+    if cookie:
+        st.session_state["_auth_cookie_seen"] = cookie  # what this connection began with: not again
+    st.session_state[_COOKIE_OP_KEY] = ("clear", None)
     if sso_identity() is not None:
         st.logout()
 
@@ -133,7 +222,9 @@ def signed_in_with_sso() -> bool:
 
 # --- single sign-on (st.login, OIDC) --------------------------------------------------------
 
-SSO_SECTION = "ita_sso"  # our own secrets section: username_claim = "email" (default) / "preferred_username" / "sub"
+SSO_SECTION = "ita_sso"  # our own secrets section (README, "Single sign-on"):
+#   username_claim = "email" (default; must be verified) / "sub" / "oid" / "preferred_username"
+#   trust_email_issuers = ["https://login.microsoftonline.com/<tenant-id>/v2.0"]  (providers that never send email_verified)
 
 
 def sso_configured() -> bool:
@@ -149,13 +240,22 @@ def authlib_installed() -> bool:
     return importlib.util.find_spec("authlib") is not None
 
 
-def sso_claim() -> str:
-    """Which OIDC claim names the local account (``[ita_sso] username_claim``, default email)."""
+def sso_policy() -> auth.SsoPolicy:
+    """How identities map to accounts, from ``[ita_sso]`` (defaults: verified e-mail only)."""
     try:
         section = st.secrets.get(SSO_SECTION) or {}
-        return str(section.get("username_claim") or auth.SSO_DEFAULT_CLAIM)
+        claim = str(section.get("username_claim") or auth.SSO_DEFAULT_CLAIM)
+        issuers = section.get("trust_email_issuers") or ()
+        if isinstance(issuers, str):
+            issuers = (issuers,)
+        return auth.SsoPolicy(claim=claim, trust_email_issuers=tuple(str(i) for i in issuers if i))
     except Exception:
-        return auth.SSO_DEFAULT_CLAIM
+        return auth.SsoPolicy()
+
+
+def sso_claim() -> str:
+    """Which OIDC claim names the local account (``[ita_sso] username_claim``, default email)."""
+    return sso_policy().claim
 
 
 def sso_identity() -> Optional[dict[str, Any]]:
