@@ -80,9 +80,11 @@ def start(session: Session, *, user_id: int, method: str = "password", now: Opti
     return token
 
 
-def resume(session: Session, token: Optional[str], *, now: Optional[dt.datetime] = None) -> Optional[Resumed]:
+def resume(session: Session, token: Optional[str], *, now: Optional[dt.datetime] = None,
+           touch: bool = True) -> Optional[Resumed]:
     """The session a token opens, or None (unknown, forged, revoked, expired, idle too long, or
-    the user is inactive or locked). A good token's ``last_seen_at`` moves to ``now``."""
+    the user is inactive or locked). A good token's ``last_seen_at`` moves to ``now`` (unless
+    ``touch`` is False: a check that must not write, e.g. while the database is busy)."""
     if not token or not isinstance(token, str) or len(token) > 256:
         return None
     now = now or utcnow()
@@ -98,7 +100,7 @@ def resume(session: Session, token: Optional[str], *, now: Optional[dt.datetime]
     locked = _aware(user.locked_until)
     if locked is not None and locked > now:
         return None
-    if now - _aware(row.last_seen_at) >= TOUCH_EVERY:
+    if touch and now - _aware(row.last_seen_at) >= TOUCH_EVERY:
         session.execute(update(LoginSession).where(col(LoginSession.id) == row.id).values(last_seen_at=now))
     return Resumed(row.id, row.user_id, row.method)
 

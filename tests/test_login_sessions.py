@@ -96,6 +96,9 @@ def test_last_use_is_written_at_most_once_a_minute(engine):
     _resume(engine, token, T0 + dt.timedelta(seconds=30))
     with db.session_scope(engine) as s:
         assert s.exec(select(LoginSession.last_seen_at)).one() == T0
+    with db.session_scope(engine) as s:  # a check that must not write (busy database) writes nothing
+        assert login_sessions.resume(s, token, now=T0 + dt.timedelta(seconds=80), touch=False) is not None
+        assert s.exec(select(LoginSession.last_seen_at)).one() == T0
     _resume(engine, token, T0 + dt.timedelta(seconds=90))
     with db.session_scope(engine) as s:
         assert s.exec(select(LoginSession.last_seen_at)).one() == T0 + dt.timedelta(seconds=90)
@@ -407,3 +410,40 @@ def test_only_an_every_organisation_admin_creates_organisations(two_orgs):
             orgs.create_organization(s, name="เทศบาลใหม่", kind="เทศบาลตำบล", actor=actor_for(engine, ids["admin_a"]))
     with db.session_scope(engine) as s:
         orgs.create_organization(s, name="เทศบาลใหม่", kind="เทศบาลตำบล", actor=actor_for(engine, ids["province"]))
+
+
+# --- the app: login writes a session and the cookie, logout revokes it ---------------------------
+
+
+def _html_texts(at) -> list[str]:
+    return [getattr(e, "proto", None).body if hasattr(getattr(e, "proto", None), "body") else str(e)
+            for e in at.get("html")]
+
+
+def test_app_login_starts_a_session_and_sets_the_cookie(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    org = make_org(engine)
+    make_user(engine, username="clerk", role="viewer", org_id=org)
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.run()
+    at.text_input[0].input("clerk")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    token = at.session_state["auth_token"]
+    with db.session_scope(engine) as s:
+        row = s.exec(select(LoginSession)).one()
+    assert row.token_hash == login_sessions.hash_token(token) and row.revoked_at is None
+    script = " ".join(_html_texts(at))
+    assert f"ita_session={token}; Path=/; Max-Age=43200; SameSite=Strict" in script, script
+    assert "Secure" in script and "location.protocol==='https:'" in script
+    # (logout, back button and reload are driven in the browser: tests/e2e/test_login_session.py;
+    # AppTest reruns the current page without app.py, where the logout button lives)
+    engine.dispose()

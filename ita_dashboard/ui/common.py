@@ -89,10 +89,10 @@ def current_user() -> Optional[User]:
         st.session_state["auth_message"] = t("session_expired")
         return None
     token = st.session_state.get("auth_token")
-    with session() as s:
-        if token is not None and login_sessions.resume(s, token) is None:
-            user = None
-        else:
+    if token is not None and _resume(token) is None:
+        user = None
+    else:
+        with session() as s:
             user = s.get(User, user_id)
     if user is None or not user.active:
         logout()
@@ -101,6 +101,19 @@ def current_user() -> Optional[User]:
         return None
     st.session_state["auth_last_seen"] = time.time()
     return user
+
+
+def _resume(token: str) -> Optional[login_sessions.Resumed]:
+    """Check a login-session token; when the database is too busy to note the use (a long import
+    on SQLite), check it without writing rather than fail the page."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with session() as s:
+            return login_sessions.resume(s, token)
+    except OperationalError:
+        with session() as s:
+            return login_sessions.resume(s, token, touch=False)
 
 
 def _cookie_token() -> Optional[str]:
@@ -119,9 +132,10 @@ def _resume_from_cookie() -> Optional[User]:
     if token is None or st.session_state.get("_auth_cookie_seen") == token:
         return None
     st.session_state["_auth_cookie_seen"] = token
-    with session() as s:
-        resumed = login_sessions.resume(s, token)
-        user = s.get(User, resumed.user_id) if resumed is not None else None
+    resumed, user = _resume(token), None
+    if resumed is not None:
+        with session() as s:
+            user = s.get(User, resumed.user_id)
     if resumed is None or user is None:
         st.session_state[_COOKIE_OP_KEY] = ("clear", None)  # forged, expired or revoked: drop it
         return None
