@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
@@ -158,21 +159,30 @@ def sync_session_cookie() -> None:
     page is served over HTTPS, ``Path=/``, living as long as the session may. A cookie written
     by JavaScript cannot be HttpOnly (README, security). The value is the token alone; every
     check is on the server, so a cookie that was never set or never deleted changes nothing.
+    This is the app's only script with a value in it: :func:`cookie_script` builds it from a
+    fixed shape and refuses anything but a token's characters.
     """
     op = st.session_state.pop(_COOKIE_OP_KEY, None)
     if not op:
         return
     kind, token = op
+    st.html(cookie_script(kind, token), unsafe_allow_javascript=True)
+
+
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+def cookie_script(kind: str, token: Optional[str] = None) -> str:
+    """The ``<script>`` that sets (``kind="set"``, a token from :func:`sessions.start`) or deletes
+    the login-session cookie; a token with any character outside URL-safe base64 deletes instead."""
     name = login_sessions.COOKIE_NAME
-    if kind == "set" and token:
-        max_age = get_settings().session_max_hours * 3600
+    if kind == "set" and isinstance(token, str) and _TOKEN_CHARS.fullmatch(token):
+        max_age = int(get_settings().session_max_hours) * 3600
         value = f"{name}={token}; Path=/; Max-Age={max_age}; SameSite=Strict"
     else:
         value = f"{name}=; Path=/; Max-Age=0; SameSite=Strict"
-    # The token is URL-safe base64 ([A-Za-z0-9_-]); json.dumps quotes it for JavaScript anyway.
-    script = ("<script>(function(){var c=" + json.dumps(value)
-              + ";if(location.protocol==='https:'){c+='; Secure';}document.cookie=c;})();</script>")
-    st.html(script, unsafe_allow_javascript=True)
+    return ("<script>(function(){var c=" + json.dumps(value)
+            + ";if(location.protocol==='https:'){c+='; Secure';}document.cookie=c;})();</script>")
 
 
 def current_actor(user: User) -> Actor:
