@@ -8,6 +8,7 @@ from ita_dashboard.ui import common, gate  # noqa: E402
 from ita_dashboard.ui.strings import t  # noqa: E402
 
 common.get_engine()  # creates or upgrades the schema before anything else
+common.sync_session_cookie()  # the login-session cookie, after a login or a logout
 
 
 def _only(screen, title: str) -> None:

@@ -18,9 +18,11 @@ from typing import Any, Mapping, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import and_, case, or_, update
 from sqlmodel import Session, col, func, select
 
 from . import audit
+from . import sessions as login_sessions
 from .config import get_settings
 from .models import AuditEvent, Role, User, utcnow
 
@@ -132,6 +134,13 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
 
     Unknown, inactive, locked and wrong-password attempts all answer ``LOGIN_FAILED``, each after
     one argon2 verification; a lock (``locked_until``) is reported for unknown names too.
+
+    Counting is atomic: a failure is one ``UPDATE ... RETURNING`` that adds to the counter
+    (restarting it when the last failure is older than the failure window) and sets the lock when
+    the counter reaches ``ITA_LOCKOUT_FAILURES``, whatever other attempts run at the same time
+    (PostgreSQL locks the row for the update; SQLite writes one transaction at a time). A right
+    password logs in through a second conditional ``UPDATE`` that matches only while the account
+    is not locked, so a lock set by a parallel attempt during the password check still holds.
     """
     settings = get_settings()
     now = (now or utcnow()).astimezone(dt.timezone.utc)
@@ -148,50 +157,85 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
     locked_until = _aware(user.locked_until)
     if locked_until and locked_until > now:
         verify_password(_DUMMY_HASH, password)
-        _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
-                   entity_id=user.id, organization_id=user.organization_id)
-        return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
+        return _locked(session, user, now, locked_until)
     ok = verify_password(user.password_hash, password)
     if not ok or not user.active:
-        user.failed_logins += 1
-        if user.failed_logins >= settings.lockout_failures:
-            user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-            user.failed_logins = 0
-        session.add(user)
+        locked_until = _count_failure(session, user, now)
         _record_at(session, now, user_id=user.id, username=user.username, action="login.failure", entity="user",
                    entity_id=user.id, organization_id=user.organization_id)
-        locked_until = _aware(user.locked_until)
         return LoginResult(None, LOGIN_FAILED, locked_until=locked_until if locked_until and locked_until > now else None)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
+    not_locked = or_(col(User.locked_until).is_(None), col(User.locked_until) <= now)
+    done = session.execute(
+        update(User).where(col(User.id) == user.id, not_locked)
+        .values(failed_logins=0, last_failed_login_at=None, locked_until=None, last_login_at=now)
+        .returning(User.id).execution_options(synchronize_session=False)
+    ).first()
+    session.refresh(user)
+    if done is None:  # locked by a parallel attempt while the password was being checked
+        return _locked(session, user, now, _aware(user.locked_until))
     _record_at(session, now, user_id=user.id, username=user.username, action="login.success", entity="user",
                entity_id=user.id, organization_id=user.organization_id)
     return LoginResult(user)
 
 
-# How far back failures for a name without an account are replayed (a real account's counter
-# never expires; a day is plenty to make the two look alike to someone guessing names).
-_UNKNOWN_NAME_WINDOW = dt.timedelta(days=1)
+def _locked(session: Session, user: User, now: dt.datetime, locked_until: Optional[dt.datetime]) -> LoginResult:
+    _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
+               entity_id=user.id, organization_id=user.organization_id)
+    return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
+
+
+def _count_failure(session: Session, user: User, now: dt.datetime) -> Optional[dt.datetime]:
+    """Add one failure to ``user`` in one statement; returns the account's ``locked_until``.
+
+    The SET expressions all read the row as it is when the update runs (after any parallel update
+    has committed), so N parallel failures add exactly N. A failure while the account is locked
+    changes nothing (the lock runs its course). When the last failure is older than the failure
+    window the counter starts again at one. Reaching the limit sets the lock, resets the counter
+    and ends the user's open sessions.
+    """
+    settings = get_settings()
+    lock_end = now + dt.timedelta(minutes=settings.lockout_minutes)
+    locked_now = and_(col(User.locked_until).is_not(None), col(User.locked_until) > now)
+    expired = or_(col(User.last_failed_login_at).is_(None),
+                  col(User.last_failed_login_at) < now - dt.timedelta(minutes=settings.lockout_window_minutes))
+    counted = case((expired, 1), else_=col(User.failed_logins) + 1)
+    reaches = counted >= settings.lockout_failures
+    row = session.execute(
+        update(User).where(col(User.id) == user.id).values(
+            failed_logins=case((locked_now, col(User.failed_logins)), (reaches, 0), else_=counted),
+            last_failed_login_at=case((locked_now, col(User.last_failed_login_at)), else_=now),
+            locked_until=case((locked_now, col(User.locked_until)), (reaches, lock_end), else_=col(User.locked_until)),
+        ).returning(User.locked_until).execution_options(synchronize_session=False)
+    ).first()
+    session.refresh(user)
+    locked_until = _aware(row[0]) if row is not None else None
+    if locked_until is not None and locked_until > now:
+        login_sessions.revoke_user(session, user_id=user.id, reason=login_sessions.LOCKED, now=now)
+    return locked_until
 
 
 def _unknown_name_lock(session: Session, *, username: str, now: dt.datetime) -> Optional[dt.datetime]:
     """When a username without an account is "locked" until, replaying its recent failures with
-    the same rule as a real account (N failures lock for M minutes, then counting starts again)."""
+    the same rule as a real account (N failures, each within the failure window of the one
+    before, lock for M minutes; then counting starts again)."""
     settings = get_settings()
+    window = dt.timedelta(minutes=settings.lockout_window_minutes)
+    # Far enough back for a chain of N failures, each within the window of the last, plus the lock.
+    since = now - window * settings.lockout_failures - dt.timedelta(minutes=settings.lockout_minutes)
     rows = session.exec(
         select(AuditEvent.at).where(
             AuditEvent.username == username, col(AuditEvent.user_id).is_(None), AuditEvent.action == "login.failure",
-            AuditEvent.at >= now - _UNKNOWN_NAME_WINDOW, AuditEvent.at <= now,
+            AuditEvent.at >= since, AuditEvent.at <= now,
         ).order_by(col(AuditEvent.at), col(AuditEvent.id))
     ).all()
-    failures, locked_until = 0, None
+    failures, last, locked_until = 0, None, None
     for at in rows:
         at = _aware(at)
         if locked_until is not None and at < locked_until:
             continue
-        failures += 1
+        if last is not None and at - last > window:
+            failures = 0
+        failures, last = failures + 1, at
         if failures >= settings.lockout_failures:
             locked_until, failures = at + dt.timedelta(minutes=settings.lockout_minutes), 0
     return locked_until if locked_until is not None and locked_until > now else None
@@ -212,28 +256,57 @@ SSO_NO_CLAIM = "ผู้ให้บริการเข้าสู่ระ�
 SSO_UNVERIFIED = "อีเมล {value} ยังไม่ได้รับการยืนยันกับผู้ให้บริการเข้าสู่ระบบ จึงใช้เข้าสู่ระบบไม่ได้"
 SSO_NO_ACCOUNT = ("ยังไม่มีบัญชีผู้ใช้ {value} ในระบบนี้ (หรือบัญชีถูกปิด) "
                   "กรุณาแจ้งผู้ดูแลระบบให้สร้างบัญชีโดยใช้ {value} เป็นชื่อผู้ใช้")
+SSO_LOCKED = "บัญชี {value} ถูกล็อกชั่วคราวเพราะใส่รหัสผ่านผิดหลายครั้ง"
+
+
+@dataclass(frozen=True)
+class SsoPolicy:
+    """How identities from the identity provider map to local accounts (``[ita_sso]`` in secrets).
+
+    - ``claim``: the claim whose value must equal the local username. The default, ``email``,
+      counts only when the provider vouches for it: ``email_verified`` is JSON ``true`` (the
+      boolean; ``"true"``, ``1``, ``"1"``, a missing claim and anything else are not), and the
+      value looks like an address (has an ``@``). Any other claim (``sub``, ``oid``,
+      ``preferred_username``...) maps only because the admin configured it here.
+    - ``trust_email_issuers``: providers (by their ``iss`` claim) that never send
+      ``email_verified`` but only hand out addresses they own, such as a Microsoft Entra ID
+      tenant (``https://login.microsoftonline.com/<tenant-id>/v2.0``): their ``email`` counts as
+      verified. Only for the issuers listed, never for everyone.
+    """
+
+    claim: str = SSO_DEFAULT_CLAIM
+    trust_email_issuers: tuple[str, ...] = ()
+
+    def email_verified(self, claims: Mapping[str, Any]) -> bool:
+        if claims.get("email_verified") is True:
+            return True
+        iss = claims.get("iss")
+        return isinstance(iss, str) and bool(iss) and iss in self.trust_email_issuers
 
 
 def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_DEFAULT_CLAIM,
-              now: Optional[dt.datetime] = None) -> LoginResult:
+              policy: Optional[SsoPolicy] = None, now: Optional[dt.datetime] = None) -> LoginResult:
     """Map an identity the OIDC provider vouched for to a local account, audited either way.
 
-    The value of ``claim`` (default ``email``) must equal an active account's username (case
-    does not matter when it picks one account). Nothing is created: an identity without an
-    account gets a Thai message asking the admin to create one, so nobody becomes an admin
-    just by having an account at the identity provider. The local role applies. An ``email``
-    the provider marks unverified (``email_verified: false``) is refused.
+    The value of the policy's claim (default: the verified ``email``, see :class:`SsoPolicy`)
+    must equal an active, unlocked account's username (an e-mail address matches whatever its
+    case, when that picks one account; another claim matches exactly). Nothing is created: an
+    identity without an account gets a Thai message asking the admin to create one, so nobody
+    becomes an admin just by having an account at the identity provider. The local role applies.
     """
+    policy = policy or SsoPolicy(claim=claim)
+    claim = policy.claim or SSO_DEFAULT_CLAIM
     now = (now or utcnow()).astimezone(dt.timezone.utc)
-    value = str(claims.get(claim) or "").strip()[:100]
+    raw = claims.get(claim)
+    value = raw.strip()[:100] if isinstance(raw, str) else ""
     if not value:
         return LoginResult(None, SSO_NO_CLAIM.format(claim=claim))
-    if claim == "email" and claims.get("email_verified") is False:
+    if claim == "email" and (not policy.email_verified(claims) or "@" not in value):
         _record_at(session, now, user_id=None, username=value, action="login.failure", entity="user",
                    after={"method": "sso", "reason": "email_not_verified"})
         return LoginResult(None, SSO_UNVERIFIED.format(value=value))
     user = session.exec(select(User).where(User.username == value)).first()
-    if user is None:
+    if user is None and claim == "email":
         matches = session.exec(select(User).where(func.lower(User.username) == value.lower())).all()
         user = matches[0] if len(matches) == 1 else None
     if user is None or not user.active:
@@ -241,6 +314,11 @@ def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_D
                    entity="user", entity_id=user.id if user else None,
                    after={"method": "sso", "reason": "inactive" if user else "no_account"})
         return LoginResult(None, SSO_NO_ACCOUNT.format(value=value))
+    locked_until = _aware(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
+                   entity_id=user.id, organization_id=user.organization_id, after={"method": "sso"})
+        return LoginResult(None, SSO_LOCKED.format(value=value), locked_until=locked_until)
     user.last_login_at = now
     session.add(user)
     _record_at(session, now, user_id=user.id, username=user.username, action="login.success", entity="user",
@@ -248,7 +326,10 @@ def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_D
     return LoginResult(user)
 
 
-def change_password(session: Session, *, user_id: int, old_password: str, new_password: str) -> None:
+def change_password(session: Session, *, user_id: int, old_password: str, new_password: str,
+                    keep_token: Optional[str] = None) -> None:
+    """Change one's own password; every other session of the user ends (the one of
+    ``keep_token``, the browser making the change, stays)."""
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, old_password):
         raise AuthError("รหัสผ่านเดิมไม่ถูกต้อง")
@@ -261,6 +342,7 @@ def change_password(session: Session, *, user_id: int, old_password: str, new_pa
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     session.add(user)
+    login_sessions.revoke_user(session, user_id=user.id, reason=login_sessions.PASSWORD_CHANGE, keep_token=keep_token)
     audit.record(session, user_id=user.id, action="user.password_change", entity="user", entity_id=user.id,
                  organization_id=user.organization_id, before=before, after={"must_change_password": False})
 

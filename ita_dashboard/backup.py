@@ -66,7 +66,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
-from . import audit, db, models
+from . import audit, db, models, sessions
 from .importers import guard
 from .permissions import Actor, PermissionDenied, require_admin
 
@@ -840,6 +840,7 @@ def _restore_into(engine: Engine, tables: list[Table], rows_of, expected, actor:
             events = models.AuditEvent.__table__
             old_max = conn.execute(select(func.max(events.c.id))).scalar() or 0
             total = _replace_all(conn, tables, rows_of, expected)
+            sessions.revoke_all(s, reason=sessions.RESTORE)  # every login ends, the restored ones too
             new_max = conn.execute(select(func.max(events.c.id))).scalar() or 0
             # The actor's id only when the restored data has the same account under it.
             user = s.get(models.User, actor.user_id) if actor.user_id is not None else None

@@ -18,8 +18,10 @@ class Settings:
     database_url: str
     max_upload_mb: int = 50
     session_idle_minutes: int = 30
+    session_max_hours: int = 12  # a login ends this long after it began, however active
     lockout_failures: int = 5
     lockout_minutes: int = 15
+    lockout_window_minutes: int = 1440  # failures further apart than this start counting again
 
 
 def database_url() -> str:
@@ -46,7 +48,9 @@ def get_settings() -> Settings:
     return Settings(
         database_url=database_url(),
         max_upload_mb=_int("ITA_MAX_UPLOAD_MB", 50),
-        session_idle_minutes=_int("ITA_SESSION_IDLE_MINUTES", 30),
-        lockout_failures=_int("ITA_LOCKOUT_FAILURES", 5),
-        lockout_minutes=_int("ITA_LOCKOUT_MINUTES", 15),
+        session_idle_minutes=max(1, _int("ITA_SESSION_IDLE_MINUTES", 30)),
+        session_max_hours=max(1, _int("ITA_SESSION_MAX_HOURS", 12)),
+        lockout_failures=max(1, _int("ITA_LOCKOUT_FAILURES", 5)),
+        lockout_minutes=max(1, _int("ITA_LOCKOUT_MINUTES", 15)),
+        lockout_window_minutes=max(1, _int("ITA_LOCKOUT_WINDOW_MINUTES", 1440)),
     )

@@ -277,10 +277,29 @@ class User(SQLModel, table=True):
     department_id: Optional[int] = Field(default=None, foreign_key="department.id")
     active: bool = True
     must_change_password: bool = False
+    # Failed logins in a row, counted atomically (auth.authenticate); they expire when the last
+    # one is older than the failure window (ITA_LOCKOUT_WINDOW_MINUTES).
     failed_logins: int = 0
+    last_failed_login_at: Optional[dt.datetime] = None
     locked_until: Optional[dt.datetime] = None
     last_login_at: Optional[dt.datetime] = None
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A server-side login: the browser keeps a random token in a cookie, the database only its
+    SHA-256 (``token_hash``), so a copy of the database or a backup opens no session.
+    See :mod:`ita_dashboard.sessions`."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    method: str = Field(default="password", max_length=16)  # password / sso
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime  # absolute end, whatever the activity
+    revoked_at: Optional[dt.datetime] = None
+    revoked_reason: Optional[str] = Field(default=None, max_length=32)
 
 
 class OrgMembership(SQLModel, table=True):

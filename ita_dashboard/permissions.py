@@ -158,3 +158,77 @@ def can_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iter
 def require_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iterable[int], owner_all: bool) -> None:
     if not can_edit_measure(actor, organization_id=organization_id, department_ids=department_ids, owner_all=owner_all):
         raise PermissionDenied("คุณแก้ไขได้เฉพาะมาตรการของกอง/ส่วนราชการของคุณเท่านั้น")
+
+
+# --- one rule per action ------------------------------------------------------------------------
+# Every write asks one of these with the organisation it touches: never ``actor.is_admin`` or
+# ``actor.role`` (the primary organisation's), which would let an admin of A write into B.
+
+EVERY_ORG_ONLY = "เฉพาะผู้ดูแลระบบที่เห็นทุกหน่วยงาน (ระดับจังหวัด) เท่านั้นที่ทำรายการนี้ได้"
+PROGRESS_ROLES_ONLY = "เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่อัปเดตความคืบหน้าได้"
+ACTIVITY_ROLES_ONLY = "เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่เพิ่มกิจกรรมได้"
+ACTIVITY_NEEDS_MEASURE = "หัวหน้าส่วนต้องเลือกมาตรการของกอง/ส่วนราชการของตนเองให้กิจกรรม"
+USER_ELSEWHERE = "ผู้ใช้นี้มีสิทธิ์ในหน่วยงานอื่นที่คุณไม่ได้เป็นผู้ดูแล จึงแก้ไขได้เฉพาะผู้ดูแลของทุกหน่วยงานนั้น"
+
+
+def is_every_org_admin(actor: Actor) -> bool:
+    """An admin who sees every organisation (no home, no memberships; the command line)."""
+    return actor.org_ids is None and actor.role == Role.admin
+
+
+def require_every_org_admin(actor: Actor) -> None:
+    """Creating an organisation, or an account that sees every organisation: an organisation's
+    admin could otherwise make themselves a new organisation's admin, or an account above them."""
+    if not is_every_org_admin(actor):
+        raise PermissionDenied(EVERY_ORG_ONLY)
+
+
+def can_update_progress(actor: Actor, organization_id: int) -> bool:
+    """May update the progress of some measure of the organisation (then :func:`can_edit_measure`
+    says which): its admins, and its department heads who have a department there."""
+    role = actor.role_for(organization_id)
+    return role == Role.admin or (role == Role.department_head and actor.department_for(organization_id) is not None)
+
+
+def require_update_progress(actor: Actor, organization_id: int) -> None:
+    require_org(actor, organization_id)
+    if not can_update_progress(actor, organization_id):
+        raise PermissionDenied(PROGRESS_ROLES_ONLY)
+
+
+def can_add_activity(actor: Actor, organization_id: int) -> bool:
+    """Whether the add-activity form is shown: the same people who update progress."""
+    return can_update_progress(actor, organization_id)
+
+
+def require_add_activity(actor: Actor, *, organization_id: int, measure_department_ids: Optional[Iterable[int]],
+                         measure_owner_all: bool = False) -> None:
+    """An admin of the organisation adds any activity; a department head only one linked to a
+    measure they may edit (``measure_department_ids`` None: no measure linked)."""
+    require_org(actor, organization_id)
+    role = actor.role_for(organization_id)
+    if role == Role.admin:
+        return
+    if not can_update_progress(actor, organization_id):
+        raise PermissionDenied(ACTIVITY_ROLES_ONLY)
+    if measure_department_ids is None:
+        raise PermissionDenied(ACTIVITY_NEEDS_MEASURE)
+    require_edit_measure(actor, organization_id=organization_id, department_ids=measure_department_ids,
+                         owner_all=measure_owner_all)
+
+
+def require_admin_over_user(actor: Actor, user_org_ids: Optional[Iterable[int]]) -> None:
+    """A reset, deactivation or role change of a user needs admin rights in every organisation
+    where that user holds a role (home and memberships); ``None``: a user who sees every
+    organisation, whom only an every-organisation admin may change."""
+    if user_org_ids is None:
+        require_every_org_admin(actor)
+        return
+    orgs = sorted(set(user_org_ids))
+    if not orgs:
+        require_every_org_admin(actor)
+        return
+    if not any(actor.role_for(o) == Role.admin for o in orgs):
+        require_admin(actor, orgs[0])  # the plain "admins only" / "no access" message
+    if any(actor.role_for(o) != Role.admin for o in orgs):
+        raise PermissionDenied(USER_ELSEWHERE)

@@ -152,12 +152,29 @@ def test_status_sheet_refused_for_roles_that_change_nothing(grid, role):
     _refused(grid, role, MEASURE_WRITES["status_sheet"])
 
 
-def test_status_sheet_rows_of_another_department_are_rejected_not_applied(grid):
-    actor = actor_for(grid.engine, grid.users["head_other_department"])
+def test_status_sheet_of_another_department_is_refused_without_a_batch(grid):
+    """A head's workbook holding only another department's measures is refused as a whole:
+    nothing applied, and no import batch (nor audit row) left behind."""
+    from ita_dashboard.models import ImportBatch
+
     with db.session_scope(grid.engine) as s:
-        batch = MEASURE_WRITES["status_sheet"](grid, s, actor)
-        assert batch.imported_count == 0 and batch.rejected_count == 1
+        batches = len(s.exec(select(ImportBatch.id)).all())
+    _refused(grid, "head_other_department", MEASURE_WRITES["status_sheet"])
+    with db.session_scope(grid.engine) as s:
+        assert len(s.exec(select(ImportBatch.id)).all()) == batches
+
+
+def test_status_sheet_rows_of_another_department_are_rejected_next_to_own_rows(grid):
+    own = make_measure(grid.engine, org_id=grid.org, number=51, departments=["กองช่าง"])
+    actor = actor_for(grid.engine, grid.users["head_other_department"])
+    sheet = StatusSheet(rows=[StatusRow("s", 5, grid.measure, Status.done, None, "", None, dt.date(2025, 1, 9)),
+                              StatusRow("s", 6, own, Status.done, None, "", None, dt.date(2025, 1, 9))])
+    with db.session_scope(grid.engine) as s:
+        batch = apply_status_sheet(s, organization_id=grid.org, actor=actor, file_name="x.xlsx", file_bytes=b"x",
+                                   sheet=sheet)
+        assert batch.imported_count == 1 and batch.rejected_count == 1
         assert "เฉพาะมาตรการของกอง" in batch.rejected_rows[0]["reason"]
+        s.rollback()
 
 
 def test_department_head_writes_own_measures(grid):
@@ -268,6 +285,7 @@ def app_url(tmp_path_factory):
         "head": make_user(engine, username="a_head", role="department_head", org_id=org, department="กองคลัง"),
         "inactive": make_user(engine, username="a_gone", role="admin", org_id=org),
         "other_admin": make_user(engine, username="b_admin", role="admin", org_id=other),
+        "sso_exec": make_user(engine, username="exec@nueng.go.th", role="executive", org_id=org),
     }
     with db.session_scope(engine) as s:
         s.get(User, ids["inactive"]).active = False
@@ -384,7 +402,7 @@ def test_sso_identity_maps_to_the_local_account_and_role(engine):
     with db.session_scope(engine) as s:
         ok = auth.sso_login(s, claims={"email": "Somchai@Example.go.th", "email_verified": True})
         assert ok.user is not None and ok.user.role.value == "executive"
-        unknown = auth.sso_login(s, claims={"email": "boss@example.go.th"})
+        unknown = auth.sso_login(s, claims={"email": "boss@example.go.th", "email_verified": True})
         unverified = auth.sso_login(s, claims={"email": "somchai@example.go.th", "email_verified": False})
         no_claim = auth.sso_login(s, claims={"name": "x"})
         by_sub = auth.sso_login(s, claims={"sub": "somchai@example.go.th"}, claim="sub")
@@ -439,15 +457,16 @@ def test_sso_button_when_secrets_configure_it(monkeypatch, app_url):
 
 def test_sso_identity_logs_into_the_matching_account(monkeypatch, app_url):
     url, ids, _ = app_url
-    at = _sso_app(monkeypatch, url, user={"is_logged_in": True, "email": "a_exec", "email_verified": True})
-    assert at.session_state["auth_user_id"] == ids["executive"]
+    at = _sso_app(monkeypatch, url, user={"is_logged_in": True, "email": "exec@nueng.go.th", "email_verified": True})
+    assert at.session_state["auth_user_id"] == ids["sso_exec"]
     assert at.session_state["auth_method"] == "sso"
     assert "เทศบาลตำบลหนึ่ง" in " ".join(t.value for t in at.title) + " ".join(m.value for m in at.markdown)
 
 
 def test_sso_identity_without_account_is_told_to_ask_the_admin(monkeypatch, app_url):
     url, _, _ = app_url
-    at = _sso_app(monkeypatch, url, user={"is_logged_in": True, "email": "stranger@example.go.th"})
+    at = _sso_app(monkeypatch, url, user={"is_logged_in": True, "email": "stranger@example.go.th",
+                                          "email_verified": True})
     assert "auth_user_id" not in at.session_state or at.session_state["auth_user_id"] is None
     assert any("stranger@example.go.th" in e.value and "ผู้ดูแลระบบ" in e.value for e in at.error)
     assert "ออกจากบัญชี SSO" in [b.label for b in at.button]

@@ -21,8 +21,9 @@ from typing import Optional
 from sqlmodel import Session, col, select
 
 from .. import audit, thai
-from ..models import Activity, Measure, MeasureDepartment, Organization, Role
-from ..permissions import Actor, PermissionDenied, require_admin, require_edit_measure, require_org
+from .. import permissions
+from ..models import Activity, Measure, MeasureDepartment, Organization
+from ..permissions import Actor, require_admin, require_org
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = ("png", "jpg", "jpeg", "webp")
@@ -79,8 +80,7 @@ def check_photo(data: bytes) -> str:
 
 def can_add_activity(actor: Actor, *, organization_id: int) -> bool:
     """Whether the actor may add any activity at all (the form is shown); per-measure checks follow."""
-    role = actor.role_for(organization_id)
-    return role == Role.admin or (role == Role.department_head and actor.department_for(organization_id) is not None)
+    return permissions.can_add_activity(actor, organization_id)
 
 
 def _measure_of(session: Session, organization_id: int, measure_id: int) -> Measure:
@@ -106,13 +106,11 @@ def add_activity(
     if session.get(Organization, organization_id) is None:
         raise ActivityError(f"ไม่พบหน่วยงานรหัส {organization_id}")
     measure = _measure_of(session, organization_id, measure_id) if measure_id is not None else None
-    if not actor.is_admin:
-        if actor.role != Role.department_head or actor.department_id is None:
-            raise PermissionDenied("เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่เพิ่มกิจกรรมได้")
-        if measure is None:
-            raise PermissionDenied("หัวหน้าส่วนต้องเลือกมาตรการของกอง/ส่วนราชการของตนเองให้กิจกรรม")
-        dep_ids = session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure.id)).all()
-        require_edit_measure(actor, organization_id=organization_id, department_ids=dep_ids, owner_all=measure.owner_all)
+    dep_ids = None if measure is None else session.exec(
+        select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure.id)).all()
+    # The role in the organisation written to, not the actor's home role.
+    permissions.require_add_activity(actor, organization_id=organization_id, measure_department_ids=dep_ids,
+                                     measure_owner_all=bool(measure and measure.owner_all))
     if not isinstance(date, dt.date):
         raise ActivityError("กรุณาระบุวันที่ของกิจกรรม")
     if isinstance(date, dt.datetime):

@@ -11,7 +11,7 @@ from .. import audit
 from ..departments import DepartmentRef, DepartmentResolver, normalize_name
 from ..framework import AGENCY_KINDS
 from ..models import Department, Organization
-from ..permissions import Actor, require_admin
+from ..permissions import Actor, require_admin, require_every_org_admin
 
 
 class OrgError(ValueError):
@@ -30,7 +30,10 @@ def create_organization(
     is_demo: bool = False,
     actor: Actor,
 ) -> Organization:
-    require_admin(actor)
+    """A new organisation: only an admin who sees every organisation (or the command line) may
+    create one. An organisation's admin would otherwise become the admin of a new organisation
+    of their own making, and could take a name another agency needs."""
+    require_every_org_admin(actor)
     name = " ".join((name or "").split())
     if not name:
         raise OrgError("กรุณาระบุชื่อหน่วยงาน")

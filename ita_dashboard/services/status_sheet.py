@@ -36,8 +36,8 @@ from sqlmodel import Session, col, select
 
 from .. import audit, thai
 from ..importers.tabular import FileProblem, cell_text, find_header_row, is_blank, read_sheets
-from ..models import ImportBatch, Measure, MeasureDepartment, ProgressUpdate, Role, Status
-from ..permissions import Actor, PermissionDenied, require_edit_measure, require_org
+from ..models import ImportBatch, Measure, MeasureDepartment, ProgressUpdate, Status
+from ..permissions import Actor, PermissionDenied, require_edit_measure, require_update_progress
 from ..reports.measures_table import safe_cell
 from . import measures as measures_svc
 
@@ -455,6 +455,7 @@ class RowOutcome:
     reason: str = ""
     column: str = ""
     fiscal_year: Optional[int] = None
+    permission_denied: bool = False  # rejected because the actor may not edit this measure
 
 
 def _state_on(session: Session, measure_id: int, day: dt.date) -> tuple[Status, int, str, Optional[str]]:
@@ -488,12 +489,8 @@ def _resolve(row: StatusRow, current: tuple[Status, int, str, Optional[str]]) ->
 
 
 def _require_can_edit_some(actor: Actor, organization_id: int) -> None:
-    require_org(actor, organization_id)
-    if actor.is_admin:
-        return
-    if actor.role == Role.department_head and actor.department_id is not None:
-        return
-    raise PermissionDenied("เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่อัปเดตความคืบหน้าได้")
+    # The role in the organisation the sheet is for (permissions.py), not the home role.
+    require_update_progress(actor, organization_id)
 
 
 def check_status_sheet(
@@ -517,7 +514,8 @@ def check_status_sheet(
         try:
             require_edit_measure(actor, organization_id=m.organization_id, department_ids=dep_ids, owner_all=m.owner_all)
         except PermissionDenied as exc:
-            outcomes.append(RowOutcome(r, "rejected", column=COL_KEY, reason=f"มาตรการที่ {m.number}: {exc}"))
+            outcomes.append(RowOutcome(r, "rejected", column=COL_KEY, reason=f"มาตรการที่ {m.number}: {exc}",
+                                       permission_denied=True))
             continue
         if r.as_of > today:
             outcomes.append(RowOutcome(r, "rejected", column=AS_OF_LABEL,
@@ -564,6 +562,10 @@ def apply_status_sheet(
 
     check_size(file_bytes or b"")
     outcomes = check_status_sheet(session, organization_id=organization_id, sheet=sheet, actor=actor, today=today)
+    refused = [o for o in outcomes if o.outcome == "rejected" and o.permission_denied]
+    if refused and not any(o.outcome in ("import", "duplicate") for o in outcomes):
+        # Nothing of this sheet is the actor's to change: refused as a whole, no batch left behind.
+        raise PermissionDenied(f"ไฟล์นี้ไม่มีมาตรการที่คุณแก้ไขได้ ({refused[0].reason})")
     rejected = list(sheet.rejected)
     for o in outcomes:
         if o.outcome == "rejected":

@@ -2,7 +2,8 @@
 
 Session-state keys (tests set them directly):
 - ``auth_user_id``: the logged-in user's id; ``auth_last_seen``: epoch seconds of the last run;
-  ``auth_method``: "password" or "sso";
+  ``auth_method``: "password" or "sso"; ``auth_token``: the login session's token (the cookie's
+  value; tests that set ``auth_user_id`` alone skip the server-side session check);
 - ``org_id``, ``fiscal_year``: the sidebar filters.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from .. import auth, db, thai
+from .. import sessions as login_sessions
 from ..config import database_url, get_settings
 from ..models import Organization, Role, User
 from ..permissions import Actor, load_actor
@@ -84,10 +88,16 @@ def through_app_entry() -> None:
 
 
 def current_user() -> Optional[User]:
-    """The logged-in, active user, or None (also after the idle timeout, with a message)."""
+    """The logged-in, active user, or None (also after the idle timeout, with a message).
+
+    A browser session without a login is resumed from the login-session cookie when its token is
+    still good (:func:`ita_dashboard.sessions.resume`): that is what keeps a reload, a typed
+    address or a bookmark logged in. A login whose server-side session was revoked meanwhile
+    (logout elsewhere, password change, lock, deactivation, restore) ends here.
+    """
     user_id = st.session_state.get("auth_user_id")
     if user_id is None:
-        return None
+        return _resume_from_cookie()
     if not isinstance(user_id, int) or isinstance(user_id, bool):  # only login() sets it, always an int id
         logout()
         return None
@@ -97,13 +107,100 @@ def current_user() -> Optional[User]:
         logout()
         st.session_state["auth_message"] = t("session_expired")
         return None
-    with session() as s:
-        user = s.get(User, user_id)
+    token = st.session_state.get("auth_token")
+    if token is not None and _resume(token) is None:
+        user = None
+    else:
+        with session() as s:
+            user = s.get(User, user_id)
     if user is None or not user.active:
         logout()
+        if token is not None:
+            st.session_state["auth_message"] = t("session_ended")
         return None
     st.session_state["auth_last_seen"] = time.time()
     return user
+
+
+def _resume(token: str) -> Optional[login_sessions.Resumed]:
+    """Check a login-session token; when the database is too busy to note the use (a long import
+    on SQLite), check it without writing rather than fail the page."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with session() as s:
+            return login_sessions.resume(s, token)
+    except OperationalError:
+        with session() as s:
+            return login_sessions.resume(s, token, touch=False)
+
+
+def _cookie_token() -> Optional[str]:
+    """The login-session cookie the browser sent when this browser session connected."""
+    try:
+        value = st.context.cookies.get(login_sessions.COOKIE_NAME)
+    except Exception:  # no request context (bare runs, some test harnesses)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _resume_from_cookie() -> Optional[User]:
+    token = _cookie_token()
+    # Each cookie value is looked at once per browser session: after a logout the browser's
+    # first request still carried it (st.context.cookies is what the connection began with).
+    if token is None or st.session_state.get("_auth_cookie_seen") == token:
+        return None
+    st.session_state["_auth_cookie_seen"] = token
+    resumed, user = _resume(token), None
+    if resumed is not None:
+        with session() as s:
+            user = s.get(User, resumed.user_id)
+    if resumed is None or user is None:
+        st.session_state[_COOKIE_OP_KEY] = ("clear", None)  # forged, expired or revoked: drop it
+        return None
+    st.session_state["auth_user_id"] = user.id
+    st.session_state["auth_last_seen"] = time.time()
+    st.session_state["auth_method"] = resumed.method
+    st.session_state["auth_token"] = token
+    return user
+
+
+_COOKIE_OP_KEY = "_auth_cookie_op"
+
+
+def sync_session_cookie() -> None:
+    """Write or delete the login-session cookie in the browser, when login/logout asked for it.
+
+    Streamlit has no API to set a cookie from Python (``st.context.cookies`` only reads them),
+    so a few lines of JavaScript in the page (``st.html`` with ``unsafe_allow_javascript``, run
+    in the app's own document) set ``document.cookie``: ``SameSite=Strict``, ``Secure`` when the
+    page is served over HTTPS, ``Path=/``, living as long as the session may. A cookie written
+    by JavaScript cannot be HttpOnly (README, security). The value is the token alone; every
+    check is on the server, so a cookie that was never set or never deleted changes nothing.
+    This is the app's only script with a value in it: :func:`cookie_script` builds it from a
+    fixed shape and refuses anything but a token's characters.
+    """
+    op = st.session_state.pop(_COOKIE_OP_KEY, None)
+    if not op:
+        return
+    kind, token = op
+    st.html(cookie_script(kind, token), unsafe_allow_javascript=True)
+
+
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+def cookie_script(kind: str, token: Optional[str] = None) -> str:
+    """The ``<script>`` that sets (``kind="set"``, a token from :func:`sessions.start`) or deletes
+    the login-session cookie; a token with any character outside URL-safe base64 deletes instead."""
+    name = login_sessions.COOKIE_NAME
+    if kind == "set" and isinstance(token, str) and _TOKEN_CHARS.fullmatch(token):
+        max_age = int(get_settings().session_max_hours) * 3600
+        value = f"{name}={token}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    else:
+        value = f"{name}=; Path=/; Max-Age=0; SameSite=Strict"
+    return ("<script>(function(){var c=" + json.dumps(value)
+            + ";if(location.protocol==='https:'){c+='; Secure';}document.cookie=c;})();</script>")
 
 
 def current_actor(user: User) -> Actor:
@@ -131,16 +228,32 @@ def visible_org_count(actor: Actor) -> int:
 
 
 def login(user: User, *, method: str = "password") -> None:
+    """Log ``user`` in: a server-side login session, its token kept here and (next run) in the
+    browser's cookie."""
+    with session() as s:
+        token = login_sessions.start(s, user_id=user.id, method=method)
     st.session_state["auth_user_id"] = user.id
     st.session_state["auth_last_seen"] = time.time()
     st.session_state["auth_method"] = method
+    st.session_state["auth_token"] = token
+    st.session_state["_auth_cookie_seen"] = token
+    st.session_state[_COOKIE_OP_KEY] = ("set", token)
 
 
 def logout() -> None:
-    """Forget the local login; an SSO identity cookie is dropped too, or the login screen would
-    sign the person straight back in (after an idle timeout the identity provider must be asked again)."""
-    for key in ("auth_user_id", "auth_last_seen", "auth_method", "org_id", "fiscal_year"):
+    """End the login: its server-side session is revoked and the browser's cookie deleted. An SSO
+    identity cookie is dropped too, or the login screen would sign the person straight back in
+    (after an idle timeout the identity provider must be asked again)."""
+    token = st.session_state.get("auth_token")
+    if token:
+        with session() as s:
+            login_sessions.revoke(s, token, reason=login_sessions.LOGOUT)
+    for key in ("auth_user_id", "auth_last_seen", "auth_method", "auth_token", "org_id", "fiscal_year"):
         st.session_state.pop(key, None)
+    cookie = _cookie_token()
+    if cookie:
+        st.session_state["_auth_cookie_seen"] = cookie  # what this connection began with: not again
+    st.session_state[_COOKIE_OP_KEY] = ("clear", None)
     if sso_identity() is not None:
         st.logout()
 
@@ -151,7 +264,9 @@ def signed_in_with_sso() -> bool:
 
 # --- single sign-on (st.login, OIDC) --------------------------------------------------------
 
-SSO_SECTION = "ita_sso"  # our own secrets section: username_claim = "email" (default) / "preferred_username" / "sub"
+SSO_SECTION = "ita_sso"  # our own secrets section (README, "Single sign-on"):
+#   username_claim = "email" (default; must be verified) / "sub" / "oid" / "preferred_username"
+#   trust_email_issuers = ["https://login.microsoftonline.com/<tenant-id>/v2.0"]  (providers that never send email_verified)
 
 
 def sso_configured() -> bool:
@@ -167,13 +282,22 @@ def authlib_installed() -> bool:
     return importlib.util.find_spec("authlib") is not None
 
 
-def sso_claim() -> str:
-    """Which OIDC claim names the local account (``[ita_sso] username_claim``, default email)."""
+def sso_policy() -> auth.SsoPolicy:
+    """How identities map to accounts, from ``[ita_sso]`` (defaults: verified e-mail only)."""
     try:
         section = st.secrets.get(SSO_SECTION) or {}
-        return str(section.get("username_claim") or auth.SSO_DEFAULT_CLAIM)
+        claim = str(section.get("username_claim") or auth.SSO_DEFAULT_CLAIM)
+        issuers = section.get("trust_email_issuers") or ()
+        if isinstance(issuers, str):
+            issuers = (issuers,)
+        return auth.SsoPolicy(claim=claim, trust_email_issuers=tuple(str(i) for i in issuers if i))
     except Exception:
-        return auth.SSO_DEFAULT_CLAIM
+        return auth.SsoPolicy()
+
+
+def sso_claim() -> str:
+    """Which OIDC claim names the local account (``[ita_sso] username_claim``, default email)."""
+    return sso_policy().claim
 
 
 def sso_identity() -> Optional[dict[str, Any]]:

@@ -104,11 +104,11 @@ def _sso_section() -> None:
             st.login()
         st.caption(t("sso_or_local"))
         return
-    claim = common.sso_claim()
-    seen = (claim, str(identity.get(claim) or ""))
+    policy = common.sso_policy()
+    seen = (policy.claim, str(identity.get(policy.claim) or ""))
     if st.session_state.get("sso_refused_for") != seen:
         with common.session() as s:
-            result = auth.sso_login(s, claims=identity, claim=claim)
+            result = auth.sso_login(s, claims=identity, policy=policy)
         if result.user is not None:
             st.session_state.pop("sso_refused_for", None)
             common.login(result.user, method="sso")
@@ -135,8 +135,10 @@ def change_password_screen(user: User, *, forced: bool = False) -> None:
                 return
             try:
                 with common.session(write=True) as s:
-                    auth.change_password(s, user_id=user.id, old_password=old, new_password=new)
-                st.success(t("password_changed"))
+                    # every other login of this user ends; this browser's stays
+                    auth.change_password(s, user_id=user.id, old_password=old, new_password=new,
+                                         keep_token=st.session_state.get("auth_token"))
+                st.success(t("password_changed_others_ended"))
                 if forced:
                     st.rerun()
             except auth.AuthError as exc:

@@ -14,8 +14,7 @@ import streamlit as st
 
 from .. import thai
 from ..importers.tabular import FileProblem
-from ..models import Role
-from ..permissions import PermissionDenied, can_edit_measure
+from ..permissions import PermissionDenied, can_edit_measure, can_update_progress
 from ..services import activities as act_svc
 from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
@@ -30,8 +29,7 @@ _MAX_LISTED = 20
 
 
 def _may_update_progress(ctx: common.PageContext) -> bool:
-    a = ctx.actor
-    return a.is_admin or (a.role == Role.department_head and a.department_id is not None)
+    return can_update_progress(ctx.actor, ctx.org_id)  # the one rule, in permissions.py
 
 
 # ---------------------------------------------------------------- progress by spreadsheet

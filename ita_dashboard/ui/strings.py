@@ -58,6 +58,9 @@ TH: dict[str, str] = {
     "logout": "ออกจากระบบ",
     "locked_until": "บัญชีถูกล็อกชั่วคราวเนื่องจากใส่รหัสผ่านผิดหลายครั้ง ลองใหม่ได้หลังเวลา {time}",
     "session_expired": "หมดเวลาใช้งานเนื่องจากไม่มีการใช้งานนาน กรุณาเข้าสู่ระบบใหม่",
+    # login sessions that survive a reload (auth-sessions)
+    "session_ended": "การเข้าสู่ระบบนี้สิ้นสุดแล้ว (ออกจากระบบ เปลี่ยนรหัสผ่าน หรือบัญชีถูกปิด/ล็อก) กรุณาเข้าสู่ระบบใหม่",
+    "password_changed_others_ended": "เปลี่ยนรหัสผ่านแล้ว และออกจากระบบในอุปกรณ์อื่นทั้งหมดแล้ว",
     "sso_button": "เข้าสู่ระบบด้วย SSO",
     "sso_or_local": "หรือเข้าสู่ระบบด้วยชื่อผู้ใช้และรหัสผ่านของระบบ",
     "sso_missing_authlib": "ตั้งค่า SSO ไว้แล้วแต่ยังไม่ได้ติดตั้งแพ็กเกจ Authlib จึงยังใช้ SSO ไม่ได้ (ใช้ชื่อผู้ใช้และรหัสผ่านแทน)",
@@ -515,6 +518,9 @@ EN: dict[str, str] = {
     "password": "Password",
     "login_button": "Log in",
     "logout": "Log out",
+    # login sessions that survive a reload (auth-sessions)
+    "session_ended": "This login has ended (logged out, password changed, or the account was closed or locked): please log in again",
+    "password_changed_others_ended": "Password changed; every other device has been logged out",
     "sso_button": "Sign in with SSO",
     "sso_or_local": "or sign in with a username and password of this system",
     "sso_missing_authlib": "SSO is configured but the Authlib package is not installed (use a username and password)",

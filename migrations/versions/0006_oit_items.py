@@ -1,7 +1,7 @@
 """OIT items tracked item by item
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-30 12:00:00
 
 - ``oititem``: an agency's OIT items per fiscal year (its editable copy of the framework's list).
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0006'
-down_revision: Union[str, None] = '0003'
+down_revision: Union[str, None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
