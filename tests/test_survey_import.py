@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ita_dashboard import db
-from ita_dashboard.importers.surveys import ParsedSurvey, parse_survey_file
+from ita_dashboard.importers.surveys import NotASurvey, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
 from ita_dashboard.importers.tabular import FileProblem
 from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyResponse
 from ita_dashboard.services import survey_import
@@ -233,6 +233,248 @@ def test_thai_month_names_and_digits():
     rows = [["วันที่ตอบ", "สังกัด"], ["๑๔ ม.ค. ๒๕๖๘ ๑๘:๒๙", "กองคลัง"], ["3 กุมภาพันธ์ 2568", "กองช่าง"]]
     parsed = parse_survey_file(sf.csv_bytes(rows))
     assert local_times(parsed) == [dt.datetime(2025, 1, 14, 18, 29), dt.datetime(2025, 2, 3)]
+
+
+# --- every timestamp form the programs write ---------------------------------------------------
+
+# (text as written, English header?, Bangkok time). Where the text alone leaves the day/month
+# order open, the English-header flag and the locale's habits decide (see locale_day_first).
+TIMESTAMP_FORMS = [
+    # Google Forms' own "Download responses (.csv)": year first, 12- or 24-hour, the form's zone
+    ("2026/01/05 7:18:31 AM GMT+7", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026/01/05 7:18:31 PM GMT+7", True, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    ("2026/01/05 12:05:40 PM GMT+7", True, dt.datetime(2026, 1, 5, 12, 5, 40)),
+    ("2026/01/05 12:15:09 AM GMT+7", True, dt.datetime(2026, 1, 5, 0, 15, 9)),
+    ("2026/01/05 7:18:31 AM GMT+07:00", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026/01/05 7:18:31 AM GMT+0700", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026/01/05 19:18:31 GMT+7", True, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    ("2026/01/05 12:18:31 AM GMT", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026/01/05 17:18:31 GMT", True, dt.datetime(2026, 1, 6, 0, 18, 31)),
+    ("2026/01/05 7:18:31 pm GMT+5:30", True, dt.datetime(2026, 1, 5, 20, 48, 31)),
+    ("2026/01/05 7:18:31 AM ICT", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026/01/05 7:18:31 AM EST", True, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    ("1/5/2026 19:18:31 GMT+7", True, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    # Google Sheets' CSV download: en-US month first; Thai locale day first with a comma, BE or CE
+    ("1/5/2026 7:18:31", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("5/1/2569, 7:18:31", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("5/1/2569, 7:18:31", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("5/1/2026, 7:18:31", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("5/1/2026, 7:18:31", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("๕/๑/๒๕๖๙, ๗:๑๘:๓๑", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    # Microsoft Forms' workbook saved as CSV by Excel: en-US m/d/yy, 24- or 12-hour; Thai Excel d/m/BE
+    ("1/5/26 7:18:31", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("1/5/26 7:18:31 AM", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("1/5/26 7:18 PM", True, dt.datetime(2026, 1, 5, 19, 18)),
+    ("5/1/2569 7:18", False, dt.datetime(2026, 1, 5, 7, 18)),
+    ("5/1/2569 7:18:31 ก่อนเที่ยง", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("5/1/2569 7:18:31 หลังเที่ยง", False, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    ("5/1/2569 12:05:00 หลังเที่ยง", False, dt.datetime(2026, 1, 5, 12, 5)),
+    ("5/1/2569 ก่อนเที่ยง 7:18:31", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    # ISO 8601 (APIs, Power Automate), with and without an offset
+    ("2026-01-05T00:18:31Z", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026-01-05T00:18:31.378Z", True, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026-01-05 07:18:31+07:00", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    ("2026-01-05 07:18:31", False, dt.datetime(2026, 1, 5, 7, 18, 31)),
+    # written by hand or by custom formats
+    ("5 ม.ค. 2569 07.18 น.", False, dt.datetime(2026, 1, 5, 7, 18)),
+    ("วันจันทร์ที่ 5 มกราคม พ.ศ. 2569 เวลา 7:18 น.", False, dt.datetime(2026, 1, 5, 7, 18)),
+    ("January 5, 2026 at 7:18:31 PM", True, dt.datetime(2026, 1, 5, 19, 18, 31)),
+    ("5-Jan-2026 07:18", True, dt.datetime(2026, 1, 5, 7, 18)),
+]
+
+
+@pytest.mark.parametrize("text,english_header,expected", TIMESTAMP_FORMS, ids=[f[0] for f in TIMESTAMP_FORMS])
+def test_timestamp_forms(text, english_header, expected):
+    when = TimestampReader([text], english_header=english_header).read(text)
+    assert when is not None and when.tzinfo is not None, text
+    assert when.astimezone(BKK).replace(tzinfo=None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "ไม่ทราบ", "########", "31/2/2569, 10:00:00", "13/13/2025", "2026/01/05 13:18:31 AM",
+    "2026/01/05 7:18:31 AM AST",  # an ambiguous zone (Atlantic or Arabia) is not guessed
+    "2026/01/05 7:18:31 AM GMT+25", "08:15", "12500.00", "Sec A (id 01-81)", "=1+1", "5 Foo 2026",
+])
+def test_timestamp_texts_that_are_not_read(text):
+    assert TimestampReader([text]).read(text) is None
+
+
+def test_timestamp_order_is_decided_per_column():
+    # One value above 12 decides the whole column, whatever the header says.
+    column = ["1/5/2026 7:18:31", "1/13/2026 9:00:00"]
+    assert TimestampReader(column, english_header=False).read(column[0]).month == 1
+    column = ["5/1/2026 7:18:31", "13/1/2026 9:00:00"]
+    assert TimestampReader(column, english_header=True).read(column[0]).month == 1
+    # Nothing decides: an English marker means en-US, a BE year Thai, the Thai comma day first.
+    assert TimestampReader(["1/5/2026 7:18 AM"]).read("1/5/2026 7:18 AM").month == 1
+    assert TimestampReader(["5/1/2569 7:18"], english_header=True).read("5/1/2569 7:18").month == 1
+    assert TimestampReader(["5/1/2026, 7:18:31"], english_header=True).read("5/1/2026, 7:18:31").month == 1
+    assert TimestampReader(["1/5/2026 7:18:31"], english_header=True).read("1/5/2026 7:18:31").month == 1
+    assert TimestampReader(["5/1/2026 7:18:31"], english_header=False).read("5/1/2026 7:18:31").month == 1
+
+
+def test_split_date_text_keeps_the_zone_and_the_thai_comma():
+    p = split_date_text("2026/01/05 7:18:31 PM GMT+07:00")
+    assert (p.year_first, p.ampm, p.offset_minutes) == (True, "pm", 420)
+    p = split_date_text("5/1/2569, 7:18:31")
+    assert (p.buddhist_era, p.comma, p.offset_minutes) == (True, True, None)
+
+
+def test_google_forms_download_is_read_not_refused():
+    """Issue 11: Forms' own download was refused with "no Timestamp column"."""
+    rows = [["Timestamp", sf.DEPARTMENT_QUESTION, *sf.QUESTIONS]]
+    for r in sf.make_responses(8):
+        hour = r.at.hour % 12 or 12
+        rows.append([f"{r.at:%Y/%m/%d} {hour}:{r.at:%M:%S} {'AM' if r.at.hour < 12 else 'PM'} GMT+7", r.department, *r.answers])
+    parsed = parse_survey_file(sf.csv_bytes(rows, encoding="utf-8"))
+    assert local_times(parsed) == [r.at for r in sf.make_responses(8)]
+    assert parsed.source_format == "google_forms" and parsed.rejected == []
+
+
+def test_datetime_cells_typed_in_buddhist_era_are_corrected():
+    # Thai users type 5/1/2569 into an Excel set to the Gregorian calendar: the cell holds year 2569.
+    rows = [["ประทับเวลา", "สังกัด", "ข้อ 1"], [dt.datetime(2569, 1, 5, 7, 18, 31), "กองคลัง", "มาก"],
+            [dt.datetime(2026, 1, 6, 9, 0, 0), "กองช่าง", "น้อย"]]
+    parsed = parse_survey_file(sf.xlsx_bytes({"Sheet1": rows}))
+    assert local_times(parsed) == [dt.datetime(2026, 1, 5, 7, 18, 31), dt.datetime(2026, 1, 6, 9, 0, 0)]
+
+
+def test_excel_serial_numbers_under_a_timestamp_header():
+    # A date cell that lost its format comes back as Excel's day number.
+    serial = (dt.datetime(2026, 1, 5, 7, 18, 31) - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+    rows = [["Timestamp", "สังกัด", "ข้อ 1"], [serial, "กองคลัง", "มาก"], [serial + 1, "กองช่าง", "น้อย"]]
+    parsed = parse_survey_file(sf.xlsx_bytes({"Sheet1": rows}))
+    assert local_times(parsed) == [dt.datetime(2026, 1, 5, 7, 18, 31), dt.datetime(2026, 1, 6, 7, 18, 31)]
+
+
+@pytest.mark.parametrize("header,value,first", [
+    ("Timestamp", "########", True),  # Excel saved a too-narrow date column as CSV
+    ("ประทับเวลา", "เมื่อวานตอนเช้า", True),
+    ("Completion time", "45662.30452546296x", True),
+])
+def test_unreadable_timestamp_column_is_named_with_its_first_cell(header, value, first):
+    rows = [[header, sf.DEPARTMENT_QUESTION, sf.QUESTIONS[0]]] + [[value, "กองคลัง", "มาก"] for _ in range(5)]
+    with pytest.raises(FileProblem) as info:
+        parse_survey_file(sf.csv_bytes(rows), filename="export.csv")
+    message = str(info.value)
+    assert f"พบคอลัมน์ “{header}” แต่อ่านค่าในแถวแรก “{value}”" in message
+    assert "\n" not in message and "ไม่มีคอลัมน์วันเวลา" not in message
+
+
+def test_unreadable_timestamp_names_the_first_value_that_fails():
+    rows = [["Timestamp", sf.DEPARTMENT_QUESTION, sf.QUESTIONS[0]], ["1/14/2025 18:29:56", "กองคลัง", "มาก"]]
+    rows += [["ไม่ระบุ", "กองคลัง", "มาก"] for _ in range(4)]
+    with pytest.raises(FileProblem, match="พบคอลัมน์ “Timestamp” แต่อ่านค่า“ไม่ระบุ” \\(แถว 3\\)"):
+        parse_survey_file(sf.csv_bytes(rows))
+
+
+def test_unreadable_timestamp_is_not_replaced_by_another_date_column():
+    # A birth-date answer reads as dates, but the column named Timestamp is the submitted time.
+    rows = [["Timestamp", sf.DEPARTMENT_QUESTION, "วันเดือนปีเกิด", sf.QUESTIONS[0]]]
+    rows += [["########", "กองคลัง", f"{d}/3/2530", "มาก"] for d in range(1, 6)]
+    with pytest.raises(FileProblem, match="พบคอลัมน์ “Timestamp” แต่อ่านค่าในแถวแรก “########” \\(แถว 2\\)"):
+        parse_survey_file(sf.csv_bytes(rows))
+
+
+# --- not a survey ----------------------------------------------------------------------------
+
+
+def _asset_register() -> bytes:
+    rows = [["ลำดับ", "วันที่ได้มา", "เลขทะเบียนครุภัณฑ์", "ชื่อครุภัณฑ์", "หมายเลขเครื่อง", "ราคา (บาท)", "ส่วนราชการ"]]
+    for i in range(5):
+        rows.append([i + 1, dt.datetime(2025, 11, 3 + i), f"7440-001-000{i + 1}", "เครื่องคอมพิวเตอร์",
+                     f"SN{48213 + 17 * i}K", f"{21000 + 450 * i:,}.00", sf.DEPARTMENTS[i]])
+    return sf.xlsx_bytes({"ทะเบียนครุภัณฑ์": rows})
+
+
+def _attendance() -> bytes:
+    rows = [["ที่", "ชื่อ-สกุล", "ตำแหน่ง", "สังกัด", "วันที่", "เวลามา", "เวลากลับ"]]
+    for i in range(10):
+        rows.append([i + 1, f"ชื่อ {i}", f"ตำแหน่ง {i}", sf.DEPARTMENTS[i % 6], "5/1/2569", f"08:{i + 10}", f"16:{i + 31}"])
+    return sf.csv_bytes(rows)
+
+
+def _budget() -> bytes:
+    rows = [["วันที่เบิก", "กอง", "รหัสงบประมาณ", "รายการ", "จำนวนเงิน", "คงเหลือ"]]
+    for i in range(8):
+        rows.append([f"{i + 3}/2/2569", sf.DEPARTMENTS[i % 6], f"0080{i}1234", f"ค่าวัสดุ {i}", 1234.5 * (i + 1), 98765.25 - i])
+    return sf.xlsx_bytes({"Sheet1": rows})
+
+
+def _payroll() -> bytes:
+    rows = [["เดือน", "สังกัด", "ชื่อ-สกุล", "เลขบัญชี", "เงินเดือน", "ภาษีหัก ณ ที่จ่าย", "รับสุทธิ"]]
+    for i in range(9):
+        rows.append([dt.date(2026, 1, 31), sf.DEPARTMENTS[i % 6], f"พนักงาน {i}", f"020-1-{34567 + i:05d}-{i}",
+                     f"{18000 + 730 * i:,}.00", f"{350 + 12.5 * i:,.2f}", f"{17650 + 717.5 * i:,.2f}"])
+    return sf.xlsx_bytes({"Sheet1": rows})
+
+
+def _registration_form() -> bytes:
+    rows = [["Timestamp", "ชื่อ-นามสกุล", "ตำแหน่ง", "สังกัด", "เบอร์โทรศัพท์"]]
+    for i, r in enumerate(sf.make_responses(7)):
+        rows.append([sf.google_en(r.at), f"ชื่อ {i}", f"นักวิชาการ {i}", r.department, f"08{1234567 + i * 7919:08d}"])
+    return sf.csv_bytes(rows)
+
+
+def _leave_register() -> bytes:
+    rows = [["วันที่ยื่น", "ชื่อ-สกุล", "สังกัด", "ประเภทการลา", "ตั้งแต่วันที่", "ถึงวันที่", "จำนวนวัน"]]
+    for i in range(8):
+        start = dt.date(2026, 2, 2 + i)
+        rows.append([dt.datetime(2026, 1, 16 + i, 9), f"พนักงาน {i}", sf.DEPARTMENTS[i % 6], ("ลาป่วย", "ลากิจ")[i % 2],
+                     start, start + dt.timedelta(days=i % 3), 1 + i % 3])
+    return sf.xlsx_bytes({"ทะเบียนการลา": rows})
+
+
+def _complaints() -> bytes:
+    rows = [["วันที่รับเรื่อง", "เลขที่รับ", "ผู้ร้องเรียน", "เรื่อง", "หน่วยงานที่รับผิดชอบ", "ผลการดำเนินการ"]]
+    for i in range(7):
+        rows.append([f"{i + 2} ก.พ. 2569", f"{i + 14}/2569", f"นาย ก. {i}", f"ถนนชำรุดบริเวณหมู่ที่ {i + 1} ขอให้ซ่อมแซมโดยด่วน",
+                     sf.DEPARTMENTS[i % 6], ("ดำเนินการแล้ว", "อยู่ระหว่างดำเนินการ")[i % 2]])
+    return sf.csv_bytes(rows)
+
+
+NOT_SURVEYS = {"asset register": _asset_register, "attendance list": _attendance, "budget": _budget,
+               "payroll": _payroll, "training registration form": _registration_form,
+               "leave register": _leave_register, "complaints register": _complaints}
+
+
+@pytest.mark.parametrize("kind", list(NOT_SURVEYS))
+def test_files_that_are_not_surveys_are_refused(kind):
+    data = NOT_SURVEYS[kind]()
+    with pytest.raises(NotASurvey) as info:
+        parse_survey_file(data, filename=f"{kind}.xlsx")
+    assert isinstance(info.value, FileProblem)
+    assert "ไม่ใช่คำตอบแบบสำรวจ" in str(info.value) and "\n" not in str(info.value)
+    parsed = parse_survey_file(data, allow_non_survey=True)  # the upload page's "import anyway"
+    assert parsed.not_a_survey_reason == str(info.value)
+    assert parsed.rows
+
+
+def test_survey_with_comments_and_respondent_details_is_a_survey():
+    rows = [["Timestamp", "เพศ", "อายุ", "เบอร์โทรติดต่อกลับ (ถ้ามี)", sf.DEPARTMENT_QUESTION, *sf.QUESTIONS,
+             "ข้อเสนอแนะเพิ่มเติม", "ความคิดเห็นอื่น ๆ"]]
+    for i, r in enumerate(sf.make_responses(20)):
+        comment = f"ความเห็นที่ {i}: ควรปรับปรุงการให้บริการ ลดขั้นตอน และประชาสัมพันธ์ให้ทั่วถึงมากขึ้น" if i % 3 else ""
+        rows.append([sf.google_en(r.at), "ชาย" if i % 2 else "หญิง", 23 + i * 2, f"08{1000000 + i * 7919:08d}",
+                     r.department, *r.answers, comment, f"อื่น ๆ {i}" if i % 4 == 0 else ""])
+    parsed = parse_survey_file(sf.csv_bytes(rows))
+    assert parsed.not_a_survey_reason is None and len(parsed.rows) == 20
+
+
+def test_builder_surveys_are_surveys():
+    responses = sf.make_responses(12)
+    for data in (sf.google_csv(responses), sf.google_xlsx(responses), sf.ms_forms_xlsx(responses),
+                 sf.ms_forms_xlsx(responses, thai_headers=True), sf.generic_xlsx(responses)):
+        assert parse_survey_file(data).not_a_survey_reason is None
+
+
+def test_demo_exports_are_surveys(engine):
+    from ita_dashboard.demo import load_demo
+
+    with db.session_scope(engine) as s:
+        result = load_demo(s)  # pushes its generated exports through parse_survey_file
+    assert result is not None
+    assert response_count(engine) > 0
 
 
 # --- nothing lost, nothing doubled ------------------------------------------------------------

@@ -24,7 +24,9 @@ _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
 def _parse_survey(data: bytes, name: str, mapping_json: str = "null"):
     from ..importers.surveys import parse_survey_file
 
-    return parse_survey_file(data, filename=name, mapping=json.loads(mapping_json))
+    # allow_non_survey: a file that does not look like survey answers is read anyway, so that the
+    # page can say why and let the admin confirm ("นำเข้าต่อไป"); the CLI refuses such files.
+    return parse_survey_file(data, filename=name, mapping=json.loads(mapping_json), allow_non_survey=True)
 
 
 @st.cache_resource(max_entries=4, show_spinner="กำลังอ่านไฟล์...")
@@ -47,6 +49,8 @@ def survey_upload(ctx: common.PageContext) -> None:
         st.error(t("file_problem", reason=exc))
         return
     st.subheader(t("preview"))
+    if parsed.not_a_survey_reason:  # a register, an attendance list...: say so before anything else
+        st.error(md_escape(parsed.not_a_survey_reason))
     st.markdown(f"{t('recognised_columns')}: เวลา = **{md_escape(parsed.timestamp_column)}**, "
                 f"{t('department')} = **{md_escape(parsed.department_column or '–')}**, คำถาม {len(parsed.answer_columns)} ข้อ "
                 f"(แถวหัวตาราง {parsed.header_row}, ชีต {md_escape(parsed.sheet_name)})")
@@ -58,7 +62,11 @@ def survey_upload(ctx: common.PageContext) -> None:
     if parsed.rejected:
         st.warning(f"{t('rejected_rows')}: {len(parsed.rejected)}")
         st.dataframe(pd.DataFrame(parsed.rejected).head(50), hide_index=True, width="stretch")
-    if st.button(t("confirm_import"), type="primary", key="up_survey_confirm"):
+    import_anyway = True
+    if parsed.not_a_survey_reason:
+        import_anyway = st.checkbox("นำเข้าต่อไป — ฉันตรวจสอบแล้วว่าไฟล์นี้เป็นคำตอบแบบสำรวจจริง",
+                                    key=f"up_not_survey_ok_{parsed.signature}")
+    if st.button(t("confirm_import"), type="primary", key="up_survey_confirm", disabled=not import_anyway):
         try:
             with st.spinner("กำลังนำเข้า..."):
                 with common.session(write=True) as s:

@@ -22,6 +22,7 @@ from playwright.sync_api import Locator, Page, expect
 
 DATA = Path(__file__).resolve().parent / "data"
 IIT_SAMPLE = DATA / "iit_google_forms_2568.csv"  # copy of shared/samples/iit_google_forms_2568.csv: 64 rows
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 PASSWORD = "demo-ita-2568"
 ORG = "เทศบาลตำบลนาอ้อ"
 TIMEOUT = 30_000
@@ -424,3 +425,22 @@ def test_admin_imports_survey_file_and_sees_it(page, app_server, wait_for_app, s
     expect(eit_tab.get_by_text("ยังไม่มีผู้ตอบ EIT ในปีงบประมาณนี้")).to_be_visible()
     no_exception(page)
     screenshot(page, screenshot_dir / "25_surveys_2568_eit.png")
+
+
+def test_file_that_is_not_a_survey_needs_an_explicit_import_anyway(page, app_server, wait_for_app, screenshot_dir,
+                                                                   tmp_path):
+    """Issue 11: an asset register is not imported as responses by a click: the page says why and
+    the confirm button stays disabled until "นำเข้าต่อไป" is ticked."""
+    register = tmp_path / "ทะเบียนครุภัณฑ์.xlsx"
+    shutil.copy(CORPUS / "surveys" / "refused_asset_register.xlsx", register)
+    login(page, app_server, wait_for_app, "naoo_admin")
+    open_page(page, wait_for_app, "นำเข้าข้อมูล")
+    survey_tab = _upload_and_preview(page, wait_for_app, register)
+    expect(survey_tab.get_by_test_id("stAlert").filter(has_text="ไม่ใช่คำตอบแบบสำรวจ")).to_be_visible()
+    confirm = survey_tab.get_by_role("button", name="ยืนยันนำเข้า")
+    expect(confirm).to_be_disabled()
+    screenshot(page, screenshot_dir / "26_upload_not_a_survey.png")
+    survey_tab.get_by_test_id("stCheckbox").filter(has_text="นำเข้าต่อไป").locator("label").click()
+    wait_for_app(page)
+    expect(confirm).to_be_enabled()
+    confirm_and_expect_counts(page, wait_for_app, survey_tab, read=12, imported=12, duplicate=0, rejected=0)
