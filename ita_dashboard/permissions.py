@@ -217,6 +217,22 @@ def require_add_activity(actor: Actor, *, organization_id: int, measure_departme
                          owner_all=measure_owner_all)
 
 
+def can_update_oit_item(actor: Actor, *, organization_id: int, department_id: Optional[int]) -> bool:
+    """Admins update every OIT item of their organisations; a department head only the items its
+    department is responsible for (an item without a department: admins only)."""
+    role = actor.role_for(organization_id)
+    if role == Role.admin:
+        return True
+    return (role == Role.department_head and department_id is not None
+            and actor.department_for(organization_id) == department_id)
+
+
+def require_update_oit_item(actor: Actor, *, organization_id: int, department_id: Optional[int]) -> None:
+    require_org(actor, organization_id)
+    if not can_update_oit_item(actor, organization_id=organization_id, department_id=department_id):
+        raise PermissionDenied("คุณปรับสถานะได้เฉพาะรายการ OIT ที่กอง/ส่วนราชการของคุณรับผิดชอบ")
+
+
 def require_admin_over_user(actor: Actor, user_org_ids: Optional[Iterable[int]]) -> None:
     """A reset, deactivation or role change of a user needs admin rights in every organisation
     where that user holds a role (home and memberships); ``None``: a user who sees every

@@ -30,7 +30,8 @@ from ita_dashboard.importers.measures import parse_measures_file
 from ita_dashboard.importers.surveys import parse_survey_file
 from ita_dashboard.models import Status
 from ita_dashboard.permissions import Actor, PermissionDenied
-from ita_dashboard.services import (activities, aliases, framework_overrides, measures, memberships, org_settings,
+from ita_dashboard.importers.oit_list import parse_oit_list
+from ita_dashboard.services import (activities, aliases, framework_overrides, measures, memberships, oit, org_settings,
                                     orgs, surveys, uploads, users)
 from ita_dashboard.services.status_sheet import StatusRow, StatusSheet, apply_status_sheet
 from tests import survey_files as sf
@@ -40,6 +41,7 @@ ROLES = ["admin", "executive", "department_head", "viewer"]
 PLAN = sf.csv_bytes([["ลำดับ", "มาตรการ", "ระยะเวลาดำเนินการ", "ผู้รับผิดชอบ"],
                      ["1", "มาตรการใหม่", "ตุลาคม 2567 - กันยายน 2568", "กองคลัง"]])
 SURVEY = sf.google_csv(sf.make_responses(3))
+OIT_LIST = sf.csv_bytes([["ข้อ", "รายการ"], ["O11", "สรุปผลการจัดซื้อจัดจ้าง"]])
 
 
 @dataclass
@@ -48,6 +50,7 @@ class World:
     a: int
     b: int
     measure_b: int
+    oit_item_b: int  # FY 2569, กองคลัง's
     activity_b: int
     batch_b: int
     b_viewer: int
@@ -83,13 +86,16 @@ def world(tmp_path_factory) -> World:
         memberships.grant(s, actor=system, user_id=member_b, organization_id=b, role="viewer")
     measure_b = make_measure(engine, org_id=b, number=7, departments=["กองคลัง"])
     with db.session_scope(engine) as s:
+        oit_item_b = oit.add_item(s, organization_id=b, fiscal_year=2569, number="O10", name="E-Service", indicator=9,
+                                  department_id=dep_id(engine, b, "กองคลัง"), actor=system).id
+    with db.session_scope(engine) as s:
         activity_b = activities.add_activity(s, organization_id=b, date=dt.date(2025, 1, 5), title="อบรม",
                                              actor=system).id
         batch_b = uploads.import_survey(s, actor=system, organization_id=b, instrument="iit",
                                         parsed=parse_survey_file(SURVEY), fiscal_year=None, file_name="iit.csv",
                                         data=SURVEY).batch_id
     actors = {key: actor_for(engine, uid) for key, uid in people.items()}
-    yield World(engine, a, b, measure_b, activity_b, batch_b, b_viewer, outsider, member_b, actors)
+    yield World(engine, a, b, measure_b, oit_item_b, activity_b, batch_b, b_viewer, outsider, member_b, actors)
     engine.dispose()
 
 
@@ -136,6 +142,19 @@ WRITES = {
         "uploads.undo_batch": lambda w, s, a: uploads.undo_batch(s, actor=a, batch_id=w.batch_b),
         "uploads.remember_mapping": lambda w, s, a: uploads.remember_mapping(s, actor=a, organization_id=w.b,
                                                                              signature="x", mapping={}),
+        "org_settings.set_website": lambda w, s, a: org_settings.set_website(s, organization_id=w.b,
+                                                                             website="https://evil.example", actor=a),
+        "oit.start_from_framework": lambda w, s, a: oit.start_from_framework(s, organization_id=w.b, fiscal_year=2568,
+                                                                             actor=a),
+        "oit.add_item": lambda w, s, a: oit.add_item(s, organization_id=w.b, fiscal_year=2569, number="O99",
+                                                     name="แอบเพิ่ม", actor=a),
+        "oit.update_item": lambda w, s, a: oit.update_item(s, item_id=w.oit_item_b, name="แอบแก้", actor=a),
+        "oit.remove_item": lambda w, s, a: oit.remove_item(s, item_id=w.oit_item_b, actor=a),
+        "oit.import_list": lambda w, s, a: oit.import_list(s, organization_id=w.b, fiscal_year=2569, actor=a,
+                                                           parsed=parse_oit_list(OIT_LIST)),
+        "oit.check_links": lambda w, s, a: oit.check_links(s, organization_id=w.b, fiscal_year=2569, actor=a),
+        "oit.copy_from_previous_year": lambda w, s, a: oit.copy_from_previous_year(s, organization_id=w.b,
+                                                                                   to_year=2569, actor=a),
     },
     "measure": {
         "measures.record_progress": lambda w, s, a: measures.record_progress(
@@ -144,6 +163,8 @@ WRITES = {
             s, organization_id=w.b, date=dt.date(2025, 1, 6), title="แอบเพิ่ม", measure_id=w.measure_b, actor=a),
         "status_sheet.apply_status_sheet": lambda w, s, a: apply_status_sheet(
             s, organization_id=w.b, actor=a, file_name="x.xlsx", file_bytes=b"x", sheet=_sheet(w)),
+        # an OIT item follows the same rule as a measure: admins, and the head of its department
+        "oit.record_status": lambda w, s, a: oit.record_status(s, item_id=w.oit_item_b, status="in_progress", actor=a),
     },
     "every_org": {
         "orgs.create_organization": lambda w, s, a: orgs.create_organization(s, name="เทศบาลใหม่",

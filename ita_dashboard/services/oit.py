@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from .. import audit, linkcheck
 from ..framework.oit_items import COVERS, number_key
-from ..models import Department, OitItem, OitLinkCheck, OitStatus, OitUpdate, Organization, Role, utcnow
-from ..permissions import Actor, PermissionDenied, require_admin, require_org
+from ..models import Department, OitItem, OitLinkCheck, OitStatus, OitUpdate, Organization, utcnow
+from ..permissions import Actor, require_admin, require_update_oit_item
 from .framework_overrides import framework_for
 
 READY = (OitStatus.published, OitStatus.checked)
@@ -347,14 +347,6 @@ def start_from_framework(session: Session, *, organization_id: int, fiscal_year:
 # Status
 
 
-def can_update_item(actor: Actor, *, organization_id: int, department_id: Optional[int]) -> bool:
-    """Admins update every item of their organisations; a department head only their department's."""
-    role = actor.role_for(organization_id)
-    if role == Role.admin:
-        return True
-    return role == Role.department_head and department_id is not None and actor.department_for(organization_id) == department_id
-
-
 def record_status(session: Session, *, item_id: int, status: OitStatus | str, url: Optional[str] = None,
                   note: str = "", evidence_url: Optional[str] = None, as_of: Optional[dt.date] = None,
                   actor: Actor) -> OitUpdate:
@@ -363,9 +355,7 @@ def record_status(session: Session, *, item_id: int, status: OitStatus | str, ur
     Published and checked items need the URL where they are published.
     """
     item = _item(session, item_id)
-    require_org(actor, item.organization_id)
-    if not can_update_item(actor, organization_id=item.organization_id, department_id=item.department_id):
-        raise PermissionDenied("คุณปรับสถานะได้เฉพาะรายการ OIT ที่กอง/ส่วนราชการของคุณรับผิดชอบ")
+    require_update_oit_item(actor, organization_id=item.organization_id, department_id=item.department_id)
     try:
         status = OitStatus(status)
     except ValueError as exc:

@@ -17,7 +17,7 @@ from .. import thai
 from ..importers.oit_list import parse_oit_list
 from ..importers.tabular import FileProblem
 from ..models import OitStatus, Role
-from ..permissions import PermissionDenied
+from ..permissions import PermissionDenied, can_update_oit_item
 from ..services import oit as oit_svc
 from ..services.orgs import departments_of
 from ..services.uploads import check_size
@@ -94,7 +94,7 @@ def items_table(states: list[oit_svc.OitItemState]) -> None:
 
 
 def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
-    mine = [s for s in states if oit_svc.can_update_item(ctx.actor, organization_id=ctx.org_id, department_id=s.department_id)]
+    mine = [s for s in states if can_update_oit_item(ctx.actor, organization_id=ctx.org_id, department_id=s.department_id)]
     if not mine:
         if ctx.actor.role == Role.department_head:
             st.caption(t("oit_none_mine"))
