@@ -160,10 +160,16 @@ def cmd_import_measures(args) -> int:
                   f"imported into the only organisation, {org.name} (give --org to choose)", file=sys.stderr)
         result = import_plan(s, organization_id=org.id, plan=plan, fiscal_year=year, user_id=None,
                              file_name=Path(args.file).name, file_bytes=data)
-    if getattr(args, "json", False):
-        print(json.dumps({"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                          "unresolved_owners": list(result.unresolved_owners),
-                          "skipped": list(getattr(result, "skipped", None) or [])}, ensure_ascii=False))
+    if args.json:
+        sections = {(m.section_number, m.section_title) for m in plan.measures if m.section_title or m.section_number}
+        print(json.dumps({
+            "organization": org.name, "fiscal_year": year, "batch_id": result.batch_id,
+            "read": len(plan.measures), "created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged, "sections": len(sections), "missing": result.missing,
+            "unresolved_owners": result.unresolved_owners,
+            "unparsed_periods": [{"number": n, "period_text": t} for n, t in result.unparsed_periods],
+            "skipped": result.skipped, "warnings": result.warnings,
+        }, ensure_ascii=False))
         return 0
     print(
         f"{org.name} FY{year}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"

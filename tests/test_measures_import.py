@@ -136,7 +136,7 @@ def test_xlsx_several_sheets_cover_sheet_ignored_and_sections_by_sheet():
     plan = parse_measures_file(xlsx_bytes({"คำชี้แจง": cover, "ด้านที่ 1": sheet_a, "ด้านที่ 2": sheet_b}))
     assert [m.title for m in plan.measures] == ["มาตรการแรก", "มาตรการสอง"]
     assert [m.section_title for m in plan.measures] == ["ด้านที่ 1", "ด้านที่ 2"]
-    assert plan.measures[1].steps == "ทำ ทำต่อ"  # merged-cell style continuation row
+    assert plan.measures[1].steps == "ทำ\nทำต่อ"  # a further row of the measure: a line of its own
     assert plan.fiscal_year == 2568  # from the periods: both fall in FY 2568
 
 

@@ -1,10 +1,15 @@
 """Read a measures plan or report (xlsx / csv / docx / the tab-separated report text) into a ParsedPlan.
 
-Every format is first turned into the same thing: a sequence of "lines" of cells (a paragraph
-is a one-cell line, a table row a many-cell line). :mod:`.report_text` then finds the title
-lines, section headings, table headers, continuation rows and the activities block; this
-module decides which column is which (by header words, then by content), fixes rows whose
-period and owner sit in each other's columns, numbers the measures and works out the year.
+Every format is first turned into the same thing: a sequence of :class:`.report_text.Line`
+(a paragraph is a one-cell line, a table row a many-cell line), each knowing where the user
+sees it (sheet row, Word table and row, text line). Merged cells are resolved here, from the
+file itself: a Word ``w:vMerge`` or a sheet's merged range carries its text to every row it
+spans (marked ``carried``), a cell merged across the table marks a section or title row.
+:mod:`.report_text` then finds the title lines, section headings, table headers, continuation
+rows, signature blocks and the activities block, and lists every other line with text as
+skipped, with why; this module decides which column is which (by header words, then by
+content), fixes rows whose period and owner sit in each other's columns, numbers the measures
+and works out the year.
 
 Nothing here touches the database; :mod:`ita_dashboard.services.measure_import` writes.
 """
@@ -39,7 +44,8 @@ class ParsedMeasure:
     outcome_text: str = ""
     section_number: Optional[int] = None
     section_title: Optional[str] = None
-    source_row: int = 0  # 1-based row (line) in the file, for messages
+    source_row: int = 0  # the row as the user sees it: sheet row, Word table row, text line
+    source_place: str = ""  # the same in words, naming the table ("ตารางที่ 2 แถวที่ 4")
 
 
 @dataclass
@@ -60,6 +66,9 @@ class ParsedPlan:
     measures: list[ParsedMeasure] = field(default_factory=list)
     activities: list[ParsedActivity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Lines with text that did not become (part of) a measure: a repeated header, a signature
+    # block, a title row inside the table, a note under it ... each with where and why.
+    skipped: list[rt.SkippedRow] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- column vocabulary
@@ -124,6 +133,46 @@ def looks_like_header(cells: list[str]) -> bool:
     roles = header_roles(cells)
     named = [c for c in filled if role_of(c)]
     return TITLE in roles and len(set(roles) - {NUMBER}) >= 2 and len(named) * 2 >= len(filled)
+
+
+# Words a header cell is made of besides the role words ("ขั้นตอนหรือวิธีการปฏิบัติ",
+# "ผลลัพธ์หรือผลสัมฤทธิ์ในการดำเนินการ (outcome)", "หน่วยงานผู้รับผิดชอบ", "สรุปผลการดำเนินการ").
+_HEADER_FILLER = ("หรือ", "และ", "ของ", "ใน", "ตาม", "ที่", "การ", "ดำเนินการ", "ดำเนินงาน", "ดำเนิน", "ปฏิบัติงาน",
+                  "ปฏิบัติ", "หน่วยงาน", "ส่วนราชการ", "ผู้", "ชื่อ", "ประจำปี", "ภายใน", "งาน", "ผล", "สรุป",
+                  "หลัก", "ตัวชี้วัด", "เป้าหมาย")
+_HEADER_WORDS = sorted({w for _, words in _ROLE_WORDS for w in words} | _NUMBER_WORDS | set(_HEADER_FILLER),
+                       key=len, reverse=True)
+_DIGIT_RE = re.compile(r"[0-9๐-๙]")
+
+
+def _header_residue(cell: str) -> str:
+    """What is left of a cell once the header vocabulary is taken out ("" for a header cell)."""
+    key = _header_key(cell)
+    for word in _HEADER_WORDS:
+        key = key.replace(word, "")
+    return re.sub(r"[/()\[\]:;,.\-–*#]+", "", key)
+
+
+def _cell_holds_data(cell: str) -> bool:
+    key = _header_key(cell)
+    if cell.count("\n") >= 2 or len(key) > 60:
+        return True
+    if role_of(cell) is None:  # "กองคลัง", "ตุลาคม ๒๕๖๗", "3", a sentence; not "หมายเหตุ", "งบประมาณ"
+        return bool(_DIGIT_RE.search(cell)) or names_units(cell) or reads_as_period(cell) or len(key) > 30
+    residue = _header_residue(cell)  # "โครงการอบรมคุณธรรม" -> "อบรมคุณธรรม"
+    return len(residue) >= 5 or bool(_DIGIT_RE.search(residue)) or (bool(residue) and names_units(residue))
+
+
+def holds_data(cells: list[str]) -> bool:
+    """A header-looking row that carries a measure's data in some cell: a measure, not a header.
+    ("โครงการ/กิจกรรม: มาตรการป้องกันการรับสินบน" | "ขั้นตอน: ประกาศเจตนารมณ์" | "ตลอดปีงบประมาณ")."""
+    return any(_cell_holds_data(c) for c in cells if c and c.strip())
+
+
+def header_columns(header: list[str]) -> tuple[Optional[int], Optional[int]]:
+    """(title column, numbering column) a header names, for telling a new row from a continuation."""
+    roles = header_roles(header)
+    return roles.get(TITLE), roles.get(NUMBER)
 
 
 # ---------------------------------------------------------------- content tests
@@ -221,8 +270,19 @@ def _is_column_number_row(cells: list[str]) -> bool:
     return len(filled) >= 2 and all(_as_number(c) is not None for c in filled)
 
 
+_LABEL_RE = re.compile(r"^\s*([^:：\n]{1,40}?)\s*[:：]\s*(\S.*)$", re.S)
+
+
+def _strip_label(text: str) -> str:
+    """"ผู้รับผิดชอบ: ทุกกอง" -> "ทุกกอง": some agencies label every cell with its column's name."""
+    m = _LABEL_RE.match(text or "")
+    if m and role_of(m.group(1)) and not _header_residue(m.group(1)):
+        return m.group(2).strip()
+    return text
+
+
 def _measure_from_row(row: rt.ReportRow, cols: _Columns, table: rt.ReportTable) -> ParsedMeasure:
-    get = lambda role: cols.get(row.cells, role)  # noqa: E731
+    get = lambda role: _strip_label(cols.get(row.cells, role))  # noqa: E731
     return ParsedMeasure(
         number=0,
         title=get(TITLE),
@@ -234,25 +294,30 @@ def _measure_from_row(row: rt.ReportRow, cols: _Columns, table: rt.ReportTable) 
         section_number=table.section_number,
         section_title=table.section_title,
         source_row=row.line,
+        source_place=row.place,
     )
 
 
 def _append_continuation(measure: ParsedMeasure, row: rt.ReportRow, cols: _Columns) -> None:
+    join = rt.join_rows if row.kind == rt.ROW else rt.join_continuation
     for role, attr in ((STEPS, "steps"), (OWNER, "owner_text"), (PERIOD, "period_text"),
                        (OUTPUT, "output_text"), (OUTCOME, "outcome_text")):
         more = cols.get(row.cells, role)
-        setattr(measure, attr, rt.join_continuation(getattr(measure, attr), more))
+        setattr(measure, attr, join(getattr(measure, attr), more))
 
 
-def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnings: list[str]) -> list[ParsedMeasure]:
+def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnings: list[str],
+                    skipped: list[rt.SkippedRow]) -> list[ParsedMeasure]:
     cols = _columns_for(table, fiscal_year)
     if TITLE not in cols.roles:
-        raise FileProblem(_missing_title_message(table.header, table.header_line))
+        raise FileProblem(_missing_title_message(table.header, _at(table.header_place, table.header_line)))
     _check_subheader_rows(table, cols)
     measures: list[ParsedMeasure] = []
     number_cells: list[str] = []
     for row in table.rows:
-        if _is_column_number_row(row.cells) or looks_like_header(row.cells):
+        if _is_column_number_row(row.cells):
+            skipped.append(rt.SkippedRow(row=row.line, place=row.place, code="column_numbers",
+                                         text=" ".join(c for c in row.cells if c)))
             continue
         if not cols.get(row.cells, TITLE):
             if measures:
@@ -278,7 +343,7 @@ def _check_subheader_rows(table: rt.ReportTable, cols: _Columns) -> None:
 
 def _no_title_row_message(row: rt.ReportRow, table: rt.ReportTable, cols: _Columns) -> str:
     return (
-        f"แถวที่ {row.line}: มีข้อมูลแต่ไม่มีชื่อมาตรการในคอลัมน์ "
+        f"{row.place or f'แถวที่ {row.line}'}: มีข้อมูลแต่ไม่มีชื่อมาตรการในคอลัมน์ "
         f"\"{table.header[cols.roles[TITLE]]}\" กรุณาใส่ชื่อมาตรการหรือลบแถวนี้"
     )
 
@@ -293,7 +358,7 @@ def _fix_swapped_period_owner(m: ParsedMeasure, *, fiscal_year: Optional[int], w
     if owner_is_period or (unit_in_period_col and m.owner_text and not _UNIT_RE.search(m.owner_text)):
         m.period_text, m.owner_text = m.owner_text, m.period_text
         warnings.append(
-            f"แถวที่ {m.source_row}: ช่องระยะเวลากับผู้รับผิดชอบสลับกัน ระบบสลับให้ตามเนื้อหาแล้ว"
+            f"{m.source_place or f'แถวที่ {m.source_row}'}: ช่องระยะเวลากับผู้รับผิดชอบสลับกัน ระบบสลับให้ตามเนื้อหาแล้ว"
         )
 
 
@@ -317,27 +382,33 @@ def _number_measures(measures: list[ParsedMeasure], warnings: list[str]) -> None
 # ---------------------------------------------------------------- problems, in plain Thai
 
 
-def _missing_title_message(header: list[str], line: int) -> str:
+def _at(place: str, row: Optional[int]) -> str:
+    """"ที่แถว 5" for a sheet or text row, "ในตารางที่ 1 แถวที่ 2" for a Word table row."""
+    return f"ใน{place}" if place.startswith("ตาราง") else f"ที่แถว {row}"
+
+
+def _missing_title_message(header: list[str], where: str) -> str:
     found = [f"\"{c}\"" for c in header if role_of(c)]
     return (
-        f"พบหัวตารางที่แถว {line} แต่ไม่มีคอลัมน์ชื่อมาตรการ "
+        f"พบหัวตาราง{where} แต่ไม่มีคอลัมน์ชื่อมาตรการ "
         f"(เช่น \"มาตรการ/แนวทาง\" หรือ \"มาตรการ/โครงการ/กิจกรรม\")"
         + (f" — คอลัมน์ที่พบ: {', '.join(found)}" if found else "")
     )
 
 
-def _no_table_message(lines: list[tuple[int, list[str]]]) -> str:
-    best: tuple[int, int, list[str]] = (0, 0, [])
-    for line_no, cells in lines:
+def _no_table_message(lines: list[rt.Line]) -> str:
+    best: tuple[int, str, list[str]] = (0, "", [])
+    for line in lines:
+        cells = line.cells
         roles = header_roles([rt.clean_cell(c) for c in cells]) if len(cells) >= 2 else {}
         if len(roles) > best[0]:
-            best = (len(roles), line_no, cells)
+            best = (len(roles), _at(line.place, line.row), cells)
     if best[0] >= 2:
         roles = header_roles([rt.clean_cell(c) for c in best[2]])
         missing = [_ROLE_NAMES_TH[r] for r in (TITLE, STEPS, OWNER, PERIOD) if r not in roles]
         if TITLE not in roles:
             return _missing_title_message([rt.clean_cell(c) for c in best[2]], best[1])
-        return f"หัวตารางที่แถว {best[1]} ขาดคอลัมน์: {', '.join(missing)}"
+        return f"หัวตาราง{best[1]} ขาดคอลัมน์: {', '.join(missing)}"
     return (
         "ไม่พบตารางมาตรการในไฟล์: ต้องมีแถวหัวตารางที่มีคอลัมน์ \"มาตรการ\" และอย่างน้อยหนึ่งในคอลัมน์ "
         "\"ขั้นตอน/วิธีการปฏิบัติ\", \"ผู้รับผิดชอบ\", \"ระยะเวลาดำเนินการ\", \"ผลการดำเนินการ\""
@@ -348,18 +419,24 @@ def _no_table_message(lines: list[tuple[int, list[str]]]) -> str:
 
 
 def _plan_from_lines(
-    lines: list[tuple[int, list[str]]], *, fiscal_year: Optional[int], source: str = ""
+    lines: list[rt.Line], *, fiscal_year: Optional[int], source: str = ""
 ) -> Optional[tuple[rt.ReportText, list[ParsedMeasure]]]:
     """Parse one stream of lines; None when it holds no measure table."""
-    report = rt.parse_lines(lines, is_header=looks_like_header, fiscal_year=fiscal_year)
+    report = rt.parse_lines(lines, is_header=looks_like_header, holds_data=holds_data, columns=header_columns,
+                            fiscal_year=fiscal_year)
     if not report.tables:
         return None
     report.warnings = [f"{source}{w}" for w in report.warnings]
     year = fiscal_year or report.info.fiscal_year
     measures: list[ParsedMeasure] = []
     for table in report.tables:
-        measures.extend(_table_measures(table, fiscal_year=year, warnings=report.warnings))
+        measures.extend(_table_measures(table, fiscal_year=year, warnings=report.warnings, skipped=report.skipped))
     return report, measures
+
+
+def _skip_order(s: rt.SkippedRow) -> tuple:
+    """File order: by table, then row (paragraphs under a table after its rows)."""
+    return (s.table or 0, s.row is None, s.row or 0)
 
 
 def _year_from_periods(measures: list[ParsedMeasure]) -> Optional[int]:
@@ -389,9 +466,10 @@ def _finish(
         plan.measures.extend(measures)
         plan.activities.extend(ParsedActivity(date=a.date, title=a.title, text=a.text) for a in report.activities)
         plan.warnings.extend(report.warnings)
+        plan.skipped.extend(sorted(report.skipped, key=_skip_order))
     if not plan.measures:
-        header_line = parts[0][0].tables[0].header_line
-        raise FileProblem(f"พบหัวตารางที่แถว {header_line} แต่ไม่มีมาตรการใต้หัวตาราง")
+        first = parts[0][0].tables[0]
+        raise FileProblem(f"พบหัวตาราง{_at(first.header_place, first.header_line)} แต่ไม่มีมาตรการใต้หัวตาราง")
     if plan.round not in (None, 6, 12):
         plan.warnings.append(f"รอบการรายงาน {plan.round} เดือน ไม่ใช่รอบ 6 หรือ 12 เดือน จึงไม่ได้บันทึกรอบ")
         plan.round = None
@@ -403,8 +481,8 @@ def _finish(
 # ---------------------------------------------------------------- readers per format
 
 
-def _text_lines(text: str) -> list[tuple[int, list[str]]]:
-    return [(i + 1, cells) for i, cells in enumerate(rt.split_lines(text))]
+def _text_lines(text: str) -> list[rt.Line]:
+    return [rt.Line(row=i + 1, cells=cells) for i, cells in enumerate(rt.split_lines(text))]
 
 
 def _is_report_text(text: str) -> bool:
@@ -423,15 +501,117 @@ def _cell_str(cell: object) -> str:
     return tabular.cell_text(cell)
 
 
-def _sheet_lines(sheet: tabular.Sheet) -> list[tuple[int, list[str]]]:
-    return [(i + 1, [_cell_str(c) for c in row] or [""]) for i, row in enumerate(sheet.rows)]
+# -- merged cells in sheets
+
+Merge = tuple[tuple[int, int], tuple[int, int]]  # ((first row, first col), (last row, last col)), 0-based
+
+
+def _workbook_merges(data: bytes) -> dict[str, list[Merge]]:
+    """Merged ranges per sheet name. Readers give a merged range's text only in its top-left
+    cell, so the ranges are read here to carry it. Best effort: {} when they cannot be read."""
+    if data[:4] != b"PK\x03\x04" and data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return {}  # CSV and text have no merged cells
+    out: dict[str, list[Merge]] = {}
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        for name in wb.sheet_names:
+            ranges = wb.get_sheet_by_name(name).merged_cell_ranges
+            if ranges:
+                out[name] = [((int(r0), int(c0)), (int(r1), int(c1))) for (r0, c0), (r1, c1) in ranges]
+    except Exception:  # noqa: BLE001 - merges only refine the reading; the sheet reader reports real damage
+        out = {}
+    if not out and data[:4] == b"PK\x03\x04":
+        out = _ods_merges(data)
+    return out
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
+    """Merged ranges of an OpenDocument spreadsheet (LibreOffice writes ``table:number-rows-spanned``
+    / ``number-columns-spanned`` on the first cell and ``covered-table-cell`` for the rest);
+    calamine does not report them for .ods. Streamed: only the spans are kept."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    out: dict[str, list[Merge]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if "content.xml" not in zf.namelist():
+                return {}
+            with zf.open("content.xml") as f:
+                ranges: list[Merge] = []
+                row = col = 0
+                for event, el in ET.iterparse(f, events=("start", "end")):
+                    tag = el.tag
+                    if event == "start":
+                        if tag == _ODS_TABLE + "table":
+                            ranges = out.setdefault(el.get(_ODS_TABLE + "name") or "", [])
+                            row = 0
+                        elif tag == _ODS_TABLE + "table-row":
+                            col = 0
+                        elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
+                            rows = int(el.get(_ODS_TABLE + "number-rows-spanned") or 1)
+                            cols = int(el.get(_ODS_TABLE + "number-columns-spanned") or 1)
+                            if tag.endswith("}table-cell") and (rows > 1 or cols > 1):
+                                ranges.append(((row, col), (row + rows - 1, col + cols - 1)))
+                            col += int(el.get(_ODS_TABLE + "number-columns-repeated") or 1)
+                    else:
+                        if tag == _ODS_TABLE + "table-row":
+                            row += int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
+                        el.clear()
+    except Exception:  # noqa: BLE001 - best effort, as above
+        return {}
+    return {name: r for name, r in out.items() if r}
+
+
+def _spans_all(span: int, width: int) -> bool:
+    """A cell merged across (nearly) the whole table: a section or title row."""
+    return width >= 2 and span >= max(2, -(-width * 3 // 5))
+
+
+def _sheet_lines(sheet: tabular.Sheet, merges: list[Merge] = (), *, name: Optional[str] = None) -> list[rt.Line]:
+    """Rows of a sheet as lines; a merged range's text is carried to every row it spans
+    (``carried``), and a row that is one range merged across the table ``spans_all``."""
+    texts = [[_cell_str(c) for c in row] for row in sheet.rows]
+    width = max((len(r) for r in texts), default=0)
+    carried: dict[int, set[int]] = {}
+    spans: dict[int, int] = {}  # row -> the widest horizontal merge starting at its first filled cell
+    for (r0, c0), (r1, c1) in merges:
+        if r0 >= len(texts) or r0 < 0 or c0 < 0:
+            continue
+        value = texts[r0][c0] if c0 < len(texts[r0]) else ""
+        if c1 > c0:
+            filled = [i for i, v in enumerate(texts[r0]) if v.strip()]
+            if filled == [c0]:
+                spans[r0] = max(spans.get(r0, 0), c1 - c0 + 1)
+        if not value.strip():
+            continue
+        for r in range(r0 + 1, min(r1, len(texts) - 1) + 1):
+            row = texts[r]
+            if len(row) <= c0:
+                row.extend([""] * (c0 + 1 - len(row)))
+            if row[c0].strip():  # a reader that repeats the value: nothing to carry
+                continue
+            row[c0] = value
+            carried.setdefault(r, set()).update(range(c0, min(c1, width - 1) + 1))
+    lines = []
+    for i, cells in enumerate(texts):
+        lines.append(rt.Line(row=i + 1, cells=cells or [""], kind=rt.ROW, sheet=name,
+                             carried=frozenset(carried.get(i, ())), spans_all=_spans_all(spans.get(i, 0), width)))
+    return lines
 
 
 def _parse_sheets(data: bytes, *, fiscal_year: Optional[int]) -> ParsedPlan:
     sheets = tabular.read_sheets(data)
+    merges = _workbook_merges(data)
+    workbook = tabular.sniff_kind(data) != tabular.CSV
     parts, all_lines = [], []
     for sheet in sheets:
-        lines = _sheet_lines(sheet)
+        lines = _sheet_lines(sheet, merges.get(sheet.name, []), name=sheet.name if workbook else None)
         all_lines.extend(lines)
         prefix = f"ชีต {sheet.name}: " if len(sheets) > 1 else ""
         part = _plan_from_lines(lines, fiscal_year=fiscal_year, source=prefix)
@@ -449,6 +629,8 @@ def _parse_sheets(data: bytes, *, fiscal_year: Optional[int]) -> ParsedPlan:
 
 
 # -- docx
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _docx_list_prefix(paragraph, counters: dict) -> str:
@@ -486,10 +668,37 @@ def _docx_is_bullet(paragraph, num_pr) -> bool:
         return False
 
 
-def _docx_cell_text(cell) -> str:
+def _docx_children(element, tags: tuple[str, ...]):
+    """Children with the given tags, also those wrapped in content controls (``w:sdt``, which
+    government templates use for fill-in fields) or custom XML."""
+    for child in element:
+        tag = child.tag
+        if tag in tags:
+            yield child
+        elif tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _docx_children(content, tags)
+        elif tag in (_W + "customXml", _W + "smartTag"):
+            yield from _docx_children(child, tags)
+
+
+def _docx_cell_text(tc, document) -> str:
+    """A cell's paragraphs, one per line, with Word's list numbers; a table nested in the cell
+    gives one line per row."""
+    from docx.text.paragraph import Paragraph
+
     counters: dict = {}
     parts = []
-    for p in cell.paragraphs:
+    for child in _docx_children(tc, (_W + "p", _W + "tbl")):
+        if child.tag == _W + "tbl":
+            for tr in _docx_children(child, (_W + "tr",)):
+                row = [_docx_cell_text(inner, document) for inner in _docx_children(tr, (_W + "tc",))]
+                line = " ".join(" ".join(x.split()) for x in row if x.strip())
+                if line:
+                    parts.append(line)
+            continue
+        p = Paragraph(child, document)
         text = p.text.strip()
         if text:
             prefix = _docx_list_prefix(p, counters)
@@ -499,44 +708,103 @@ def _docx_cell_text(cell) -> str:
     return "\n".join(parts)
 
 
-def _docx_table_lines(table, start: int) -> list[tuple[int, list[str]]]:
-    """Rows of one Word table; a merged cell counts once (python-docx repeats it)."""
-    out, above = [], []
-    for r, row in enumerate(table.rows):
-        tcs = [c._tc for c in row.cells]
+def _w_int(element, tag: str, default: int) -> int:
+    found = element.find(_W + tag) if element is not None else None
+    try:
+        return max(0, int(found.get(_W + "val"))) if found is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _w_on(element, tag: str) -> bool:
+    """An on/off property (``<w:tblHeader/>``, ``w:val="true"/"1"/"on"``) is present and on."""
+    found = element.find(_W + tag) if element is not None else None
+    return found is not None and (found.get(_W + "val") or "true").lower() not in ("0", "false", "off")
+
+
+def _docx_table_lines(tbl, document, number: int) -> list[rt.Line]:
+    """Rows of one Word table read from its XML, one cell per grid column.
+
+    A cell spanning columns (``w:gridSpan``) gives its text to its first column; a vertical
+    merge continues on each row below as a cell whose ``w:vMerge`` has no ``w:val="restart"``
+    (Word writes ``<w:vMerge/>`` and an empty paragraph there): the text of the cell where the
+    merge started is carried into it and the column is marked ``carried``. ``w:gridBefore``
+    (rows that start further right) and the legacy ``w:hMerge`` are honoured too.
+    """
+    grid = tbl.find(_W + "tblGrid")
+    width = len(grid.findall(_W + "gridCol")) if grid is not None else 0
+    rows = []
+    for tr in _docx_children(tbl, (_W + "tr",)):
+        tr_pr = tr.find(_W + "trPr")
         cells = []
-        for i, cell in enumerate(row.cells):
-            repeat = (i > 0 and tcs[i] is tcs[i - 1]) or (i < len(above) and tcs[i] is above[i])
-            cells.append("" if repeat else _docx_cell_text(cell))
-        above = tcs
-        while len(cells) > 1 and not cells[-1]:
-            cells.pop()
-        out.append((start + r, cells))
-    return out
+        for tc in _docx_children(tr, (_W + "tc",)):
+            tc_pr = tc.find(_W + "tcPr")
+            vmerge = tc_pr.find(_W + "vMerge") if tc_pr is not None else None
+            hmerge = tc_pr.find(_W + "hMerge") if tc_pr is not None else None
+            cells.append({
+                "span": max(1, _w_int(tc_pr, "gridSpan", 1)),
+                "continues": vmerge is not None and (vmerge.get(_W + "val") or "continue") != "restart",
+                "h_continues": hmerge is not None and (hmerge.get(_W + "val") or "continue") != "restart",
+                "tc": tc,
+            })
+        rows.append((tr_pr, cells))
+        width = max(width, _w_int(tr_pr, "gridBefore", 0) + sum(c["span"] for c in cells))
+
+    lines: list[rt.Line] = []
+    above: list[str] = [""] * width
+    for r, (tr_pr, cells) in enumerate(rows, start=1):
+        texts = [""] * width
+        carried: set[int] = set()
+        col = _w_int(tr_pr, "gridBefore", 0)
+        own_spans = []  # (span, has text) of the row's own cells
+        for c in cells:
+            span, end = c["span"], min(width, col + c["span"])
+            if c["continues"]:
+                for i in range(col, end):
+                    texts[i] = above[i]
+                    if above[i]:
+                        carried.add(i)
+            elif c["h_continues"] and col > 0:  # the legacy horizontal merge: part of the cell to its left
+                if own_spans:
+                    own_spans[-1] = (own_spans[-1][0] + span, own_spans[-1][1])
+            elif col < width:
+                text = _docx_cell_text(c["tc"], document)
+                texts[col] = text
+                own_spans.append((span, bool(text.strip())))
+            col += span
+        above = texts
+        filled = [s for s, has in own_spans if has]
+        spans_all = len(filled) == 1 and not carried and _spans_all(filled[0], width)
+        cells_out = list(texts)
+        while len(cells_out) > 1 and not cells_out[-1]:
+            cells_out.pop()
+        lines.append(rt.Line(row=r, cells=cells_out, kind=rt.ROW, table=number, carried=frozenset(carried),
+                             spans_all=spans_all, header_mark=_w_on(tr_pr, "tblHeader"), width=width))
+    return lines
 
 
-def _docx_lines(data: bytes) -> list[tuple[int, list[str]]]:
+def _docx_lines(data: bytes) -> list[rt.Line]:
     import docx  # python-docx
-    from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several types for broken packages
         raise FileProblem(f"เปิดไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
-    lines: list[tuple[int, list[str]]] = []
-    has_table = False
+    lines: list[rt.Line] = []
+    tables = paragraphs = 0
     try:  # parts are read lazily: a damaged body or member only shows here
-        for child in document.element.body.iterchildren():
-            tag = child.tag.rsplit("}", 1)[-1]
-            if tag == "p":
-                lines.append((len(lines) + 1, [Paragraph(child, document).text]))
-            elif tag == "tbl":
-                has_table = True
-                lines.extend(_docx_table_lines(Table(child, document), len(lines) + 1))
+        for child in _docx_children(document.element.body, (_W + "p", _W + "tbl")):
+            if child.tag == _W + "p":
+                paragraphs += 1
+                lines.append(rt.Line(row=paragraphs, cells=[Paragraph(child, document).text], kind=rt.PARAGRAPH,
+                                     table=tables or None))
+            else:
+                tables += 1
+                lines.extend(_docx_table_lines(child, document, tables))
     except Exception as exc:
         raise FileProblem(f"อ่านเนื้อหาไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
-    if not has_table:
+    if not tables:
         raise FileProblem("ไม่พบตารางในเอกสาร Word: มาตรการต้องอยู่ในตาราง (มาตรการ, ขั้นตอน, ผู้รับผิดชอบ, ระยะเวลา)")
     return lines
 

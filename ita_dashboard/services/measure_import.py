@@ -43,6 +43,9 @@ class ImportSummary:
     unparsed_periods: list[tuple[int, str]] = field(default_factory=list)
     measure_ids: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Lines of the file with text that did not become (part of) a measure, each
+    # {"row", "where", "reason", "code", "text"[, "table" | "sheet"]}: nothing is dropped unsaid.
+    skipped: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +121,10 @@ def _set_links(session: Session, measure_id: int, wanted: Iterable[int]) -> bool
 # ---------------------------------------------------------------- matching a plan to the year's measures
 
 
+def _where(m: ParsedMeasure) -> str:
+    return m.source_place or f"แถว {m.source_row}"
+
+
 def _check_plan(plan: ParsedPlan, *, fiscal_year: int) -> None:
     if not 2400 <= int(fiscal_year) <= 2700:
         raise MeasureImportError(f"ปีงบประมาณ {fiscal_year} ไม่ถูกต้อง (ใช้ปี พ.ศ. เช่น 2568)")
@@ -126,12 +133,12 @@ def _check_plan(plan: ParsedPlan, *, fiscal_year: int) -> None:
     seen: dict[int, ParsedMeasure] = {}
     for m in plan.measures:
         if not (m.title or "").strip():
-            raise MeasureImportError(f"มาตรการลำดับที่ {m.number} (แถว {m.source_row}) ไม่มีชื่อมาตรการ")
+            raise MeasureImportError(f"มาตรการลำดับที่ {m.number} ({_where(m)}) ไม่มีชื่อมาตรการ")
         if m.number < 1:
             raise MeasureImportError(f"มาตรการ \"{m.title[:40]}\" มีเลขลำดับไม่ถูกต้อง ({m.number})")
         if m.number in seen:
             raise MeasureImportError(
-                f"เลขลำดับมาตรการ {m.number} ซ้ำกัน (แถว {seen[m.number].source_row} และ {m.source_row})"
+                f"เลขลำดับมาตรการ {m.number} ซ้ำกัน ({_where(seen[m.number])} และ {_where(m)})"
             )
         seen[m.number] = m
 
@@ -200,7 +207,8 @@ def import_plan(
     )
     session.add(batch)
     session.flush()
-    summary = ImportSummary(batch_id=batch.id, warnings=list(plan.warnings))
+    summary = ImportSummary(batch_id=batch.id, warnings=list(plan.warnings),
+                            skipped=[s.as_dict() for s in getattr(plan, "skipped", ())])
 
     existing = list(session.exec(
         select(Measure).where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
@@ -228,7 +236,9 @@ def import_plan(
         organization_id=organization_id,
         after={"file_name": file_name, "fiscal_year": fiscal_year, "created": summary.created,
                "updated": summary.updated, "unchanged": summary.unchanged, "missing": summary.missing,
-               "unresolved_owners": summary.unresolved_owners},
+               "unresolved_owners": summary.unresolved_owners,
+               "skipped_count": len(summary.skipped),
+               "skipped": [{k: s.get(k) for k in ("row", "where", "reason")} for s in summary.skipped[:100]]},
     )
     session.flush()
     return summary

@@ -108,6 +108,12 @@ def measures_upload(ctx: common.PageContext) -> None:
          t("period"): m.period_text}
         for m in plan.measures
     ]), hide_index=True, width="stretch")
+    if plan.skipped:  # every line with text that is not imported, with where and why
+        st.warning(f"ข้อความในไฟล์ที่ไม่ได้นำเข้าเป็นมาตรการ: {len(plan.skipped)} แถว")
+        st.dataframe(pd.DataFrame([
+            {"ตำแหน่ง": (f"ชีต {s.sheet} " if s.sheet else "") + s.place, "เหตุผล": s.reason, "ข้อความ": s.text}
+            for s in plan.skipped
+        ]), hide_index=True, width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_measures_confirm"):
         try:
             with common.session(write=True) as s:
