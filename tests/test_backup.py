@@ -681,7 +681,10 @@ try:
     backup.{call}(engine, source=sys.argv[2], actor=Actor.system())
 except backup.BackupError as exc:
     code = exc.code
-print(json.dumps({{"code": code, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+# VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would report the (large) pytest process this
+# child was forked from; VmHWM is this program's own peak
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({{"code": code, "peak_kb": peak}}))
 """
 
 
