@@ -215,13 +215,17 @@ def test_link_check_records_each_result_and_a_broken_link_is_not_ready(engine, o
 
 
 def test_measures_report_item_is_marked_published_with_its_url(engine, org):
-    _start(engine, org)
+    _start(engine, org)  # 2569's list: O26 is the report of 2568
     with db.session_scope(engine) as s:
-        u = oit.mark_measures_report_published(s, organization_id=org, fiscal_year=2569,
+        u = oit.mark_measures_report_published(s, organization_id=org, report_year=2568,
                                                url="https://naoo.go.th/ita/o26.pdf", actor=Actor.system())
         assert u is not None
     o26 = _by_number(engine, org, "O26")
     assert o26.status == OitStatus.published and o26.url == "https://naoo.go.th/ita/o26.pdf"
-    with db.session_scope(engine) as s:  # a year whose list lacks the item: nothing recorded
-        assert oit.mark_measures_report_published(s, organization_id=org, fiscal_year=2567, url="https://x.go.th",
+    _start(engine, org, year=2566)  # 2566's O43 covers its own year
+    with db.session_scope(engine) as s:
+        item = oit.measures_report_item(s, organization_id=org, report_year=2566)
+        assert item.number == "O43" and item.fiscal_year == 2566
+        # no list holds the report of 2567 (2568's list was never started): nothing recorded
+        assert oit.mark_measures_report_published(s, organization_id=org, report_year=2567, url="https://x.go.th",
                                                   actor=Actor.system()) is None

@@ -387,24 +387,34 @@ def history(session: Session, *, item_id: int) -> list[OitUpdate]:
     ).all())
 
 
-def mark_measures_report_published(session: Session, *, organization_id: int, fiscal_year: int, url: str,
-                                   actor: Actor) -> Optional[OitUpdate]:
-    """Record the yearly measures report (made by this app) as published at ``url``.
+def measures_report_item(session: Session, *, organization_id: int, report_year: int) -> Optional[OitItem]:
+    """The OIT item that publishes the measures report of ``report_year``, in the agency's lists.
 
-    The report is the framework's ``measures_o_items.report`` item (O26 in 2569, about the
-    previous year). Returns None when the agency's list has no such item.
+    It is the framework's ``measures_o_items.report`` item: in the next year's list when that item
+    covers the previous year (O26 of 2569 is the report of 2568), else in the same year's list when
+    it covers the current one (O43 of 2566). None when the agency's lists have no such item.
     """
-    fw = framework_for(session, organization_id=organization_id, fiscal_year=fiscal_year)
-    number = fw.measures_o_items.get("report")
-    if not number:
-        return None
-    item = session.exec(select(OitItem).where(
-        OitItem.organization_id == organization_id, OitItem.fiscal_year == fiscal_year, OitItem.number == number,
-        col(OitItem.removed_at).is_(None))).first()
+    for year, covers in ((report_year + 1, "previous"), (report_year, "current")):
+        number = framework_for(session, organization_id=organization_id, fiscal_year=year).measures_o_items.get("report")
+        if not number:
+            continue
+        item = session.exec(select(OitItem).where(
+            OitItem.organization_id == organization_id, OitItem.fiscal_year == year, OitItem.number == number,
+            OitItem.covers == covers, col(OitItem.removed_at).is_(None))).first()
+        if item is not None:
+            return item
+    return None
+
+
+def mark_measures_report_published(session: Session, *, organization_id: int, report_year: int, url: str,
+                                   actor: Actor) -> Optional[OitUpdate]:
+    """Record the yearly measures report (made by this app) as published at ``url``: a status row
+    of its OIT item (:func:`measures_report_item`). None when there is no such item."""
+    item = measures_report_item(session, organization_id=organization_id, report_year=report_year)
     if item is None:
         return None
     return record_status(session, item_id=item.id, status=OitStatus.published, url=url,
-                         note="รายงานผลการดำเนินการตามมาตรการ (จัดทำจากแดชบอร์ด)", actor=actor)
+                         note=f"รายงานผลการดำเนินการตามมาตรการ ปีงบประมาณ {report_year} (จัดทำจากแดชบอร์ด)", actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,12 +111,13 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
                               format_func=status_text)
         url = st.text_input(t("oit_url_input"), value="", placeholder=current.url or "https://")
         note = st.text_area(t("note"), height=80)
+        evidence = st.text_input(t("oit_evidence"), placeholder="https://")
         as_of = be_date_fallback(t("oit_as_of"), default_day, key="oit_status_as_of") or default_day
         if st.form_submit_button(t("save"), type="primary"):
             try:
                 with common.session() as s:
                     oit_svc.record_status(s, item_id=item_id, status=status, url=url or current.url, note=note,
-                                          as_of=as_of, actor=ctx.actor)
+                                          evidence_url=evidence or None, as_of=as_of, actor=ctx.actor)
             except (oit_svc.OitError, PermissionDenied) as exc:
                 common.show_error(exc)
             else:
@@ -335,3 +336,30 @@ def be_date_fallback(label: str, value: Optional[dt.date], key: str) -> Optional
     except ValueError:
         st.error(t("oit_bad_date"))
         return None
+
+
+def measures_report_published(ctx: common.PageContext) -> None:
+    """On the report page (admins): record where this year's report is published, on its OIT item."""
+    if ctx.actor.role != Role.admin:
+        return
+    with common.session() as s:
+        item = oit_svc.measures_report_item(s, organization_id=ctx.org_id, report_year=ctx.fiscal_year)
+        item_view = (item.number, item.fiscal_year) if item else None
+    with st.expander(t("oit_report_published_title")):
+        if item_view is None:
+            st.info(t("oit_report_no_item", year=ctx.fiscal_year))
+            return
+        st.caption(t("oit_report_item", number=item_view[0], year=item_view[1]))
+        with st.form("oit_report_published_form", clear_on_submit=True):
+            url = st.text_input(t("oit_url_input_required"), placeholder="https://")
+            if st.form_submit_button(t("oit_report_mark"), type="primary"):
+                try:
+                    with common.session() as s:
+                        oit_svc.mark_measures_report_published(s, organization_id=ctx.org_id,
+                                                               report_year=ctx.fiscal_year, url=url, actor=ctx.actor)
+                except (oit_svc.OitError, PermissionDenied) as exc:
+                    common.show_error(exc)
+                else:
+                    st.toast(t("oit_saved", number=item_view[0], status=status_text("published")),
+                             icon=":material/check_circle:")
+                    st.success(t("oit_saved", number=item_view[0], status=status_text("published")))
