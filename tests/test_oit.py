@@ -61,6 +61,22 @@ def test_link_check_against_a_real_local_server():
         assert capped.size_bytes == 50
 
 
+def test_the_timeout_bounds_the_whole_visit_and_tiny_files_are_empty():
+    with link_server() as base:
+        trickle = linkcheck.check_url(f"{base}/trickle", timeout=1.0)
+        assert trickle.problem == "timeout"  # each read comes within 0.25 s, the whole page would take 10
+        assert linkcheck.check_url(f"{base}/tiny.pdf").problem == "empty"
+
+
+@pytest.mark.parametrize("address, public", [
+    ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.9", False), ("169.254.169.254", False),
+    ("100.100.100.200", False), ("::1", False), ("::ffff:127.0.0.1", False), ("fd00::1", False),
+    ("2002:7f00:1::", False), ("203.150.1.10", True), ("2001:4860:4860::8888", True),
+])
+def test_only_globally_routable_addresses_are_visited(address, public):
+    assert linkcheck._public(address) is public
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.go.th/a", "naoo.go.th", ""])
 def test_link_check_visits_only_http(url):
     assert linkcheck.check_url(url).problem == "not_http"
@@ -193,9 +209,9 @@ def test_link_check_records_each_result_and_a_broken_link_is_not_ready(engine, o
                 if x.number in paths:
                     oit.record_status(s, item_id=x.id, status="published", url=base + paths[x.number], actor=Actor.system())
         seen = []
-        with db.session_scope(engine) as s:
-            results = oit.check_links(s, organization_id=org, fiscal_year=2569, actor=Actor.system(), timeout=1.0,
-                                      progress=lambda done, total: seen.append((done, total)))
+        results = oit.check_links(open_session=lambda **kw: db.session_scope(engine, **kw), organization_id=org,
+                                  fiscal_year=2569, actor=Actor.system(), timeout=1.0,
+                                  progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (7, 7)
     problems = {st.number: r.problem for st, r in results}
     assert problems == {"O10": None, "O11": "broken", "O12": "broken", "O13": None, "O14": "timeout", "O15": "empty",
