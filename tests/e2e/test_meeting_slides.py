@@ -51,7 +51,7 @@ def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, scree
 
     with page.expect_download(timeout=TIMEOUT) as download:
         main.get_by_role("button", name="ดาวน์โหลดชุดนำเสนอ (PDF)").click()
-    assert download.value.suggested_filename == "meeting_2566_2023-03-31.pdf"
+    assert download.value.suggested_filename == "meeting_2566_2566-03-31.pdf"
     with open(download.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
 
