@@ -66,7 +66,9 @@ def measures_by_department(rows) -> go.Figure:
         fig.add_bar(y=names, x=values, name=t(f"status_{key}"), orientation="h", marker_color=COLORS[key],
                     text=[v or "" for v in values], textposition="inside", textangle=0)
     overdue_labels = [f"{t('status_overdue')} {r.overdue}" if r.overdue else "" for r in rows]
-    fig.add_scatter(y=names, x=[r.total for r in rows], mode="text", text=overdue_labels, textposition="middle right",
+    top = max([r.total for r in rows] + [1])
+    fig.add_scatter(y=names, x=[r.total + top * 0.02 for r in rows], mode="text", text=overdue_labels,
+                    textposition="middle right", cliponaxis=False,
                     textfont=dict(color=COLORS["overdue"]), showlegend=False, hoverinfo="skip")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
@@ -214,7 +216,11 @@ def surveys_by_department(statuses, *, font_size: int = 15) -> go.Figure:
     top = max([d.responses for s in statuses for d in s.departments]
               + [d.target or 0 for s in statuses for d in s.departments] + [1])
     offsets = {0: -0.2, 1: 0.2} if len(statuses) > 1 else {0: 0.0}
-    labels_all: list[str] = []
+    ends = {}  # department -> the end of its longest bar, over every instrument
+    for status in statuses:
+        for d in status.departments:
+            ends[d.name] = max(ends.get(d.name, 0), d.responses, d.target or 0)
+    labels: dict[str, list[str]] = {name: [] for name in names}
     target_shown = False
     for k, status in enumerate(statuses):
         rows = {d.name: d for d in status.departments}
@@ -232,11 +238,15 @@ def surveys_by_department(statuses, *, font_size: int = 15) -> go.Figure:
                     marker_color=[COLORS["target"] if d and d.over_eligible else COLORS["done"] if d and d.met else colour
                                   for d in deps],
                     hovertemplate=f"{status.instrument.upper()} " + t("responses") + " %{x:,}<extra></extra>")
-        labels = [f"{status.instrument.upper()} {survey_label(d)}" if d else "" for d in deps]
-        labels_all += labels
-        fig.add_scatter(y=ys, x=[max(d.responses, d.target or 0) + top * 0.015 if d else 0 for d in deps],
-                        mode="text", text=labels, textposition="middle right", showlegend=False, hoverinfo="skip",
-                        cliponaxis=False, textfont=dict(size=font_size))
+        for name, d in zip(names, deps):
+            if d:
+                labels[name].append(f"{status.instrument.upper()} {survey_label(d)}")
+    # one label per department, between its two rows and past the longer of its bars
+    texts = [" · ".join(labels[name]) for name in names]
+    fig.add_scatter(y=list(range(n)), x=[ends.get(name, 0) + top * 0.015 for name in names], mode="text",
+                    text=texts, textposition="middle right", showlegend=False, hoverinfo="skip", cliponaxis=False,
+                    textfont=dict(size=font_size))
+    labels_all = texts
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(tickvals=list(range(n)), ticktext=names, range=[n - 0.5, -0.5], showgrid=False)
     fig.update_xaxes(title=t("responses"), range=[0, top * 1.03])
@@ -262,11 +272,15 @@ def cumulative_responses(by_day, *, target: Optional[int], window: tuple[dt.date
     top = max([total, target or 0, 1])
     if target:
         fig.add_hline(y=target, line_color=COLORS["target"], line_dash="dash",
-                      annotation_text=f"{t('target')} {target:,}", annotation_position="top left")
+                      annotation_text=f"{t('target')} {target:,}", annotation_position="top left",
+                      annotation_yshift=4)
     fig.add_vrect(x0=window[0], x1=window[1], fillcolor="#fff3e0", opacity=0.5, line_width=0,
                   annotation_text=t("collection_window"), annotation_position="top left")
     fig.add_vline(x=today.isoformat(), line_color="#000", line_dash="dot")
     _thai_date_ticks(fig, days + list(window) + [today])
+    span = days + list(window) + [today]
+    pad = dt.timedelta(days=10)  # the first month's label clear of the y axis's "0"
+    fig.update_xaxes(range=[(min(span) - pad).isoformat(), (max(span) + pad).isoformat()])
     fig.update_yaxes(title=t("responses"), range=[0, top * 1.3])
     return _layout(fig, title=f"{instrument.upper()}: {t('cumulative')}")
 
@@ -281,6 +295,8 @@ def responses_per_period(by_day, *, instrument: str, weekly: bool = True) -> go.
     fig = go.Figure(go.Bar(x=xs, y=[buckets[x] for x in xs], marker_color=COLORS["bar"], name=t("responses"),
                            customdata=when, hovertemplate="%{customdata}: %{y:,}<extra></extra>"))
     _thai_date_ticks(fig, xs)
+    if xs:  # the first month's label clear of the y axis's "0"
+        fig.update_xaxes(range=[(xs[0] - dt.timedelta(days=10)).isoformat(), (xs[-1] + dt.timedelta(days=10)).isoformat()])
     fig.update_yaxes(title=t("responses"))
     return _layout(fig, title=f"{instrument.upper()}: " + (t("per_week") if weekly else t("per_day")))
 

@@ -132,7 +132,7 @@ def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_o
     for slide in slides:
         for fig in slide.figures:  # drawn with theme=None on screen: keep room for the labels
             fig.update_layout(font_size=SCREEN_FONT_SIZE)
-            fig.update_xaxes(automargin=True)
+            fig.update_xaxes(automargin=True, title_standoff=16)  # the axis title clear of the tick labels
             fig.update_yaxes(automargin=True)
     return MeetingDeck(organization=data["organization"], fiscal_year=fiscal_year, as_of=as_of,
                        is_demo=bool(data.get("is_demo")), slides=slides)

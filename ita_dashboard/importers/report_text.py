@@ -364,6 +364,8 @@ class LineParser:
             last = self.tables[-1]
             self.tables.append(ReportTable(header=last.header, header_line=last.header_line,
                                            section_number=heading[0], section_title=heading[1]))
+        elif self.tables:  # right under the header (one header for every section, as our xlsx)
+            self.tables[-1].section_number, self.tables[-1].section_title = heading
 
     @staticmethod
     def _heading_in_number_table(cells: list[str], table: ReportTable) -> Optional[tuple[int, str]]:

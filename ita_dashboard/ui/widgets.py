@@ -82,23 +82,26 @@ def department_table(data: dict, *, can_map: bool = False) -> None:
 
         st.dataframe(df.style.map(colour, subset=[t("status"), t("iit_completion")]), hide_index=True,
                      width="stretch", column_config={f"IIT {t('gap')}": st.column_config.NumberColumn(format="%d")})
-        over = [r for r in rows if r["iit_over_eligible"]]
-        if over:
-            st.warning(t("over_eligible_warning", names=", ".join(
-                f"{r['name']} ({r['iit_responses']:,}/{r['iit_eligible']:,})" for r in over)), icon=":material/warning:")
+        over_eligible_warning([(r["name"], r["iit_responses"], r["iit_eligible"]) for r in rows if r["iit_over_eligible"]])
     unmatched_section(summary_svc.unmatched_names(data), can_map=can_map)
 
 
 def survey_checks(status, *, can_map: bool) -> None:
     """Under a completion chart: departments with more responses than eligible staff (what to
     check), and the names that match no department (once, with the way to map them)."""
-    over = [d for d in status.departments if d.over_eligible]
-    if over:
-        st.warning(t("over_eligible_warning", names=", ".join(
-            f"{d.name} ({d.responses:,}/{d.eligible:,})" for d in over)), icon=":material/warning:")
+    over_eligible_warning([(d.name, d.responses, d.eligible) for d in status.departments if d.over_eligible])
     unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == "iit" else 0,
                         "eit": d.responses if status.instrument == "eit" else 0} for d in status.unmatched],
                       can_map=can_map)
+
+
+def over_eligible_warning(over: list[tuple[str, int, int]]) -> None:
+    """More IIT responses than eligible staff: what to check, then the departments (as plain text:
+    a department's name is user text)."""
+    if not over:
+        return
+    st.warning(t("over_eligible_warning", n=len(over)), icon=":material/warning:")
+    st.text("\n".join(t("over_eligible_row", name=name, responses=f"{n:,}", eligible=f"{e:,}") for name, n, e in over))
 
 
 def _completion_text(r: dict) -> str:
@@ -125,8 +128,9 @@ def unmatched_section(names: list[dict], *, can_map: bool) -> None:
     parts = []
     for e in names:
         counted = [t(f"unmatched_{k}", n=e[k]) for k in ("measures", "iit", "eit") if e[k]]
-        parts.append(f"{md_escape(e['name'])} ({', '.join(counted)})" if counted else md_escape(e["name"]))
-    st.info(t("unmatched_intro", names=" · ".join(parts)), icon=":material/link_off:")
+        parts.append(f"{e['name']} ({', '.join(counted)})" if counted else e["name"])
+    st.info(t("unmatched_intro", n=len(names)), icon=":material/link_off:")
+    st.text(" · ".join(parts))  # names as written in a survey or a plan: user text, shown as text
     if can_map:
         st.page_link("pages/admin.py", label=t("unmatched_go_map"), icon=":material/link:")
     else:

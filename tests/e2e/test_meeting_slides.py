@@ -49,13 +49,14 @@ def test_meeting_walks_through_every_slide(page, app_server, wait_for_app, scree
     expect(main.get_by_test_id("stMetric").filter(has_text="มาตรการที่เสร็จแล้ว")
            .get_by_test_id("stMetricValue")).to_have_text("1 / 7")
 
+    main.get_by_test_id("stPopover").get_by_role("button").click()  # downloads are in the menu
     with page.expect_download(timeout=TIMEOUT) as download:
-        main.get_by_role("button", name="ดาวน์โหลดชุดนำเสนอ (PDF)").click()
+        page.get_by_role("button", name="ดาวน์โหลดชุดนำเสนอ (PDF)").click()
     assert download.value.suggested_filename == "meeting_2566_2566-03-31.pdf"
     with open(download.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
 
-    main.get_by_role("button", name="เปลี่ยนเดือน / เริ่มใหม่").click()
+    page.get_by_role("button", name="เปลี่ยนเดือน / เริ่มใหม่").click()
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebar")).to_be_visible()
     expect(selectbox(main, "ข้อมูล ณ สิ้นเดือน")).to_be_visible()
