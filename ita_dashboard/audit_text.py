@@ -134,3 +134,14 @@ def _ordered(keys: set[str]) -> list[str]:
     """Naming fields first, in their order; then the rest alphabetically; hidden ones dropped."""
     shown = [k for k in keys if k not in _HIDDEN]
     return sorted(shown, key=lambda k: (_NAMING.index(k) if k in _NAMING else len(_NAMING), k))
+
+
+def describe_event(event, *, department_names: Mapping[int, str] | None = None) -> str:
+    """An audit event's change in words; an agency's framework value says which value it is."""
+    text = describe_change(event.before, event.after, department_names=department_names)
+    if event.action == "framework.override" and event.entity_id:
+        key = str(event.entity_id).split(":", 1)[-1]
+        label = t(f"framework_key_{key}")
+        what = label if label != f"framework_key_{key}" else key
+        text = f"{what}\n{text}" if text else what
+    return text

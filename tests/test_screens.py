@@ -146,7 +146,7 @@ def test_activity_form_confirms_in_place_and_clears(monkeypatch, demo_url):
 def test_roles_without_a_department_are_told_why_they_cannot_edit(monkeypatch, demo_url, username, role):
     at = open_page(monkeypatch, demo_url, username, "pages/measures.py")
     text = texts(at)
-    assert f"บทบาท{role}ดูข้อมูลได้อย่างเดียว" in text
+    assert f"บทบาท “{role}” ใช้ดูข้อมูลเท่านั้น" in text
     assert "คุณแก้ไขได้เฉพาะมาตรการของกอง" not in text
 
 
@@ -212,7 +212,7 @@ def test_overview_department_table_tells_the_truth(monkeypatch, demo_url):
     by_name = {r["กอง/ส่วนราชการ"]: r for r in table.to_dict("records")}
     assert set(by_name) == {"สำนักปลัดเทศบาล", "กองคลัง", "กองช่าง", "กองการศึกษา", "กองสาธารณสุขและสิ่งแวดล้อม",
                             "กองสวัสดิการสังคม"}  # departments only
-    assert by_name["กองช่าง"]["สถานะ"] == "✓ ครบเป้าหมาย" and by_name["กองช่าง"]["IIT ตอบแล้ว (ร้อยละของเป้าหมาย)"] == "✓ 180%"
+    assert by_name["กองช่าง"]["สถานะ"] == "✓ ครบเป้าหมาย" and by_name["กองช่าง"]["IIT ร้อยละของเป้า"] == "✓ 180%"
     assert by_name["กองคลัง"]["สถานะ"] == "⚠ ตรวจจำนวน"
     warning = [w.value for w in at.warning if "มากกว่าจำนวนบุคลากรที่มีสิทธิ์ตอบ" in w.value]
     assert warning and "ผู้ตอบซ้ำ" in warning[0]  # says what to check

@@ -72,7 +72,7 @@ def targets(ctx: common.PageContext) -> None:
                               t("target"): pd.array(old_values, dtype="Int64"),  # no target: an empty cell
                               t("target_origin"): origins}, index=pd.Index(ids, name="id"))
         edited = st.data_editor(frame, hide_index=True, disabled=[t("department"), t("target_origin")],
-                                key=f"targets_{inst}", width="stretch",
+                                key=f"targets_{inst}", width="stretch", placeholder="",  # no target: empty
                                 column_config={t("target"): st.column_config.NumberColumn(min_value=0, step=1,
                                                                                           format="%d")})
         if st.button(t("save"), key=f"targets_save_{inst}"):
@@ -143,7 +143,7 @@ def users(ctx: common.PageContext) -> None:
         t("username"): u.username, t("display_name"): u.display_name, t("role"): role_label(Role(u.role).value),
         t("department"): dep_names.get(u.department_id, ""), "ใช้งาน": "✓" if u.active else "✗",
         "ล็อกถึง": _when(u.locked_until) if u.locked_until else "",
-    } for u in people]), hide_index=True, width="stretch")
+    } for u in people]), hide_index=True, placeholder="", width="stretch")
     with st.form("add_user"):
         st.subheader(t("add_user"))
         c = st.columns(2)
@@ -184,11 +184,12 @@ def framework(ctx: common.PageContext) -> None:
         src_weight = fw.source(weight_key)
         rows.append({t("instrument"): code.upper(), t("framework_name"): inst.name_th,
                      t("weight"): f"{inst.weight * 100:.0f}%" if inst.weight is not None else "",
-                     t("framework_indicators"): " · ".join(f"{i.number}. {i.name_th}" for i in inst.indicators),
                      t("confidence"): confidence_label(src_weight.get("confidence"))})
         sourced.append((t("framework_weight_of", instrument=code.upper()), src_weight))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={t("framework_indicators"): st.column_config.TextColumn(width="large")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="", width="stretch")
+    st.markdown("\n".join(  # the framework's own names (our TOML files), not user text
+        f"- **{code.upper()}** {t('framework_indicators')}: " + " · ".join(f"{i.number}. {i.name_th}" for i in inst.indicators)
+        for code, inst in fw.instruments.items()))
     size = t(f"org_size_{ctx.org.size}") if ctx.org.size else ""
     minimum = fw.eit_minimum(ctx.org.kind, ctx.org.size)
     st.write(f"{t('passing_bar', bar=f'{fw.passing_bar:g}')} · {t('eit_minimum')} ({ctx.org.kind} {size}): "
@@ -202,7 +203,7 @@ def framework(ctx: common.PageContext) -> None:
              t("confidence"): confidence_label(entry.get("confidence")),
              t("framework_meaning"): confidence_meaning(entry.get("confidence"))}
             for name, entry in sourced
-        ]), hide_index=True, width="stretch")
+        ]), hide_index=True, placeholder="", width="stretch")
     with st.form("overrides"):
         st.subheader("ค่าของหน่วยงานเอง")
         c = st.columns(4)
@@ -261,12 +262,22 @@ def audit_log(ctx: common.PageContext) -> None:
     if not events:
         st.info(t("audit_none"))
         return
+    changes = [audit_text.describe_event(e, department_names=dep_names) for e in events]
     df = pd.DataFrame([{
         t("when"): _when(e.at), t("who"): e.username or t("audit_system"), t("action"): audit_text.action_label(e.action),
-        t("audit_change"): audit_text.describe_change(e.before, e.after, department_names=dep_names),
-    } for e in events])
-    st.dataframe(df, hide_index=True, width="stretch", row_height=60,
-                 column_config={t("audit_change"): st.column_config.TextColumn(width="large")})
+        t("audit_change"): change.replace("\n", " · "),
+    } for e, change in zip(events, changes)])
+    picked = st.dataframe(df, hide_index=True, placeholder="", width="stretch", key="audit_table", on_select="rerun",
+                          selection_mode="single-row",
+                          column_config={t("audit_change"): st.column_config.TextColumn(width="large")})
+    rows = list(picked.selection.rows) if picked and hasattr(picked, "selection") else []
+    if rows and rows[0] < len(events):  # the whole change of the row clicked, line by line
+        e = events[rows[0]]
+        with st.container(border=True):
+            st.caption(f"{_when(e.at)} · {audit_text.action_label(e.action)}")
+            st.text(changes[rows[0]] or "–")
+    else:
+        st.caption(t("audit_click_hint"))
     st.download_button(t("audit_export"), audit.events_csv(events, when=_when), key="audit_csv",
                        file_name="audit.csv", mime="text/csv")
 

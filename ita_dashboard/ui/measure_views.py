@@ -59,7 +59,7 @@ def table(states) -> None:
     """The filtered measures; a click on a row opens that measure in the detail view below."""
     from .widgets import MEASURES_COLUMNS, measures_frame
 
-    event = st.dataframe(measures_frame(states), hide_index=True, width="stretch", key="measures_table",
+    event = st.dataframe(measures_frame(states), hide_index=True, placeholder="", width="stretch", key="measures_table",
                          on_select="rerun", selection_mode="single-row",
                          column_config={t(k): c for k, c in MEASURES_COLUMNS.items()})
     rows = list(event.selection.rows) if event and hasattr(event, "selection") else []
@@ -158,7 +158,7 @@ def _history(m) -> None:
         {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),
          t("percent"): r.percent, t("note"): r.note, t("evidence"): r.evidence_url or ""}
         for r in reversed(rows)
-    ]), hide_index=True, width="stretch")
+    ]), hide_index=True, placeholder="", width="stretch")
 
 
 def _short(text: str, limit: int = 80) -> str:

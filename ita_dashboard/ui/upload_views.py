@@ -57,7 +57,7 @@ def survey_upload(ctx: common.PageContext) -> None:
     st.dataframe(preview, hide_index=True, width="stretch")
     if parsed.rejected:
         st.warning(f"{t('rejected_rows')}: {len(parsed.rejected)}")
-        st.dataframe(rejected_frame(parsed.rejected[:50]), hide_index=True, width="stretch")
+        st.dataframe(rejected_frame(parsed.rejected[:50]), hide_index=True, placeholder="", width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm"):
         try:
             with st.spinner("กำลังนำเข้า..."):
@@ -128,7 +128,7 @@ def batch_list(ctx: common.PageContext) -> None:
                  f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
             if b.rejected_rows:
-                st.dataframe(rejected_frame(b.rejected_rows[:200]), hide_index=True, width="stretch")
+                st.dataframe(rejected_frame(b.rejected_rows[:200]), hide_index=True, placeholder="", width="stretch")
                 st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
                                    mime="text/csv", key=f"rej_{b.id}")
             if b.kind.startswith("survey") and not b.undone_at:

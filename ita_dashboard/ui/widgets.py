@@ -80,8 +80,15 @@ def department_table(data: dict, *, can_map: bool = False) -> None:
                 return colours["orange"]
             return colours["green"] if v.startswith("✓") else ""
 
-        st.dataframe(df.style.map(colour, subset=[t("status"), t("iit_completion")]), hide_index=True,
-                     width="stretch", column_config={f"IIT {t('gap')}": st.column_config.NumberColumn(format="%d")})
+        st.dataframe(df.style.map(colour, subset=[t("status"), t("iit_completion")]), hide_index=True, placeholder="",
+                     width="stretch", column_config={  # widths that fit 1366 px with the sidebar open
+                         t("department"): st.column_config.TextColumn(width=220),
+                         t("measures_done_col"): st.column_config.TextColumn(width=95),
+                         t("status_overdue"): st.column_config.NumberColumn(width=75),
+                         t("iit_responses_col"): st.column_config.TextColumn(width=110),
+                         t("iit_completion"): st.column_config.TextColumn(width=105),
+                         f"IIT {t('gap')}": st.column_config.NumberColumn(width=85, format="%d"),
+                         t("status"): st.column_config.TextColumn(width=125)})
         over_eligible_warning([(r["name"], r["iit_responses"], r["iit_eligible"]) for r in rows if r["iit_over_eligible"]])
     unmatched_section(summary_svc.unmatched_names(data), can_map=can_map)
 
