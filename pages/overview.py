@@ -16,5 +16,5 @@ data = cache.summary(organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as
 widgets.kpi_row(data)
 widgets.score_section(data)
 year_comparison(ctx, as_of=as_of)
-widgets.department_table(data)
-widgets.due_list(data["due"])
+widgets.department_table(data, can_map=ctx.actor.is_admin)
+widgets.due_list(data["due"], as_of=as_of, has_plan=data["measures"]["total"] > 0, can_import=ctx.actor.is_admin)
