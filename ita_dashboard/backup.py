@@ -59,6 +59,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Optional, Union, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, Float, Integer, LargeBinary, MetaData,
                         Numeric, String, Table, TypeDecorator, create_engine, func, select, text)
@@ -441,8 +442,9 @@ def backup_bytes(engine: Engine, *, actor: Actor) -> tuple[bytes, BackupResult]:
 
 
 def default_file_name(now: Optional[dt.datetime] = None) -> str:
-    now = now or dt.datetime.now()
-    return f"ita-backup-{now:%Y-%m-%d-%H%M}{SUFFIX}"
+    """``ita-backup-2568-11-30-1423.zip``: Buddhist-era date, Bangkok time (what people read on screen)."""
+    now = now or dt.datetime.now(ZoneInfo("Asia/Bangkok"))
+    return f"ita-backup-{now.year + 543}-{now:%m-%d-%H%M}{SUFFIX}"
 
 
 # --- reading and checking a backup ----------------------------------------------------------

@@ -8,6 +8,7 @@ input, the database unchanged then.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -67,7 +68,7 @@ def cmd_import_oit(args) -> int:
     if not parsed.items:
         first = parsed.rejected[0] if parsed.rejected else None
         raise CliError("no OIT item in the file" + (f" (row {first['row']}: {first['reason']})" if first else ""))
-    with db.session_scope(_engine()) as s:
+    with db.session_scope(_engine(), write=True) as s:
         org, year = _org_and_year(s, args)
         r = oit.import_list(s, organization_id=org.id, fiscal_year=year, parsed=parsed, actor=Actor.system())
     out = {"created": r.created, "updated": r.updated, "unchanged": r.unchanged, "statuses": r.statuses,
@@ -84,17 +85,20 @@ def cmd_check_links(args) -> int:
     from .cli import _engine
     from .services import oit
 
-    with db.session_scope(_engine()) as s:
+    engine = _engine()
+    with db.session_scope(engine) as s:
         org, year = _org_and_year(s, args)
-        results = oit.check_links(s, organization_id=org.id, fiscal_year=year, actor=Actor.system(), timeout=args.timeout)
+        org_name, org_id = org.name, org.id
+    results = oit.check_links(open_session=functools.partial(db.session_scope, engine), organization_id=org_id,
+                              fiscal_year=year, actor=Actor.system(), timeout=args.timeout)
     rows = [{"number": st.number, "url": r.url, "ok": r.ok, "problem": r.problem, "status_code": r.status_code,
              "content_type": r.content_type, "final_url": r.final_url} for st, r in results]
     bad = sum(not r.ok for _, r in results)
     if args.json:
-        print(json.dumps({"organization": org.name, "fiscal_year": year, "checked": len(rows), "problems": bad,
+        print(json.dumps({"organization": org_name, "fiscal_year": year, "checked": len(rows), "problems": bad,
                           "links": rows}, ensure_ascii=False))
     else:
-        print(f"{org.name} FY{year}: {len(rows)} links checked, {bad} with problems")
+        print(f"{org_name} FY{year}: {len(rows)} links checked, {bad} with problems")
     return 0
 
 

@@ -5,12 +5,14 @@ A visit follows redirects (at most :data:`MAX_REDIRECTS`, each one http(s) again
 content type, the final URL and the problem, if any:
 
 - ``not_http``: not an http(s) URL (``javascript:``, ``file:``, ``ftp:``, a bare word);
-- ``blocked``: the host resolves to a private, loopback or link-local address. The server would
-  otherwise fetch inside its own network for whoever typed the URL (SSRF); tests and intranet
-  deployments allow it with ``ITA_LINKCHECK_ALLOW_PRIVATE=1``;
+- ``blocked``: the host resolves to an address that is not globally routable (private, loopback,
+  link-local, the shared 100.64/10 range where some clouds keep their metadata service...). The
+  server would otherwise fetch inside its own network for whoever typed the URL (SSRF). The
+  connection goes to the very address checked, so a second DNS answer cannot point elsewhere.
+  Tests and intranet deployments allow it with ``ITA_LINKCHECK_ALLOW_PRIVATE=1``;
 - ``broken``: the server answered 4xx/5xx, or could not be reached;
 - ``timeout``: no answer in time;
-- ``empty``: 200, but an HTML page with (almost) no visible text, or no body at all;
+- ``empty``: 200, but an HTML page with (almost) no visible text, or another file of a few bytes;
 - ``other_domain``: the final page is on another agency's domain (not the agency's own site).
 
 Nothing here touches the database; ``services/oit.py`` records the results.
@@ -19,20 +21,22 @@ Nothing here touches the database; ``services/oit.py`` records the results.
 from __future__ import annotations
 
 import html
+import http.client
 import ipaddress
 import os
 import re
 import socket
-import urllib.error
-import urllib.request
+import ssl
+import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 MIN_VISIBLE_TEXT = 40  # characters of text an HTML page must show to count as not empty
+MIN_BODY_BYTES = 64  # a PDF or a text file smaller than this is empty too
 USER_AGENT = "ITA-dashboard link check (+https://github.com/)"
 
 _TAGS = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.S | re.I)
@@ -76,70 +80,101 @@ def visible_text_length(body: bytes, content_type: str) -> int:
     return len(_SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip())
 
 
-def _private(host: str) -> bool:
+def _addresses(host: str, port: int) -> list[str]:
+    return [info[4][0].split("%")[0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _public(address: str) -> bool:
+    """Globally routable: not private, loopback, link-local, shared (100.64/10), 6to4... (SSRF)."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):  # an IPv4 address carried inside IPv6 is judged as itself
+        ip = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None) or ip
+    return ip.is_global and not ip.is_multicast
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Blocked(Exception):
+    pass
+
+
+def _get(url: str, *, deadline: float, max_bytes: int) -> tuple[int, Any, bytes]:
+    """One GET, connected to the very address that was checked (no second DNS answer can slip in),
+    read in chunks until ``max_bytes`` + 1 or the deadline. Returns (status, headers, body)."""
+    parts = urlsplit(url)
+    https = parts.scheme.lower() == "https"
+    host, port = parts.hostname or "", parts.port or (443 if https else 80)
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Timeout()
+        return remaining
+
+    addresses = _addresses(host, port)
+    if not addresses:
+        raise OSError(f"no address for {host}")
+    if not allow_private() and not all(_public(a) for a in addresses):
+        raise _Blocked()
+    sock = socket.create_connection((addresses[0], port), timeout=left())
+    if https:
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, port, timeout=left())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=left())
+    conn.sock = sock  # connect() is skipped: the request goes to the address checked above
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # unresolvable: the fetch itself reports it as broken
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            return True
-    return False
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects are followed by :func:`check_url` itself, so each hop is checked like the first."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's API
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        response = conn.getresponse()
+        chunks, size = [], 0
+        while size <= max_bytes:
+            left()  # the deadline, checked between reads; each read waits at most the socket timeout
+            chunk = response.read1(min(65536, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return response.status, response.headers, b"".join(chunks)
+    finally:
+        conn.close()
 
 
 def check_url(url: str, *, site: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT,
               max_bytes: int = DEFAULT_MAX_BYTES) -> LinkResult:
-    """Visit ``url``; ``site`` is the agency's own host (None: the domain is not judged)."""
+    """Visit ``url``; ``site`` is the agency's own host (None: the domain is not judged).
+
+    ``timeout`` bounds the whole visit, redirects included, not each network read: a server that
+    trickles a byte at a time is cut off too.
+    """
     url = (url or "").strip()
     current = url
+    deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(current)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return LinkResult(url, False, "not_http", final_url=current, detail="ต้องเป็นลิงก์ http:// หรือ https://")
-        if not allow_private() and _private(parts.hostname):
-            return LinkResult(url, False, "blocked", final_url=current, detail="ที่อยู่ภายในเครือข่าย ไม่ตรวจ")
-        request = urllib.request.Request(current, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
         try:
-            response = _OPENER.open(request, timeout=timeout)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
-                current = urljoin(current, exc.headers["Location"])
-                exc.close()
-                continue
-            exc.close()
-            return LinkResult(url, False, "broken", status_code=exc.code, final_url=current,
-                              content_type=exc.headers.get("Content-Type"), detail=f"HTTP {exc.code}")
-        except (TimeoutError, socket.timeout):
+            status, headers, body = _get(current, deadline=deadline, max_bytes=max_bytes)
+        except _Blocked:
+            return LinkResult(url, False, "blocked", final_url=current, detail="ที่อยู่ภายในเครือข่าย ไม่ตรวจ")
+        except (_Timeout, TimeoutError, socket.timeout):
             return LinkResult(url, False, "timeout", final_url=current, detail=f"ไม่ตอบภายใน {timeout:g} วินาที")
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, (TimeoutError, socket.timeout)):
-                return LinkResult(url, False, "timeout", final_url=current, detail=f"ไม่ตอบภายใน {timeout:g} วินาที")
-            return LinkResult(url, False, "broken", final_url=current, detail=str(reason)[:200])
-        with response:
-            status = response.status
-            content_type = response.headers.get("Content-Type", "") or ""
-            try:
-                body = response.read(max_bytes + 1)
-            except (TimeoutError, socket.timeout):
-                return LinkResult(url, False, "timeout", status_code=status, final_url=current,
-                                  content_type=content_type, detail=f"ไม่ตอบภายใน {timeout:g} วินาที")
-            except OSError as exc:
-                return LinkResult(url, False, "broken", status_code=status, final_url=current, detail=str(exc)[:200])
+        except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
+            return LinkResult(url, False, "broken", final_url=current, detail=str(exc)[:200] or type(exc).__name__)
+        content_type = headers.get("Content-Type", "") or ""
+        if status in (301, 302, 303, 307, 308) and headers.get("Location"):
+            current = urljoin(current, headers["Location"])
+            continue
+        if status >= 400:
+            return LinkResult(url, False, "broken", status_code=status, final_url=current,
+                              content_type=content_type or None, detail=f"HTTP {status}")
         size = len(body)
         common = dict(status_code=status, content_type=content_type or None, final_url=current, size_bytes=min(size, max_bytes))
-        if size == 0 or ("html" in content_type.lower() and visible_text_length(body[:max_bytes], content_type) < MIN_VISIBLE_TEXT):
+        is_html = "html" in content_type.lower()
+        if (size < MIN_BODY_BYTES and not is_html) or (is_html and visible_text_length(body[:max_bytes], content_type) < MIN_VISIBLE_TEXT):
             return LinkResult(url, False, "empty", detail="หน้าเว็บว่าง ไม่มีเนื้อหา", **common)
         if site and not same_site(host_of(current), site):
             return LinkResult(url, False, "other_domain", detail=f"อยู่ที่ {host_of(current)} ไม่ใช่เว็บไซต์ของหน่วยงาน", **common)

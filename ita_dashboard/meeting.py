@@ -88,7 +88,7 @@ class Slide:
     numbers: list[BigNumber] = field(default_factory=list)
     rows: list[SlideRow] = field(default_factory=list)
     charts: list[BarChart] = field(default_factory=list)
-    figures: list[go.Figure] = field(default_factory=list)  # the same charts for the screen, same order
+    figures: list[go.Figure] = field(default_factory=list)  # the charts for the screen (surveys: both in one)
     empty_text: str = ""  # shown when the slide has no rows and no charts
     more_text: str = ""  # "n more" under a shortened list
     note: str = ""
@@ -129,13 +129,13 @@ def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_o
         surveys_slide(instruments),
         oit_slide(data, oit_svc.item_states(session, organization_id=organization_id, fiscal_year=fiscal_year,
                                             as_of=as_of)),
-        due_slide(measures_svc.measures_due(states, as_of=as_of)),
+        due_slide(measures_svc.measures_due(states, as_of=as_of), as_of=as_of, has_plan=bool(states)),
         activities_slide(month_activities, month=as_of),
     ]
     for slide in slides:
         for fig in slide.figures:  # drawn with theme=None on screen: keep room for the labels
             fig.update_layout(font_size=SCREEN_FONT_SIZE)
-            fig.update_xaxes(automargin=True)
+            fig.update_xaxes(automargin=True, title_standoff=16)  # the axis title clear of the tick labels
             fig.update_yaxes(automargin=True)
     return MeetingDeck(organization=data["organization"], fiscal_year=fiscal_year, as_of=as_of,
                        is_demo=bool(data.get("is_demo")), slides=slides)
@@ -230,27 +230,22 @@ def surveys_slide(instruments: list[surveys_svc.InstrumentStatus]) -> Slide:
         slide.numbers.append(BigNumber(t(f"kpi_{st.instrument}"), _ratio(st.responses, st.target), note=note,
                                        alert=behind))
     for st in instruments:
-        if not st.by_department:
+        if not st.departments:
             continue
-        rows = []
-        for d in st.by_department:
-            text = f"{d.responses:,}/{d.target:,}" if d.target else f"{d.responses:,}"
-            if d.target and d.gap:
-                text += f" ({t('gap')} {d.gap:,})"
-            rows.append(BarRow(d.name, [float(d.responses)], text=text, target=d.target, alert=bool(d.target and d.gap)))
+        rows = [BarRow(d.name, [float(d.responses)], text=charts.survey_label(d), target=d.target,
+                       alert=bool(d.target and d.gap) or d.over_eligible) for d in st.departments]
         slide.charts.append(BarChart(
             key=f"{st.instrument}_by_department", title=f"{st.instrument.upper()}: {t('completion_by_dept')}",
             series=[BarSeries("responses", t("responses"), charts.COLORS["bar"])], rows=rows,
             target_label=t("target"),
         ))
-        fig = charts.survey_by_department(st)
-        fig.update_layout(title=st.instrument.upper())  # half a screen wide: the long title would be cut
-        slide.figures.append(fig)
+    if slide.charts:  # on screen one full-width chart of both (half a screen each left no room for labels)
+        slide.figures.append(charts.surveys_by_department(instruments, font_size=SCREEN_FONT_SIZE))
     return slide
 
 
 def oit_slide(data: dict[str, Any], states: list[oit_svc.OitItemState]) -> Slide:
-    """OIT items not ready, by responsible department (the most behind first)."""
+    """OIT items not ready, one row per responsible department (the most behind first), its items named."""
     oit = data.get("oit", {})
     not_ready = oit_svc.not_ready_by_department(states)
     overdue = sum(s.overdue for s in states)
@@ -261,40 +256,40 @@ def oit_slide(data: dict[str, Any], states: list[oit_svc.OitItemState]) -> Slide
                                 alert=oit.get("items_score") is not None and oit["items_score"] < data["passing_bar"]),
                       BigNumber(t("status_overdue"), str(overdue), alert=overdue > 0),
                   ])
-    if not not_ready:
-        return slide
-    slide.charts.append(BarChart(
-        key="oit_not_ready_by_department", title=t("meeting_oit_by_department"),
-        series=[BarSeries("not_ready", t("meeting_oit_not_ready"), charts.COLORS["not_started"])],
-        rows=[BarRow(dep or t("meeting_oit_no_department"), [float(len(items))], text=str(len(items)),
-                     alert=any(i.overdue for i in items)) for dep, items in not_ready.items()],
-    ))
-    slide.figures.append(charts.oit_not_ready_by_department(
-        {dep or t("meeting_oit_no_department"): len(items) for dep, items in not_ready.items()}))
-    listed = [i for items in not_ready.values() for i in items]
-    for i in listed[:MAX_ROWS]:
-        due = thai.format_date_th(i.due_date, abbr=True) if i.due_date else "–"
-        detail = f"{i.department_name or t('meeting_oit_no_department')} · {t('due_on', date=due)} · {t('oit_status_' + i.status.value)}"
-        if i.last_check and not i.last_check.ok:
-            detail += f" · {t('oit_problem_' + i.last_check.problem)}"
-        slide.rows.append(SlideRow(f"{i.number} {i.name}", detail, alert=i.overdue))
-    if len(listed) > MAX_ROWS:
-        slide.more_text = t("meeting_more", n=len(listed) - MAX_ROWS)
+    for dep, items in list(not_ready.items())[:MAX_ROWS]:
+        names = ", ".join(f"{i.number} {i.name}" for i in items)
+        late = sum(i.overdue for i in items)
+        count = t("meeting_oit_count", n=len(items)) + (f" · {t('status_overdue')} {late}" if late else "")
+        slide.rows.append(SlideRow(f"{dep or t('meeting_oit_no_department')} · {count}", names, alert=late > 0))
+    if len(not_ready) > MAX_ROWS:
+        slide.more_text = t("meeting_more", n=len(not_ready) - MAX_ROWS)
     return slide
 
 
-def due_slide(due: list[measures_svc.MeasureState]) -> Slide:
+def due_text(end: Optional[dt.date], as_of: dt.date) -> str:
+    """"ครบกำหนดวันนี้" for a measure due on the as-of date, else "ครบกำหนด <date>"."""
+    if end is None:
+        return t("due_on", date="–")
+    if end == as_of:
+        return t("due_today")
+    return t("due_on", date=thai.format_date_th(end, abbr=True))
+
+
+def due_slide(due: list[measures_svc.MeasureState], *, as_of: dt.date, has_plan: bool = True) -> Slide:
     overdue = sum(1 for s in due if s.overdue)
-    slide = Slide("due", t("meeting_slide_due"), empty_text=t("none_due"), numbers=[
-        BigNumber(t("status_overdue"), str(overdue), alert=overdue > 0),
-        BigNumber(t("meeting_due_soon"), str(len(due) - overdue)),
-    ])
+    today = sum(1 for s in due if not s.overdue and s.end == as_of)
+    numbers = [BigNumber(t("status_overdue"), str(overdue), alert=overdue > 0)]
+    if today:
+        numbers.append(BigNumber(t("due_today"), str(today), alert=True))
+    numbers.append(BigNumber(t("meeting_due_soon"), str(len(due) - overdue - today)))
+    slide = Slide("due", t("meeting_slide_due"), numbers=numbers,
+                  empty_text=t("none_due") if has_plan else t("meeting_no_measures"))
     for s in due[:MAX_ROWS]:
-        when = thai.format_date_th(s.end, abbr=True) if s.end else "–"
         state = status_label(s.status.value) + (f" {s.percent}%" if s.status != Status.done else "")
-        detail = f"{t('due_on', date=when)} · {state}"
+        detail = f"{due_text(s.end, as_of)} · {state}"
         slide.rows.append(SlideRow(f"{s.number}. {s.title}",
-                                   f"{t('status_overdue')} · {detail}" if s.overdue else detail, alert=s.overdue))
+                                   f"{t('status_overdue')} · {detail}" if s.overdue else detail,
+                                   alert=s.overdue or s.end == as_of))
     if len(due) > MAX_ROWS:
         slide.more_text = t("meeting_more", n=len(due) - MAX_ROWS)
     return slide

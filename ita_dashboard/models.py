@@ -15,7 +15,7 @@ import datetime as dt
 from enum import Enum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -338,7 +338,12 @@ class OitItem(SQLModel, table=True):
     """One OIT item (O1, O2, ...) of an agency's fiscal year: the agency's own, editable copy of
     the framework's list (``framework/oit_items.py``), with who publishes it and by when."""
 
-    __table_args__ = (Index("ix_oititem_org_year", "organization_id", "fiscal_year"),)
+    __table_args__ = (
+        Index("ix_oititem_org_year", "organization_id", "fiscal_year"),
+        # one active item per number and year; a removed item keeps its number in the history
+        Index("uq_oititem_active_number", "organization_id", "fiscal_year", "number", unique=True,
+              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")
     fiscal_year: int  # BE

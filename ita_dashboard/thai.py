@@ -42,6 +42,9 @@ __all__ = [
     "format_fiscal_year",
     "format_datetime_th",
     "format_period_th",
+    "file_date",
+    "date_from_parts",
+    "be_years_between",
     "parse_thai_date",
     "find_thai_dates",
     "parse_period",
@@ -203,6 +206,41 @@ def format_period_th(start: date, end: date, *, abbr: bool = True, thai_digits: 
     else:
         text = f"{format_date_th(start, abbr=abbr)} – {format_date_th(end, abbr=abbr)}"
     return _digits(text, thai_digits)
+
+
+def file_date(d: date) -> str:
+    """A date for a file name, sortable and in the Buddhist era: ``2566-03-31``."""
+    return f"{ce_to_be(d.year)}-{d.month:02d}-{d.day:02d}"
+
+
+# --- picking a date on screen (day / Thai month / BE year) -----------------------------------------
+
+
+def be_years_between(lo: date, hi: date) -> list[int]:
+    """The BE years a date between ``lo`` and ``hi`` (inclusive) can fall in, oldest first."""
+    if lo > hi:
+        lo, hi = hi, lo
+    return [ce_to_be(y) for y in range(lo.year, hi.year + 1)]
+
+
+def date_from_parts(day: int, month: int, year_be: int, *, lo: date | None = None, hi: date | None = None) -> date:
+    """The date a person picked as BE day / Thai month / BE year.
+
+    Raises ValueError with a Thai message for a day the month does not have ("31 กุมภาพันธ์")
+    or a date outside ``lo``..``hi``: never a silently moved date.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"ไม่มีเดือนที่ {month}")
+    year_ce = be_to_ce(year_be)
+    last = calendar.monthrange(year_ce, month)[1]
+    if not 1 <= day <= last:
+        raise ValueError(f"{thai_month_name(month)} {year_be} มี {last} วัน ไม่มีวันที่ {day}")
+    picked = date(year_ce, month, day)
+    if lo is not None and picked < lo:
+        raise ValueError(f"เลือกวันที่ตั้งแต่ {format_date_th(lo)} เป็นต้นไป")
+    if hi is not None and picked > hi:
+        raise ValueError(f"เลือกวันที่ได้ถึง {format_date_th(hi)}")
+    return picked
 
 
 # --- reading: normalisation and tokens ---------------------------------------------------------

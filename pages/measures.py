@@ -10,6 +10,7 @@ from ita_dashboard.ui import common, measure_views, progress_views, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
+widgets.thai_file_uploader()
 st.title(f"{t('nav_measures')} · {ctx.org.name}")
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="measures_as_of")
 as_of = common.effective_date(month_end)
@@ -22,19 +23,19 @@ with common.session() as s:
                                     granularity=granularity, until=as_of)
 
 if not states:
-    st.info(t("no_measures"))
+    widgets.no_plan_notice(can_import=ctx.actor.is_admin)
     st.stop()
 
 filtered = measure_views.filters(states, departments=departments, fiscal_year=ctx.fiscal_year)
-st.dataframe(widgets.measures_frame(filtered), hide_index=True, width="stretch")
+measure_views.table(filtered)
 
 tab_dep, tab_month, tab_time = st.tabs([t("by_department"), t("by_month"), t("timeline")])
 with tab_dep:
     rows = svc.progress_by_department(states, departments=departments)
     st.plotly_chart(charts.measures_by_department(rows), width="stretch", key="chart_by_dep")
 with tab_month:
-    st.radio(t("period"), ["month", "quarter", "round"], horizontal=True, key="period_granularity",
-             format_func={"month": "รายเดือน", "quarter": "รายไตรมาส", "round": "รอบ 6/12 เดือน"}.get)
+    st.radio(t("period_view"), ["month", "quarter", "round"], horizontal=True, key="period_granularity",
+             format_func=lambda g: t(f"period_view_{g}"))
     st.plotly_chart(charts.progress_by_period(points), width="stretch", key="chart_by_month")
 with tab_time:
     st.plotly_chart(charts.measures_timeline(filtered, today=as_of), width="stretch", key="chart_timeline")

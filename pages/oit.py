@@ -4,11 +4,11 @@ import streamlit as st
 
 from ita_dashboard.services import oit as oit_svc
 from ita_dashboard.services.framework_overrides import agency_value
-from ita_dashboard.ui import common, oit_views
+from ita_dashboard.ui import common, oit_views, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(f"{t('nav_oit')} · {ctx.org.name}")
+st.title(f"{t('nav_oit')} · {widgets.md_escape(ctx.org.name)}")
 st.caption(t("oit_title"))
 oit_views.show_flash()
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="oit_as_of")

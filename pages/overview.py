@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ita_dashboard.ui import cache, common, widgets
+from ita_dashboard.ui.compare_views import year_comparison
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
@@ -14,5 +15,6 @@ data = cache.summary(organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as
 
 widgets.kpi_row(data)
 widgets.score_section(data)
-widgets.department_table(data)
-widgets.due_list(data["due"])
+year_comparison(ctx, as_of=as_of)
+widgets.department_table(data, can_map=ctx.actor.is_admin)
+widgets.due_list(data["due"], as_of=as_of, has_plan=data["measures"]["total"] > 0, can_import=ctx.actor.is_admin)

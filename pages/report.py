@@ -5,7 +5,7 @@ import streamlit as st
 
 from ita_dashboard import thai
 from ita_dashboard.reports import docx_report, measures_table as rpt
-from ita_dashboard.ui import common, widgets
+from ita_dashboard.ui import common, oit_views, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
@@ -32,3 +32,4 @@ d1.download_button(t("download_docx"), docx_report.to_docx(report), file_name=f"
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", on_click="ignore")
 d2.download_button(t("download_xlsx"), rpt.to_xlsx(report), file_name=f"{name}.xlsx", key="report_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
+oit_views.measures_report_published(ctx)

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from ita_dashboard.ui import common, upload_views
+from ita_dashboard.ui import common, upload_views, widgets
 from ita_dashboard.models import Role
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context(roles=[Role.admin])
+widgets.thai_file_uploader()
 st.title(f"{t('nav_upload')} · {ctx.org.name}")
 
 tab_survey, tab_measures, tab_batches = st.tabs([t("upload_survey"), t("upload_measures"), t("batches")])

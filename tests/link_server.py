@@ -2,7 +2,7 @@
 
 Pages: ``/ok`` (a real page), ``/empty`` (200, no visible text), ``/missing`` (404), ``/error``
 (500), ``/moved`` (302 to /ok), ``/loop`` (redirects to itself), ``/slow`` (answers after 3 s),
-``/pdf`` (a small PDF), ``/to-elsewhere`` (302 to the same server under another host name).
+``/pdf`` (a small PDF), ``/tiny.pdf`` (8 bytes), ``/trickle`` (3 bytes every 0.25 s for 10 s), ``/to-elsewhere`` (302 to the same server under another host name).
 Nothing ever leaves the machine.
 """
 
@@ -55,6 +55,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(3)
             self._send(200, PAGE.encode())
+        elif path == "/trickle":  # a byte at a time, each well inside a per-read timeout
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            try:
+                for _ in range(40):
+                    self.wfile.write(b"<p>")
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif path == "/tiny.pdf":
+            self._send(200, b"%PDF-1.4", content_type="application/pdf")
         elif path == "/pdf":
             self._send(200, b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF", content_type="application/pdf")
         else:

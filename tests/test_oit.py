@@ -61,6 +61,22 @@ def test_link_check_against_a_real_local_server():
         assert capped.size_bytes == 50
 
 
+def test_the_timeout_bounds_the_whole_visit_and_tiny_files_are_empty():
+    with link_server() as base:
+        trickle = linkcheck.check_url(f"{base}/trickle", timeout=1.0)
+        assert trickle.problem == "timeout"  # each read comes within 0.25 s, the whole page would take 10
+        assert linkcheck.check_url(f"{base}/tiny.pdf").problem == "empty"
+
+
+@pytest.mark.parametrize("address, public", [
+    ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.9", False), ("169.254.169.254", False),
+    ("100.100.100.200", False), ("::1", False), ("::ffff:127.0.0.1", False), ("fd00::1", False),
+    ("2002:7f00:1::", False), ("203.150.1.10", True), ("2001:4860:4860::8888", True),
+])
+def test_only_globally_routable_addresses_are_visited(address, public):
+    assert linkcheck._public(address) is public
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.go.th/a", "naoo.go.th", ""])
 def test_link_check_visits_only_http(url):
     assert linkcheck.check_url(url).problem == "not_http"
@@ -193,9 +209,9 @@ def test_link_check_records_each_result_and_a_broken_link_is_not_ready(engine, o
                 if x.number in paths:
                     oit.record_status(s, item_id=x.id, status="published", url=base + paths[x.number], actor=Actor.system())
         seen = []
-        with db.session_scope(engine) as s:
-            results = oit.check_links(s, organization_id=org, fiscal_year=2569, actor=Actor.system(), timeout=1.0,
-                                      progress=lambda done, total: seen.append((done, total)))
+        results = oit.check_links(open_session=lambda **kw: db.session_scope(engine, **kw), organization_id=org,
+                                  fiscal_year=2569, actor=Actor.system(), timeout=1.0,
+                                  progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (7, 7)
     problems = {st.number: r.problem for st, r in results}
     assert problems == {"O10": None, "O11": "broken", "O12": "broken", "O13": None, "O14": "timeout", "O15": "empty",
@@ -215,13 +231,17 @@ def test_link_check_records_each_result_and_a_broken_link_is_not_ready(engine, o
 
 
 def test_measures_report_item_is_marked_published_with_its_url(engine, org):
-    _start(engine, org)
+    _start(engine, org)  # 2569's list: O26 is the report of 2568
     with db.session_scope(engine) as s:
-        u = oit.mark_measures_report_published(s, organization_id=org, fiscal_year=2569,
+        u = oit.mark_measures_report_published(s, organization_id=org, report_year=2568,
                                                url="https://naoo.go.th/ita/o26.pdf", actor=Actor.system())
         assert u is not None
     o26 = _by_number(engine, org, "O26")
     assert o26.status == OitStatus.published and o26.url == "https://naoo.go.th/ita/o26.pdf"
-    with db.session_scope(engine) as s:  # a year whose list lacks the item: nothing recorded
-        assert oit.mark_measures_report_published(s, organization_id=org, fiscal_year=2567, url="https://x.go.th",
+    _start(engine, org, year=2566)  # 2566's O43 covers its own year
+    with db.session_scope(engine) as s:
+        item = oit.measures_report_item(s, organization_id=org, report_year=2566)
+        assert item.number == "O43" and item.fiscal_year == 2566
+        # no list holds the report of 2567 (2568's list was never started): nothing recorded
+        assert oit.mark_measures_report_published(s, organization_id=org, report_year=2567, url="https://x.go.th",
                                                   actor=Actor.system()) is None

@@ -190,7 +190,8 @@ def empty_org_url(tmp_path):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_no_data(monkeypatch, empty_org_url, page):
     at = run_app(monkeypatch, empty_org_url, username="bare_admin", page=page)
-    assert "อบต.ว่างเปล่า" in texts(at) or page in ("pages/account.py", "pages/report.py")
+    # a title holding the organisation's name escapes its markdown ("อบต\\.") and shows the same text
+    assert "อบต.ว่างเปล่า" in texts(at).replace("\\", "") or page in ("pages/account.py", "pages/report.py")
 
 
 def _measure_id(url: str, number: int) -> int:

@@ -72,3 +72,12 @@ def test_admin_sees_the_tools_and_the_overview_shows_the_level(monkeypatch, demo
     at.selectbox(key="as_of_month").set_value(dt.date(2023, 9, 30)).run()
     body = texts(at)
     assert t("level_estimated", level="ผ่าน") in body
+
+
+def test_overview_compares_with_last_year_and_report_page_offers_the_oit_item(monkeypatch, demo_url):
+    at = run_app(monkeypatch, demo_url, username="naoo_admin")
+    assert any(e.label == t("compare_title", last=2565) for e in at.expander)
+    assert t("compare_no_last_year", last=2565) in texts(at)
+    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="pages/report.py")
+    assert any(e.label == t("oit_report_published_title") for e in at.expander)
+    assert t("oit_report_item", number="O43", year=2566) in texts(at)

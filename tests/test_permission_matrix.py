@@ -20,6 +20,7 @@ their own tests).
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import pytest
@@ -152,7 +153,8 @@ WRITES = {
         "oit.remove_item": lambda w, s, a: oit.remove_item(s, item_id=w.oit_item_b, actor=a),
         "oit.import_list": lambda w, s, a: oit.import_list(s, organization_id=w.b, fiscal_year=2569, actor=a,
                                                            parsed=parse_oit_list(OIT_LIST)),
-        "oit.check_links": lambda w, s, a: oit.check_links(s, organization_id=w.b, fiscal_year=2569, actor=a),
+        "oit.check_links": lambda w, s, a: oit.check_links(open_session=lambda **_: nullcontext(s), organization_id=w.b,
+                                                           fiscal_year=2569, actor=a),
         "oit.copy_from_previous_year": lambda w, s, a: oit.copy_from_previous_year(s, organization_id=w.b,
                                                                                    to_year=2569, actor=a),
     },

@@ -210,14 +210,37 @@ def test_xlsx_text_cells_sections_and_activities_sheet(engine):
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     assert rows[0][0] == rpt.REPORT_TITLE
     headers = [i for i, r in enumerate(rows) if tuple(r[:6]) == rpt.HEADERS]
-    assert len(headers) == 2  # one table per section
-    assert rows[headers[0] - 1][0] == "1. กระบวนการปฏิบัติงานที่โปร่งใส"
+    assert len(headers) == 1  # one header, repeated on every printed page; the sections are rows under it
+    assert rows[headers[0] + 1][0] == "1. กระบวนการปฏิบัติงานที่โปร่งใส"
     formula_like = [c for r in ws.iter_rows() for c in r if isinstance(c.value, str) and c.value.startswith(("=", "+"))]
     assert {c.value for c in formula_like} == {"=มีคู่มือ 3 เล่ม", "+ระบบพร้อมใช้"}
     assert all(c.data_type == "s" for c in formula_like)
     acts = [[c.value for c in r] for r in wb["กิจกรรม"].iter_rows()]
     assert acts[0] == list(rpt.ACTIVITY_HEADERS)
     assert acts[2][:2] == ["7 มีนาคม 2568", "ประชุมประจำเดือน"] and acts[2][3] == "1. จัดทำคู่มือบริการประชาชน"
+
+
+def test_xlsx_prints_a4_landscape_one_page_wide_with_the_header_on_every_page(engine):
+    from ita_dashboard.reports.docx_report import COLUMN_WIDTHS_MM
+
+    org_id = fill(engine)
+    wb = load_workbook(io.BytesIO(rpt.to_xlsx(build(engine, org_id))))
+    for name, widths_mm, columns in (("รายงาน", COLUMN_WIDTHS_MM, rpt.HEADERS),
+                                     ("กิจกรรม", rpt.ACTIVITY_WIDTHS_MM, rpt.ACTIVITY_HEADERS)):
+        ws = wb[name]
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)  # 9: A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0)  # one page wide, as tall as needed
+        header = next(r for r in ws.iter_rows() if tuple(c.value for c in r[:len(columns)]) == tuple(columns))
+        row = header[0].row
+        assert ws.print_title_rows == f"${row}:${row}"  # the header row repeats on every page
+        # the Word report's column widths (in proportion: Excel counts characters, Word millimetres)
+        widths = [ws.column_dimensions[chr(ord("A") + i)].width for i in range(len(columns))]
+        assert [round(w * rpt.MM_PER_CHAR) for w in widths] == list(widths_mm)
+        assert sum(widths_mm) == 257  # A4 landscape minus 2 cm margins
+        body = [c for r in ws.iter_rows(min_row=row) for c in r[:len(columns)] if c.value]
+        assert body and all(c.alignment.wrap_text for c in body)
 
 
 # ---------------------------------------------------------------- the command and the round trip

@@ -199,11 +199,42 @@ class _Rows:
         return [_put_text(self.ws, self.row, i, v) for i, v in enumerate(values, start=1) if v not in (None, "")]
 
 
+# Excel column widths are in characters of the default font (Calibri 11: about 2 mm each), so
+# the Word report's millimetres (docx_report.COLUMN_WIDTHS_MM, 257 mm = A4 landscape minus 2 cm
+# margins) divided by 2 give the same columns on paper.
+MM_PER_CHAR = 2.0
+ACTIVITY_WIDTHS_MM = (30, 60, 107, 50, 10)  # 257 mm too
+MARGIN_INCH = 0.79  # 2 cm, as the Word report
+
+
+def _print_setup(ws, *, title_row: int, widths_mm) -> None:
+    """A4 landscape, one page wide (as many tall as needed), 2 cm margins, ``title_row`` (the
+    table's header) repeated on every page, the columns as wide as in the Word report."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    for i, mm in enumerate(widths_mm, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = round(mm / MM_PER_CHAR, 1)
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as the rows need
+    ws.page_margins.left = ws.page_margins.right = MARGIN_INCH
+    ws.page_margins.top = ws.page_margins.bottom = MARGIN_INCH
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{title_row}:{title_row}"
+
+
 def to_xlsx(report: Report) -> bytes:
-    """Sheet "รายงาน": title lines, then per section a heading row and the six-column table;
-    sheet "กิจกรรม": the round's activities (photos stay in the Word file)."""
+    """Sheet "รายงาน": title lines, the six-column header (repeated on every printed page), then
+    per section a heading row across the table and its measures; sheet "กิจกรรม": the round's
+    activities (photos stay in the Word file). Both print on A4 landscape, one page wide, with
+    wrapped text and the Word report's column widths."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    from .docx_report import COLUMN_WIDTHS_MM
 
     wb = Workbook()
     ws = wb.active
@@ -214,28 +245,36 @@ def to_xlsx(report: Report) -> bytes:
             c.font = Font(bold=True, size=14)
     out.add()
     header_fill = PatternFill("solid", fgColor="D9D9D9")
+    thin = Side(style="thin", color="808080")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
     top = Alignment(wrap_text=True, vertical="top")
+    for c in out.add(HEADERS):
+        c.font, c.fill, c.border = Font(bold=True), header_fill, grid
+        c.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    header_row = out.row
     for section, rows in sections(report.rows):
         if section:
             for c in out.add([section]):
-                c.font = Font(bold=True)
-        for c in out.add(HEADERS):
-            c.font, c.fill, c.alignment = Font(bold=True), header_fill, Alignment(wrap_text=True, horizontal="center")
+                c.font, c.alignment = Font(bold=True), top
+            ws.merge_cells(start_row=out.row, start_column=1, end_row=out.row, end_column=len(HEADERS))
         for row in rows:
-            for c in out.add(row.cells):
-                c.alignment = top
-    for col, width in zip("ABCDEF", (40, 50, 25, 25, 50, 40)):
-        ws.column_dimensions[col].width = width
+            out.add(row.cells)
+            for col in range(1, len(HEADERS) + 1):  # empty cells get the grid too
+                cell = ws.cell(row=out.row, column=col)
+                cell.alignment, cell.border = top, grid
+    _print_setup(ws, title_row=header_row, widths_mm=COLUMN_WIDTHS_MM)
 
     wa = wb.create_sheet(ACTIVITIES_HEADING)
     act = _Rows(wa)
     for c in act.add(ACTIVITY_HEADERS):
-        c.font, c.fill = Font(bold=True), header_fill
+        c.font, c.fill, c.border = Font(bold=True), header_fill, grid
+        c.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
     for a in report.activities:
-        for c in act.add([a.date_text, a.title, a.text, a.measure, "มี" if a.photo_mime else ""]):
-            c.alignment = top
-    for col, width in zip("ABCDE", (20, 40, 60, 40, 10)):
-        wa.column_dimensions[col].width = width
+        act.add([a.date_text, a.title, a.text, a.measure, "มี" if a.photo_mime else ""])
+        for col in range(1, len(ACTIVITY_HEADERS) + 1):
+            cell = wa.cell(row=act.row, column=col)
+            cell.alignment, cell.border = top, grid
+    _print_setup(wa, title_row=1, widths_mm=ACTIVITY_WIDTHS_MM)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Optional
 
+from .. import thai
 from ..meeting import BarChart, BigNumber, MeetingDeck, Slide, SlideRow
 from ..pdf_fonts import PT_MM, TextMeasure, fit_text, pdf_to_png, pdftoppm_available, thai_fpdf
 from ..ui.strings import t
@@ -39,13 +40,13 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 
 def pack_filename(deck: MeetingDeck) -> str:
-    """ASCII download name: ``meeting_2566_2023-03-31.pdf`` (nothing typed by a user in it)."""
-    return f"meeting_{int(deck.fiscal_year)}_{deck.as_of.isoformat()}.pdf"
+    """ASCII download name with Buddhist-era dates: ``meeting_2566_2566-03-31.pdf`` (nothing typed by a user in it)."""
+    return f"meeting_{int(deck.fiscal_year)}_{thai.file_date(deck.as_of)}.pdf"
 
 
 def chart_filename(deck: MeetingDeck, chart: BarChart) -> str:
     key = "".join(c for c in chart.key if c.isascii() and (c.isalnum() or c == "_")) or "chart"
-    return f"meeting_{key}_{deck.as_of.isoformat()}.png"
+    return f"meeting_{key}_{thai.file_date(deck.as_of)}.png"
 
 
 def png_available() -> bool:

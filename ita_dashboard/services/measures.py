@@ -124,6 +124,7 @@ class DepartmentProgress:
     not_started: int = 0
     cancelled: int = 0
     overdue: int = 0
+    unmatched: bool = False  # a responsible name written in the plan that is no department (yet)
 
 
 def progress_by_department(states: list[MeasureState], *, departments: list[Department]) -> list[DepartmentProgress]:
@@ -132,7 +133,7 @@ def progress_by_department(states: list[MeasureState], *, departments: list[Depa
     unmatched: dict[str, DepartmentProgress] = {}
     for s in states:
         targets = [by_id[d] for d in (list(by_id) if s.owner_all else s.department_ids) if d in by_id]
-        targets += [unmatched.setdefault(u, DepartmentProgress(u)) for u in s.unresolved_owners]
+        targets += [unmatched.setdefault(u, DepartmentProgress(u, unmatched=True)) for u in s.unresolved_owners]
         for t in targets:
             t.total += 1
             setattr(t, s.status.value, getattr(t, s.status.value) + 1)

@@ -8,7 +8,8 @@ item is kept, hidden, with its history). The state of an item on day D is its ne
 An item is **ready** on D when its state is เผยแพร่แล้ว or ตรวจแล้ว and the newest link check of
 its URL (if any was made) found nothing wrong. The OIT estimate is the share of ready items per
 indicator (9, 10), and the instrument the plain mean of its indicators, as the framework rolls up
-(ita-facts section 10); items without an indicator count towards the instrument only. It is an
+(ita-facts section 10); items without an indicator make a group of their own in that mean, so
+none is left out (the page says how many have none). It is an
 estimate of readiness, not NACC's score: a figure typed in from ITAS once results are out wins.
 """
 
@@ -33,6 +34,7 @@ from .framework_overrides import framework_for
 READY = (OitStatus.published, OitStatus.checked)
 BANGKOK = ZoneInfo("Asia/Bangkok")
 INDICATORS = (9, 10)
+NO_INDICATOR = 0  # items whose indicator the agency has not set: a group of their own, so none is left out
 
 
 class OitError(ValueError):
@@ -146,16 +148,13 @@ def estimate(states: list[OitItemState]) -> OitEstimate:
     if not states:
         return OitEstimate(items=0, ready=0)
     by_indicator: dict[int, dict[str, Any]] = {}
-    for ind in INDICATORS:
-        group = [s for s in states if s.indicator == ind]
+    for ind in (*INDICATORS, NO_INDICATOR):
+        group = [s for s in states if (s.indicator or NO_INDICATOR) == ind]
         if group:
             ready = sum(s.ready for s in group)
             by_indicator[ind] = {"items": len(group), "ready": ready, "score": round(100 * ready / len(group), 2)}
     ready = sum(s.ready for s in states)
-    if by_indicator:
-        score = round(sum(v["score"] for v in by_indicator.values()) / len(by_indicator), 2)
-    else:
-        score = round(100 * ready / len(states), 2)
+    score = round(sum(v["score"] for v in by_indicator.values()) / len(by_indicator), 2)
     return OitEstimate(items=len(states), ready=ready, by_indicator=by_indicator, score=score)
 
 
@@ -387,24 +386,34 @@ def history(session: Session, *, item_id: int) -> list[OitUpdate]:
     ).all())
 
 
-def mark_measures_report_published(session: Session, *, organization_id: int, fiscal_year: int, url: str,
-                                   actor: Actor) -> Optional[OitUpdate]:
-    """Record the yearly measures report (made by this app) as published at ``url``.
+def measures_report_item(session: Session, *, organization_id: int, report_year: int) -> Optional[OitItem]:
+    """The OIT item that publishes the measures report of ``report_year``, in the agency's lists.
 
-    The report is the framework's ``measures_o_items.report`` item (O26 in 2569, about the
-    previous year). Returns None when the agency's list has no such item.
+    It is the framework's ``measures_o_items.report`` item: in the next year's list when that item
+    covers the previous year (O26 of 2569 is the report of 2568), else in the same year's list when
+    it covers the current one (O43 of 2566). None when the agency's lists have no such item.
     """
-    fw = framework_for(session, organization_id=organization_id, fiscal_year=fiscal_year)
-    number = fw.measures_o_items.get("report")
-    if not number:
-        return None
-    item = session.exec(select(OitItem).where(
-        OitItem.organization_id == organization_id, OitItem.fiscal_year == fiscal_year, OitItem.number == number,
-        col(OitItem.removed_at).is_(None))).first()
+    for year, covers in ((report_year + 1, "previous"), (report_year, "current")):
+        number = framework_for(session, organization_id=organization_id, fiscal_year=year).measures_o_items.get("report")
+        if not number:
+            continue
+        item = session.exec(select(OitItem).where(
+            OitItem.organization_id == organization_id, OitItem.fiscal_year == year, OitItem.number == number,
+            OitItem.covers == covers, col(OitItem.removed_at).is_(None))).first()
+        if item is not None:
+            return item
+    return None
+
+
+def mark_measures_report_published(session: Session, *, organization_id: int, report_year: int, url: str,
+                                   actor: Actor) -> Optional[OitUpdate]:
+    """Record the yearly measures report (made by this app) as published at ``url``: a status row
+    of its OIT item (:func:`measures_report_item`). None when there is no such item."""
+    item = measures_report_item(session, organization_id=organization_id, report_year=report_year)
     if item is None:
         return None
     return record_status(session, item_id=item.id, status=OitStatus.published, url=url,
-                         note="รายงานผลการดำเนินการตามมาตรการ (จัดทำจากแดชบอร์ด)", actor=actor)
+                         note=f"รายงานผลการดำเนินการตามมาตรการ ปีงบประมาณ {report_year} (จัดทำจากแดชบอร์ด)", actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,19 +431,22 @@ def agency_site(session: Session, *, organization_id: int, urls: list[str]) -> O
     return hosts.most_common(1)[0][0] if hosts else None
 
 
-def check_links(session: Session, *, organization_id: int, fiscal_year: int, actor: Actor,
+def check_links(*, open_session: Callable[..., Any], organization_id: int, fiscal_year: int, actor: Actor,
                 timeout: float = linkcheck.DEFAULT_TIMEOUT, max_bytes: int = linkcheck.DEFAULT_MAX_BYTES,
                 progress: Optional[Callable[[int, int], None]] = None) -> list[tuple[OitItemState, linkcheck.LinkResult]]:
     """Visit every item's current URL (admin) and record what came back; returns (item, result) pairs.
 
-    Visits run a few at a time (they wait on the network, not on the CPU); the results are written
-    in this session afterwards, one row per item, plus one audit event for the run.
+    ``open_session(write=...)`` opens one unit of work (``db.session_scope`` bound to an engine, or
+    the page's ``common.session``). The items are read in one short session, the visits happen with
+    no session open (they can take minutes; no transaction or SQLite write lock waits on the
+    network), and the results are written in a second short one, one row per item plus one audit
+    event for the run. Visits run a few at a time: they wait on the network, not on the CPU.
     """
-    require_admin(actor, organization_id)
-    states = [s for s in item_states(session, organization_id=organization_id, fiscal_year=fiscal_year) if s.url]
-    site = agency_site(session, organization_id=organization_id, urls=[s.url for s in states if s.url])
+    with open_session() as session:
+        require_admin(actor, organization_id)
+        states = [s for s in item_states(session, organization_id=organization_id, fiscal_year=fiscal_year) if s.url]
+        site = agency_site(session, organization_id=organization_id, urls=[s.url for s in states if s.url])
     results: list[tuple[OitItemState, linkcheck.LinkResult]] = []
-    done = 0
 
     def visit(state: OitItemState) -> linkcheck.LinkResult:
         return linkcheck.check_url(state.url or "", site=site, timeout=timeout, max_bytes=max_bytes)
@@ -442,19 +454,20 @@ def check_links(session: Session, *, organization_id: int, fiscal_year: int, act
     with ThreadPoolExecutor(max_workers=4) as pool:
         for state, result in zip(states, pool.map(visit, states)):
             results.append((state, result))
-            done += 1
             if progress:
-                progress(done, len(states))
+                progress(len(results), len(states))
     now = utcnow()
-    for state, r in results:
-        session.add(OitLinkCheck(item_id=state.id, url=r.url, checked_at=now, ok=r.ok, problem=r.problem,
-                                 status_code=r.status_code, content_type=r.content_type, final_url=r.final_url,
-                                 size_bytes=r.size_bytes, user_id=actor.user_id))
-    session.flush()
-    audit.record(session, user_id=actor.user_id, username=actor.username, action="oit.check_links",
-                 entity="organization", entity_id=organization_id, organization_id=organization_id,
-                 after={"fiscal_year": fiscal_year, "checked": len(results), "site": site,
-                        "problems": {s.number: r.problem for s, r in results if not r.ok}})
+    with open_session(write=True) as session:
+        require_admin(actor, organization_id)
+        for state, r in results:
+            session.add(OitLinkCheck(item_id=state.id, url=r.url, checked_at=now, ok=r.ok, problem=r.problem,
+                                     status_code=r.status_code, content_type=r.content_type, final_url=r.final_url,
+                                     size_bytes=r.size_bytes, user_id=actor.user_id))
+        session.flush()
+        audit.record(session, user_id=actor.user_id, username=actor.username, action="oit.check_links",
+                     entity="organization", entity_id=organization_id, organization_id=organization_id,
+                     after={"fiscal_year": fiscal_year, "checked": len(results), "site": site,
+                            "problems": {s.number: r.problem for s, r in results if not r.ok}})
     return results
 
 

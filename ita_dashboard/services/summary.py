@@ -45,6 +45,7 @@ def build_summary(
                      "not_started": p.not_started, "overdue": p.overdue}
             for p in by_dep
         },
+        "unresolved_owners": [p.name for p in by_dep if p.unmatched],
     }
 
     surveys: dict[str, Any] = {}
@@ -57,8 +58,10 @@ def build_summary(
         surveys[instrument] = {
             "responses": st.responses,
             "target": st.target,
-            "by_department": {d.name: {"responses": d.responses, "target": d.target} for d in st.by_department},
-            "unmatched_departments": [d.name for d in st.by_department if d.department_id is None],
+            "by_department": {d.name: {"responses": d.responses, "target": d.target, "eligible": d.eligible}
+                              for d in st.by_department},
+            "unmatched_departments": [d.name for d in st.unmatched],
+            "over_eligible": [d.name for d in st.departments if d.over_eligible],
             "estimated_score": st.estimated_score,
             "indicator_scores": {str(k): v for k, v in st.indicator_scores.items()},
             "scored_responses": st.scored_responses,
@@ -117,22 +120,43 @@ def _due_item(m: measures_svc.MeasureState) -> dict[str, Any]:
 def department_ranking(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The summary's departments, furthest behind first.
 
-    Behind means an overdue measure or IIT responses short of the target. Ranked by overdue
-    measures, then by the share of the IIT target reached (lowest first), then by name, so
-    the order is stable and explainable at the meeting.
+    Behind means an overdue measure or IIT responses short of the target; at or over the target
+    is met, however far over. Names that are no department of the organisation (a survey's
+    unmatched department, a plan's unresolved responsible unit) are not rows: see
+    :func:`unmatched_names`. Ranked by overdue measures, then by the share of the IIT target
+    reached (lowest first), then by name, so the order is stable and explainable at the meeting.
     """
     m_by, iit_by = data["measures"]["by_department"], data["surveys"]["iit"]["by_department"]
+    skip = set(data["measures"].get("unresolved_owners", [])) | set(data["surveys"]["iit"].get("unmatched_departments", []))
     rows = []
-    for name in set(m_by) | set(iit_by):
+    for name in (set(m_by) | set(iit_by)) - skip:
         m = m_by.get(name, {"total": 0, "done": 0, "overdue": 0})
         iit = iit_by.get(name, {"responses": 0, "target": None})
         target = iit["target"] or 0
         pct = round(100 * iit["responses"] / target, 1) if target else None
         gap = max(target - iit["responses"], 0)
+        eligible = iit.get("eligible")
         rows.append({
             "name": name, "measures_total": m["total"], "measures_done": m["done"], "overdue": m.get("overdue", 0),
             "iit_responses": iit["responses"], "iit_target": iit["target"], "iit_percent": pct, "iit_gap": gap,
+            "iit_met": bool(target) and iit["responses"] >= target, "iit_eligible": eligible,
+            "iit_over_eligible": bool(eligible) and iit["responses"] > eligible,
             "behind": bool(m.get("overdue", 0) or gap),
         })
     rows.sort(key=lambda r: (-r["overdue"], r["iit_percent"] if r["iit_percent"] is not None else 101, r["name"]))
     return rows
+
+
+def unmatched_names(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Names written in the surveys or the plan that match no department, once each, with what
+    was counted under them: ``{"name", "measures", "iit", "eit"}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in data["measures"].get("unresolved_owners", []):
+        entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
+        entry["measures"] = data["measures"]["by_department"].get(name, {}).get("total", 0)
+    for inst in ("iit", "eit"):
+        s = data["surveys"][inst]
+        for name in s.get("unmatched_departments", []):
+            entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
+            entry[inst] = s["by_department"].get(name, {}).get("responses", 0)
+    return sorted(out.values(), key=lambda e: e["name"])

@@ -26,10 +26,14 @@ UNSPECIFIED = "(ไม่ระบุ)"
 
 @dataclass
 class DepartmentCount:
+    """One department's responses; ``department_id`` None: a name written in the survey that
+    matches no department of the organisation (``unmatched``), not a department of its own."""
+
     name: str
     department_id: Optional[int]
     responses: int
     target: Optional[int]
+    eligible: Optional[int] = None  # IIT: staff eligible to answer (head count), when known
 
     @property
     def gap(self) -> Optional[int]:
@@ -38,6 +42,20 @@ class DepartmentCount:
     @property
     def ratio(self) -> Optional[float]:
         return None if not self.target else self.responses / self.target
+
+    @property
+    def unmatched(self) -> bool:
+        return self.department_id is None
+
+    @property
+    def met(self) -> bool:
+        """At or over its target: shown as met, however far over."""
+        return bool(self.target) and self.responses >= self.target
+
+    @property
+    def over_eligible(self) -> bool:
+        """More IIT responses than staff who may answer: a head count, a duplicate or a mapping to check."""
+        return bool(self.eligible) and self.responses > self.eligible
 
 
 @dataclass
@@ -51,6 +69,16 @@ class InstrumentStatus:
     scored_responses: int = 0
     itas_count: Optional[int] = None  # latest total the admin read off ITAS
     itas_as_of: Optional[dt.date] = None
+
+    @property
+    def departments(self) -> list[DepartmentCount]:
+        """The organisation's own departments (the rows of a completion table or chart)."""
+        return [d for d in self.by_department if not d.unmatched]
+
+    @property
+    def unmatched(self) -> list[DepartmentCount]:
+        """Responses under names no department has: listed once, to be mapped, never a department row."""
+        return [d for d in self.by_department if d.unmatched]
 
 
 def _filters(organization_id: int, fiscal_year: int, instrument: str, as_of: Optional[dt.date]):
@@ -119,7 +147,9 @@ def instrument_status(
         else:
             key = (text or "").strip() or UNSPECIFIED
             unmatched[key] = unmatched.get(key, 0) + n
-    by_department = [DepartmentCount(d.name, d.id, counts[d.id], dep_targets.get(d.id)) for d in deps]
+    by_department = [DepartmentCount(d.name, d.id, counts[d.id], dep_targets.get(d.id),
+                                     eligible=(d.iit_eligible_staff or None) if instrument == "iit" else None)
+                     for d in deps]
     by_department += [DepartmentCount(name, None, n, None) for name, n in sorted(unmatched.items())]
     status = InstrumentStatus(
         instrument=instrument,

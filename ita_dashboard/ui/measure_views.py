@@ -8,12 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from .. import thai
-from ..models import Status
+from ..models import Role, Status
 from ..permissions import PermissionDenied, can_edit_measure
 from ..services import measures as svc
 from . import common
-from .strings import status_label, t
+from .strings import role_label, status_label, t
+from .thai_date import date_picker
 from .widgets import md_escape
+
+_SAVED_KEY = "progress_saved"  # {"measure_id", "text"}: the confirmation shown next to the form
+_FORM_N_KEY = "progress_form_n"  # bumped after a save: new widget keys, an empty form
+_TABLE_PICK_KEY = "_measures_table_pick"  # the row last clicked in the table
 
 
 def filters(states, *, departments, fiscal_year: int):
@@ -50,6 +55,21 @@ def filters(states, *, departments, fiscal_year: int):
     return out
 
 
+def table(states) -> None:
+    """The filtered measures; a click on a row opens that measure in the detail view below."""
+    from .widgets import MEASURES_COLUMNS, measures_frame
+
+    event = st.dataframe(measures_frame(states), hide_index=True, placeholder="", width="stretch", key="measures_table",
+                         on_select="rerun", selection_mode="single-row",
+                         column_config={t(k): c for k, c in MEASURES_COLUMNS.items()})
+    rows = list(event.selection.rows) if event and hasattr(event, "selection") else []
+    picked = states[rows[0]].id if rows and rows[0] < len(states) else None
+    if picked is not None and picked != st.session_state.get(_TABLE_PICK_KEY):
+        st.session_state["measure_pick"] = picked  # the selectbox below follows the click
+    st.session_state[_TABLE_PICK_KEY] = picked
+    st.caption(t("measures_table_hint"))
+
+
 def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> None:
     st.divider()
     ids = [s.id for s in states]
@@ -81,25 +101,50 @@ def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
     st.subheader(t("update_progress"))
     allowed = can_edit_measure(ctx.actor, organization_id=ctx.org_id, department_ids=m.department_ids, owner_all=m.owner_all)
     if not allowed:
-        st.info(t("cannot_edit"))
+        st.info(cannot_edit_text(ctx.actor))
         return
+    # The confirmation shows here, next to the form the user just used; a fresh form (new keys)
+    # after a save, while a refused save keeps what was typed.
+    if saved := st.session_state.pop(_SAVED_KEY, None):
+        if saved["measure_id"] == m.id:
+            st.success(saved["text"], icon=":material/check_circle:")
+            st.toast(saved["text"], icon=":material/check_circle:")
+    n = st.session_state.get(_FORM_N_KEY, 0)
     statuses = [s.value for s in Status]
-    with st.form(f"progress_{m.id}"):
-        status = st.selectbox(t("status"), statuses, index=statuses.index(m.status.value), format_func=status_label)
-        percent = st.slider(t("percent"), 0, 100, m.percent, step=5)
-        note = st.text_area(t("note"), "")
-        evidence = st.text_input(t("evidence"), m.evidence_url or "")
-        when = st.date_input(t("as_of_date"), min(dt.date.today(), as_of) if as_of else dt.date.today(), format="DD/MM/YYYY")
-        st.caption(f"{t('as_of_date')} (พ.ศ.): {thai.format_date_th(when)}")
-        if st.form_submit_button(t("save"), type="primary"):
+    lo, hi = thai.fiscal_year_bounds(ctx.fiscal_year)
+    latest = max(lo, min(hi, dt.date.today()))
+    with st.form(f"progress_{m.id}_{n}"):
+        status = st.selectbox(t("status"), statuses, index=statuses.index(m.status.value), format_func=status_label,
+                              key=f"progress_status_{m.id}_{n}")
+        percent = st.slider(t("percent"), 0, 100, m.percent, step=5, key=f"progress_percent_{m.id}_{n}")
+        note = st.text_area(t("note"), "", key=f"progress_note_{m.id}_{n}")
+        evidence = st.text_input(t("evidence"), m.evidence_url or "", key=f"progress_evidence_{m.id}_{n}")
+        when = date_picker(t("as_of_date"), min(as_of, latest), key=f"progress_when_{m.id}_{n}", min_value=lo,
+                           max_value=latest)
+        if st.form_submit_button(t("save"), type="primary") and when is not None:
             try:
                 with common.session(write=True) as s:
                     svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
                                         evidence_url=evidence or None, as_of=when, actor=ctx.actor)
-                st.session_state["flash"] = f"{t('saved')}: {m.number}. {md_escape(_short(m.title))} · {status_label(status)} {percent}%"
-                st.rerun()
             except (svc.ProgressError, PermissionDenied) as exc:
                 st.error(str(exc))
+                return
+            shown = 100 if status == Status.done.value else percent
+            st.session_state[_SAVED_KEY] = {
+                "measure_id": m.id,
+                "text": t("progress_saved", number=m.number, status=status_label(status), percent=shown,
+                          date=thai.format_date_th(when)),
+            }
+            st.session_state[_FORM_N_KEY] = n + 1
+            st.rerun()
+
+
+def cannot_edit_text(actor) -> str:
+    """Why the form is not there, in words that fit the role: a department head of another
+    department, a head whose account has no department, or a role that only reads."""
+    if actor.role == Role.department_head:
+        return t("cannot_edit") if actor.department_id is not None else t("cannot_edit_no_department")
+    return t("cannot_edit_read_only", role=role_label(Role(actor.role).value))
 
 
 def _history(m) -> None:
@@ -113,7 +158,7 @@ def _history(m) -> None:
         {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),
          t("percent"): r.percent, t("note"): r.note, t("evidence"): r.evidence_url or ""}
         for r in reversed(rows)
-    ]), hide_index=True, width="stretch")
+    ]), hide_index=True, placeholder="", width="stretch")
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -111,12 +111,13 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
                               format_func=status_text)
         url = st.text_input(t("oit_url_input"), value="", placeholder=current.url or "https://")
         note = st.text_area(t("note"), height=80)
+        evidence = st.text_input(t("oit_evidence"), placeholder="https://")
         as_of = be_date_fallback(t("oit_as_of"), default_day, key="oit_status_as_of") or default_day
         if st.form_submit_button(t("save"), type="primary"):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     oit_svc.record_status(s, item_id=item_id, status=status, url=url or current.url, note=note,
-                                          as_of=as_of, actor=ctx.actor)
+                                          evidence_url=evidence or None, as_of=as_of, actor=ctx.actor)
             except (oit_svc.OitError, PermissionDenied) as exc:
                 common.show_error(exc)
             else:
@@ -149,7 +150,7 @@ def _start_or_add(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -
         st.info(t("oit_empty_year", year=ctx.fiscal_year))
         if st.button(t("oit_start_framework"), key="oit_start", type="primary"):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     n = oit_svc.start_from_framework(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
                                                      actor=ctx.actor)
             except (oit_svc.OitError, PermissionDenied) as exc:
@@ -165,7 +166,7 @@ def _start_or_add(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -
         indicator = c[2].selectbox(t("oit_col_indicator"), [9, 10, None], format_func=lambda v: "–" if v is None else str(v))
         if st.form_submit_button(t("oit_add")):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     oit_svc.add_item(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, number=number, name=name,
                                      indicator=indicator, actor=ctx.actor)
             except (oit_svc.OitError, PermissionDenied) as exc:
@@ -202,7 +203,7 @@ def _edit(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
         remove = c[1].form_submit_button(t("oit_remove"))
     if save:
         try:
-            with common.session() as s:
+            with common.session(write=True) as s:
                 oit_svc.update_item(s, item_id=item_id, number=number, name=name, department_id=department, due_date=due,
                                     indicator=indicator, contents=contents, actor=ctx.actor)
         except (oit_svc.OitError, PermissionDenied) as exc:
@@ -216,7 +217,7 @@ def _edit(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
         st.warning(t("oit_remove_confirm", number=item.number))
         c = st.columns(2)
         if c[0].button(t("oit_remove_yes"), key="oit_remove_yes", type="primary"):
-            with common.session() as s:
+            with common.session(write=True) as s:
                 oit_svc.remove_item(s, item_id=item_id, actor=ctx.actor)
             st.session_state.pop("oit_confirm_remove", None)
             _flash(t("oit_removed", number=item.number))
@@ -247,7 +248,7 @@ def _import(ctx: common.PageContext) -> None:
                      hide_index=True, width="stretch")
     if parsed.items and st.button(t("oit_import_confirm", n=len(parsed.items)), key="oit_import_go", type="primary"):
         try:
-            with common.session() as s:
+            with common.session(write=True) as s:
                 r = oit_svc.import_list(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, parsed=parsed,
                                         actor=ctx.actor)
         except (oit_svc.OitError, PermissionDenied) as exc:
@@ -265,7 +266,7 @@ def _links(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
                                 help=t("oit_website_help"))
         if st.form_submit_button(t("save")):
             try:
-                with common.session() as s:
+                with common.session(write=True) as s:
                     set_website(s, organization_id=ctx.org_id, website=website, actor=ctx.actor)
             except (OrgSettingsError, PermissionDenied) as exc:
                 common.show_error(exc)
@@ -282,9 +283,8 @@ def _links(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
         def progress(done: int, total: int) -> None:
             bar.progress(done / total, text=t("oit_checking_n", done=done, total=total))
 
-        with common.session() as s:
-            results = oit_svc.check_links(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, actor=ctx.actor,
-                                          progress=progress)
+        results = oit_svc.check_links(open_session=common.session, organization_id=ctx.org_id,
+                                      fiscal_year=ctx.fiscal_year, actor=ctx.actor, progress=progress)
         bad = [(st_, r) for st_, r in results if not r.ok]
         _flash(t("oit_checked", n=len(results), bad=len(bad)))
         st.rerun()
@@ -301,12 +301,18 @@ def _copy(ctx: common.PageContext) -> None:
         st.info(t("oit_copy_already", year=preview.to_year))
         return
     st.write(t("oit_copy_preview", measures=len(preview.measures), items=len(preview.oit_items)))
-    st.dataframe(pd.DataFrame([{t("oit_col_number"): m["number"], t("title"): m["title"],
-                                t("oit_col_due"): thai.format_date_th(m["end"], abbr=True) if m["end"] else ""}
-                               for m in preview.measures]), hide_index=True, width="stretch")
+    if preview.measures:
+        st.dataframe(pd.DataFrame([{t("oit_col_number"): m["number"], t("title"): m["title"],
+                                    t("oit_col_department"): m["owner_text"],
+                                    t("oit_col_due"): thai.format_date_th(m["end"], abbr=True) if m["end"] else ""}
+                                   for m in preview.measures]), hide_index=True, width="stretch")
+    if preview.oit_items:
+        st.dataframe(pd.DataFrame([{t("oit_col_number"): i["number"], t("oit_col_name"): i["name"],
+                                    t("oit_col_department"): i["department"] or ""} for i in preview.oit_items]),
+                     hide_index=True, width="stretch")
     if st.checkbox(t("oit_copy_understood"), key="oit_copy_ok") and st.button(t("oit_copy_go"), key="oit_copy_go", type="primary"):
         try:
-            with common.session() as s:
+            with common.session(write=True) as s:
                 copied = oit_svc.copy_from_previous_year(s, organization_id=ctx.org_id, to_year=ctx.fiscal_year,
                                                          actor=ctx.actor)
         except (oit_svc.OitError, PermissionDenied) as exc:
@@ -335,3 +341,30 @@ def be_date_fallback(label: str, value: Optional[dt.date], key: str) -> Optional
     except ValueError:
         st.error(t("oit_bad_date"))
         return None
+
+
+def measures_report_published(ctx: common.PageContext) -> None:
+    """On the report page (admins): record where this year's report is published, on its OIT item."""
+    if ctx.actor.role != Role.admin:
+        return
+    with common.session() as s:
+        item = oit_svc.measures_report_item(s, organization_id=ctx.org_id, report_year=ctx.fiscal_year)
+        item_view = (item.number, item.fiscal_year) if item else None
+    with st.expander(t("oit_report_published_title")):
+        if item_view is None:
+            st.info(t("oit_report_no_item", year=ctx.fiscal_year))
+            return
+        st.caption(t("oit_report_item", number=item_view[0], year=item_view[1]))
+        with st.form("oit_report_published_form", clear_on_submit=True):
+            url = st.text_input(t("oit_url_input_required"), placeholder="https://")
+            if st.form_submit_button(t("oit_report_mark"), type="primary"):
+                try:
+                    with common.session(write=True) as s:
+                        oit_svc.mark_measures_report_published(s, organization_id=ctx.org_id,
+                                                               report_year=ctx.fiscal_year, url=url, actor=ctx.actor)
+                except (oit_svc.OitError, PermissionDenied) as exc:
+                    common.show_error(exc)
+                else:
+                    st.toast(t("oit_saved", number=item_view[0], status=status_text("published")),
+                             icon=":material/check_circle:")
+                    st.success(t("oit_saved", number=item_view[0], status=status_text("published")))

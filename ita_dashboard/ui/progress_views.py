@@ -20,11 +20,15 @@ from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
 from . import common
 from .strings import status_label, t
+from .thai_date import date_picker
+from .widgets import md_escape
 
 _XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RESULT_KEY = "progress_sheet_result"
 _UPLOAD_N_KEY = "progress_sheet_upload_n"
 _ACT_FLASH_KEY = "activity_flash"
+_ACT_ADDED_KEY = "activity_added"  # the confirmation, shown in the add form's expander
+_ACT_FORM_N_KEY = "activity_form_n"
 _MAX_LISTED = 20
 
 
@@ -53,7 +57,7 @@ def status_sheet_section(ctx: common.PageContext, states, *, as_of: dt.date) -> 
                                                    as_of=as_of, per_department=layout == "per_department")
         suffix = "_แยกตามกอง" if layout == "per_department" else ""
         st.download_button(t("progress_sheet_download"), data, key="progress_sheet_download",
-                           file_name=f"สถานะมาตรการ_{ctx.fiscal_year}_{as_of.isoformat()}{suffix}.xlsx",
+                           file_name=f"สถานะมาตรการ_{ctx.fiscal_year}_{thai.file_date(as_of)}{suffix}.xlsx",
                            mime=_XLSX_MIME, icon=":material/download:")
         _upload(ctx, states)
 
@@ -218,19 +222,25 @@ def _activity_form(ctx: common.PageContext, states) -> None:
     by_id = {s.id: s for s in states}
     lo, hi = thai.fiscal_year_bounds(ctx.fiscal_year)
     default = min(max(dt.date.today(), lo), hi)
-    with st.expander(t("activity_add")):
+    added = st.session_state.pop(_ACT_ADDED_KEY, None)
+    n = st.session_state.get(_ACT_FORM_N_KEY, 0)
+    sfx = f"_{n}" if n else ""  # new keys after a save: an empty form; a refused save keeps what was typed
+    with st.expander(t("activity_add"), expanded=added is not None):
+        if added is not None:  # here, where the user pressed "save", not at the top of the list
+            st.success(added, icon=":material/check_circle:")
+            st.toast(added, icon=":material/check_circle:")
         if not ctx.actor.is_admin:
             st.caption(t("activity_head_note"))
-        with st.form("activity_add_form", clear_on_submit=True):
-            when = st.date_input(t("date"), default, format="DD/MM/YYYY", key="activity_date")
-            title = st.text_input(t("activity_title"), max_chars=500, key="activity_title")
-            text = st.text_area(t("activity_text"), key="activity_text")
+        with st.form(f"activity_add_form{sfx}"):
+            when = date_picker(t("date"), default, key=f"activity_date{sfx}", min_value=lo, max_value=hi)
+            title = st.text_input(t("activity_title"), max_chars=500, key=f"activity_title{sfx}")
+            text = st.text_area(t("activity_text"), key=f"activity_text{sfx}")
             measure_id = st.selectbox(
-                t("activity_measure"), options, key="activity_measure",
+                t("activity_measure"), options, key=f"activity_measure{sfx}",
                 format_func=lambda i: t("activity_no_measure") if i is None else f"{by_id[i].number}. {by_id[i].title[:80]}",
             )
-            photo = st.file_uploader(t("activity_photo"), type=list(act_svc.PHOTO_TYPES), key="activity_photo")
-            if st.form_submit_button(t("save"), type="primary"):
+            photo = st.file_uploader(t("activity_photo"), type=list(act_svc.PHOTO_TYPES), key=f"activity_photo{sfx}")
+            if st.form_submit_button(t("save"), type="primary") and when is not None:
                 try:
                     with common.session(write=True) as s:
                         act_svc.add_activity(s, organization_id=ctx.org_id, date=when, title=title, text=text,
@@ -239,5 +249,7 @@ def _activity_form(ctx: common.PageContext, states) -> None:
                 except (act_svc.ActivityError, PermissionDenied) as exc:
                     st.error(str(exc))
                     return
-                st.session_state[_ACT_FLASH_KEY] = t("activity_added")
+                st.session_state[_ACT_ADDED_KEY] = t("activity_added_on", title=md_escape(title.strip()[:80]),
+                                                     date=thai.format_date_th(when))
+                st.session_state[_ACT_FORM_N_KEY] = n + 1
                 st.rerun()

@@ -13,7 +13,7 @@ from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
 from .strings import t
-from .widgets import md_escape
+from .widgets import batch_kind_label, md_escape, rejected_frame
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
 
@@ -61,7 +61,7 @@ def survey_upload(ctx: common.PageContext) -> None:
     st.dataframe(preview, hide_index=True, width="stretch")
     if parsed.rejected:
         st.warning(f"{t('rejected_rows')}: {len(parsed.rejected)}")
-        st.dataframe(pd.DataFrame(parsed.rejected).head(50), hide_index=True, width="stretch")
+        st.dataframe(rejected_frame(parsed.rejected[:50]), hide_index=True, placeholder="", width="stretch")
     import_anyway = True
     if parsed.not_a_survey_reason:
         import_anyway = st.checkbox("นำเข้าต่อไป — ฉันตรวจสอบแล้วว่าไฟล์นี้เป็นคำตอบแบบสำรวจจริง",
@@ -136,12 +136,13 @@ def batch_list(ctx: common.PageContext) -> None:
         st.caption("ยังไม่มีการนำเข้า")
         return
     for b in batches:
-        label = (f"#{b.id} · {b.kind} · {md_escape(b.file_name)} · {thai.format_datetime_th(b.created_at)} · "
+        label = (f"{batch_kind_label(b.kind)} · {md_escape(b.file_name)} · "
+                 f"{thai.format_datetime_th(common.local_time(b.created_at))} · "
                  f"{t('read')} {b.read_count} {t('imported')} {b.imported_count} {t('duplicate')} {b.duplicate_count} "
                  f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
             if b.rejected_rows:
-                st.dataframe(pd.DataFrame(b.rejected_rows).head(200), hide_index=True, width="stretch")
+                st.dataframe(rejected_frame(b.rejected_rows[:200]), hide_index=True, placeholder="", width="stretch")
                 st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
                                    mime="text/csv", key=f"rej_{b.id}")
             if b.kind.startswith("survey") and not b.undone_at:

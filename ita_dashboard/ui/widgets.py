@@ -56,40 +56,167 @@ def score_section(data: dict) -> None:
     st.caption(t("estimate_note"))
 
 
-def department_table(data: dict) -> None:
-    """Departments ranked by how far behind they are; the status is a word and an icon, not only a colour."""
+def department_table(data: dict, *, can_map: bool = False) -> None:
+    """Departments ranked by how far behind they are; the status is a word and an icon, not only a colour.
+
+    At or over the IIT target is met (green), however far over; more responses than eligible staff
+    also gets a warning saying what to check. Names that are no department are listed once under
+    the table, with the way to map them, never as rows."""
     rows = summary_svc.department_ranking(data)
     st.subheader(t("dept_table"))
     if not rows:
         st.info(t("no_data"))
+    else:
+        df = pd.DataFrame([{
+            t("department"): r["name"],
+            t("measures_done_col"): f"{r['measures_done']}/{r['measures_total']}",
+            t("status_overdue"): r["overdue"],
+            t("iit_responses_col"): f"{r['iit_responses']:,}/{r['iit_target'] or '–'}",
+            t("iit_completion"): _completion_text(r),
+            f"IIT {t('gap')}": r["iit_gap"] if r["iit_target"] else None,
+            t("status"): _row_status(r),
+        } for r in rows])
+        colours = {"red": "color: #c62828; font-weight: bold", "green": "color: #2e7d32", "orange": "color: #b45309"}
+
+        def colour(v):
+            v = str(v)
+            if v.startswith("▲"):
+                return colours["red"]
+            if v.startswith("⚠"):
+                return colours["orange"]
+            return colours["green"] if v.startswith("✓") else ""
+
+        st.dataframe(df.style.map(colour, subset=[t("status"), t("iit_completion")]), hide_index=True, placeholder="",
+                     width="stretch", column_config={  # widths that fit 1366 px with the sidebar open
+                         t("department"): st.column_config.TextColumn(width=220),
+                         t("measures_done_col"): st.column_config.TextColumn(width=95),
+                         t("status_overdue"): st.column_config.NumberColumn(width=75),
+                         t("iit_responses_col"): st.column_config.TextColumn(width=110),
+                         t("iit_completion"): st.column_config.TextColumn(width=105),
+                         f"IIT {t('gap')}": st.column_config.NumberColumn(width=85, format="%d"),
+                         t("status"): st.column_config.TextColumn(width=125)})
+        over_eligible_warning([(r["name"], r["iit_responses"], r["iit_eligible"]) for r in rows if r["iit_over_eligible"]])
+    unmatched_section(summary_svc.unmatched_names(data), can_map=can_map)
+
+
+def survey_checks(status, *, can_map: bool) -> None:
+    """Under a completion chart: departments with more responses than eligible staff (what to
+    check), and the names that match no department (once, with the way to map them)."""
+    over_eligible_warning([(d.name, d.responses, d.eligible) for d in status.departments if d.over_eligible])
+    unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == "iit" else 0,
+                        "eit": d.responses if status.instrument == "eit" else 0} for d in status.unmatched],
+                      can_map=can_map)
+
+
+def over_eligible_warning(over: list[tuple[str, int, int]]) -> None:
+    """More IIT responses than eligible staff: what to check, then the departments (as plain text:
+    a department's name is user text)."""
+    if not over:
         return
-    df = pd.DataFrame([{
-        t("department"): r["name"],
-        t("measures_done_col"): f"{r['measures_done']}/{r['measures_total']}",
-        t("status_overdue"): r["overdue"],
-        "IIT": f"{r['iit_responses']:,}/{r['iit_target'] or '–'}",
-        t("iit_completion"): r["iit_percent"],
-        f"IIT {t('gap')}": r["iit_gap"],
-        t("status"): ("▲ " + t("behind")) if r["behind"] else ("✓ " + t("on_track")),
-    } for r in rows])
-    colours = {"▲ " + t("behind"): "color: #c62828; font-weight: bold", "✓ " + t("on_track"): "color: #2e7d32"}
-    st.dataframe(
-        df.style.map(lambda v: colours.get(v, ""), subset=[t("status")]), hide_index=True, width="stretch",
-        column_config={t("iit_completion"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")},
-    )
+    st.warning(t("over_eligible_warning", n=len(over)), icon=":material/warning:")
+    st.text("\n".join(t("over_eligible_row", name=name, responses=f"{n:,}", eligible=f"{e:,}") for name, n, e in over))
 
 
-def due_list(items: list[dict]) -> None:
-    """The summary's ``due`` list: overdue measures first, then those due within a month."""
+def _completion_text(r: dict) -> str:
+    if r["iit_percent"] is None:
+        return ""
+    pct = f"{r['iit_percent']:.0f}%"
+    if r["iit_over_eligible"]:
+        return f"⚠ {pct}"
+    return f"✓ {pct}" if r["iit_met"] else pct
+
+
+def _row_status(r: dict) -> str:
+    if r["behind"]:
+        return "▲ " + t("behind")
+    if r["iit_over_eligible"]:
+        return "⚠ " + t("check_count")
+    return "✓ " + (t("target_met_short") if r["iit_met"] else t("on_track"))
+
+
+def unmatched_section(names: list[dict], *, can_map: bool) -> None:
+    """Names written in the surveys or the plan that are no department: once each, with a way to map them."""
+    if not names:
+        return
+    parts = []
+    for e in names:
+        counted = [t(f"unmatched_{k}", n=e[k]) for k in ("measures", "iit", "eit") if e[k]]
+        parts.append(f"{e['name']} ({', '.join(counted)})" if counted else e["name"])
+    st.info(t("unmatched_intro", n=len(names)), icon=":material/link_off:")
+    st.text(" · ".join(parts))  # names as written in a survey or a plan: user text, shown as text
+    if can_map:
+        st.page_link("pages/admin.py", label=t("unmatched_go_map"), icon=":material/link:")
+    else:
+        st.caption(t("unmatched_ask_admin"))
+
+
+def due_list(items: list[dict], *, as_of: dt.date, has_plan: bool = True, can_import: bool = False) -> None:
+    """The summary's ``due`` list: overdue measures first, then those due within a month.
+
+    A year without a plan says so (and where to import one) instead of "nothing overdue"."""
+    from ..meeting import due_text
+
     st.subheader(t("due_next"))
+    if not has_plan:
+        no_plan_notice(can_import=can_import)
+        return
     if not items:
         st.success(t("none_due"))
         return
     for m in items:
-        when = thai.format_date_th(dt.date.fromisoformat(m["end"]), abbr=True) if m["end"] else "–"
-        badge = (f":red[:material/error: **{t('status_overdue')}** ({t('due_on', date=when)})]" if m["overdue"]
-                 else f":orange[:material/schedule: {t('due_on', date=when)}]")
+        end = dt.date.fromisoformat(m["end"]) if m["end"] else None
+        when = due_text(end, as_of)
+        if m["overdue"]:
+            badge = f":red[:material/error: **{t('status_overdue')}** ({when})]"
+        elif end == as_of:
+            badge = f":red[:material/alarm: **{when}**]"
+        else:
+            badge = f":orange[:material/schedule: {when}]"
         st.markdown(f"**{m['number']}.** {md_escape(m['title'])}  \n{badge} · {status_label(m['status'])} {m['percent']}%")
+
+
+def no_plan_notice(*, can_import: bool) -> None:
+    """The fiscal year has no measures: say so and point to the import page."""
+    st.info(t("no_plan"), icon=":material/upload_file:")
+    if can_import:
+        st.page_link("pages/upload.py", label=t("no_plan_go_import"), icon=":material/upload_file:")
+    else:
+        st.caption(t("no_plan_ask_admin"))
+
+
+def batch_kind_label(kind: str) -> str:
+    """An import batch's kind (``survey_iit``) in words."""
+    return t(f"batch_kind_{kind}") if t(f"batch_kind_{kind}") != f"batch_kind_{kind}" else kind
+
+
+def rejected_frame(entries: list[dict]) -> pd.DataFrame:
+    """Rejected rows ({"sheet"?, "row", "column", "reason"}) with Thai column titles and empty cells, not None."""
+    has_sheet = any(e.get("sheet") for e in entries)
+    return pd.DataFrame([
+        {**({t("sheet"): e.get("sheet") or ""} if has_sheet else {}),
+         t("row"): "" if e.get("row") is None else str(e.get("row")), t("column"): e.get("column") or "",
+         t("reason"): e.get("reason") or ""}
+        for e in entries
+    ], columns=([t("sheet")] if has_sheet else []) + [t("row"), t("column"), t("reason")])
+
+
+# Streamlit's file uploader speaks English ("Upload", "50MB per file • CSV"); there is no option to
+# change it, so its words are hidden and Thai put in their place (fixed text only: never format
+# anything into this string). The Thai words stay in the accessibility tree: the button is
+# called "เลือกไฟล์" for screen readers and tests too.
+UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button > div::after { content: "เลือกไฟล์"; margin-left: 0.35rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {
+  content: "หรือลากไฟล์มาวางที่นี่"; font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
+}
+</style>"""
+
+
+def thai_file_uploader() -> None:
+    """Put the Thai words on every file uploader of the page (call once per page that has one)."""
+    st.html(UPLOADER_CSS)
 
 
 def md_escape(text: str) -> str:
@@ -104,17 +231,28 @@ def md_escape(text: str) -> str:
 
 
 def measures_frame(states) -> pd.DataFrame:
+    """The measures table: state first (status, per cent, end, last update), the long texts last
+    and short; the whole text is in the detail view under the table."""
     return pd.DataFrame([
         {
-            t("measure_no"): s.number,
+            t("col_no"): s.number,
             t("measure"): s.title,
-            t("owner"): t("owner_all") if s.owner_all else (", ".join(s.department_names + s.unresolved_owners) or s.owner_text),
-            t("period"): s.period_text,
-            t("start"): thai.format_date_th(s.start, abbr=True) if s.start else "",
+            t("status"): ("▲ " + t("status_overdue")) if s.overdue else status_label(s.status.value),
+            t("col_percent"): s.percent,
             t("end"): thai.format_date_th(s.end, abbr=True) if s.end else "",
-            t("status"): (t("status_overdue") + " · " if s.overdue else "") + status_label(s.status.value),
-            t("percent"): s.percent,
-            t("last_update"): thai.format_date_th(s.last_update, abbr=True) if s.last_update else "",
+            t("col_updated"): thai.format_date_th(s.last_update, abbr=True) if s.last_update else "",
+            t("owner"): t("owner_all") if s.owner_all else (", ".join(s.department_names + s.unresolved_owners) or s.owner_text),
         }
         for s in states
-    ])
+    ], columns=[t("col_no"), t("measure"), t("status"), t("col_percent"), t("end"), t("col_updated"), t("owner")])
+
+
+MEASURES_COLUMNS = {  # widths that fit 1366 px with the sidebar open
+    "col_no": st.column_config.NumberColumn(width=40),
+    "measure": st.column_config.TextColumn(width=300),
+    "status": st.column_config.TextColumn(width=120),
+    "col_percent": st.column_config.NumberColumn(width=60, format="%d%%"),
+    "end": st.column_config.TextColumn(width=90),
+    "col_updated": st.column_config.TextColumn(width=90),
+    "owner": st.column_config.TextColumn(width=150),
+}

@@ -51,6 +51,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('oititem', schema=None) as batch_op:
         batch_op.create_index('ix_oititem_org_year', ['organization_id', 'fiscal_year'], unique=False)
+        batch_op.create_index('uq_oititem_active_number', ['organization_id', 'fiscal_year', 'number'], unique=True,
+                              sqlite_where=sa.text('removed_at IS NULL'), postgresql_where=sa.text('removed_at IS NULL'))
     op.create_table('oitupdate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),

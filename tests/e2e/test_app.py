@@ -200,10 +200,11 @@ def _chart_trace(page: Page, key: str, name: str) -> dict:
 
 
 def _timeline_text(page: Page, number: str) -> str:
-    """The text on measure ``number``'s bar in the measures timeline chart."""
+    """The text on measure ``number``'s bar in the measures timeline chart (one trace per state)."""
     texts = page.locator(".st-key-chart_timeline .js-plotly-plot").evaluate(
-        "(el, prefix) => (el.data || []).filter(t => t.y && String(t.y[0] || '').startsWith(prefix))"
-        ".map(t => t.text)", f"{number}. ")
+        "(el, prefix) => (el.data || []).flatMap(t => Array.from(t.y || [])"
+        ".map((y, i) => String(y || '').startsWith(prefix) ? (Array.isArray(t.text) ? t.text[i] : t.text) : null))"
+        ".filter(x => x !== null)", f"{number}. ")
     assert len(texts) == 1, texts
     return texts[0]
 
@@ -286,9 +287,10 @@ def test_department_head_updates_own_measure_only(page, app_server, wait_for_app
     done_line_before = _chart_trace(page, "chart_by_month", "เสร็จแล้ว (สะสม)")
     assert rows_before > 0
 
-    # the as-of date defaults to the last day of the FY's last month, 30/09/2023 (30 ก.ย. 2566)
-    date_field = form.get_by_test_id("stDateInput")
-    expect(date_field.locator("input[type=date]")).to_have_value("2023-09-30")
+    # the as-of date defaults to the last day of the FY's last month, 30 กันยายน 2566, in BE pickers
+    expect(form.get_by_test_id("stDateInput")).to_have_count(0)
+    for label, value in (("ณ วันที่", "30"), ("เดือน", "กันยายน"), ("ปี พ.ศ.", "2566")):
+        expect(selectbox(form, label).get_by_role("combobox")).to_have_value(value)
 
     choose(page, selectbox(form, "สถานะ"), "กำลังดำเนินการ")
     slider = form.get_by_test_id("stSlider").locator("input[type=range]")
@@ -351,10 +353,10 @@ def _upload_and_preview(page: Page, wait_for_app, file: Path, *, use_chooser: bo
         expect(chip).to_have_count(0)
         expect(survey_tab.get_by_text("ตัวอย่างข้อมูลที่อ่านได้")).to_have_count(0)
     if use_chooser:
-        # what a user does: click "Upload" and pick the file in the browser's file chooser (the
+        # what a user does: click "เลือกไฟล์" and pick the file in the browser's file chooser (the
         # click also clears the input, so the same file can be chosen again and fires "change")
         with page.expect_file_chooser() as chooser:
-            uploader.get_by_role("button", name="Upload", exact=True).click()
+            uploader.get_by_role("button", name="เลือกไฟล์", exact=True).click()
         chooser.value.set_files(str(file))
     else:
         uploader.locator("input[type=file]").set_input_files(str(file))

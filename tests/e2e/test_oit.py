@@ -22,7 +22,7 @@ def _oit_label(page: Page) -> str:
     tick = chart.locator("g.ytick text").filter(has_text=OIT_BAR).first
     box = tick.bounding_box()
     y = box["y"] + box["height"] / 2
-    labels = chart.locator("text.bartext")
+    labels = chart.locator("g.textpoint text, text.bartext")  # labels as a text column (or on the bars)
     best = min(range(labels.count()), key=lambda i: abs(_middle(labels.nth(i)) - y))
     return labels.nth(best).text_content()
 
