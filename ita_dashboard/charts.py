@@ -1,6 +1,8 @@
 """Plotly figure builders: service data in, ``go.Figure`` out. Thai labels, BE years.
 
 Colours are never the only cue: bars carry text labels and the 85 line is labelled.
+Every label from data (department, measure, organisation names) goes through ``textsafe.plot``:
+Plotly reads a small HTML subset in labels (``<a href>`` makes a link), data never forms one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Optional, Sequence
 import plotly.graph_objects as go
 
 from . import thai
+from .textsafe import plot
 from .ui.strings import t
 
 FONT = "Sarabun, 'TH Sarabun New', Loma, Garuda, 'Noto Sans Thai', sans-serif"
@@ -57,7 +60,7 @@ def _thai_date_ticks(fig: go.Figure, dates: Sequence[dt.date], *, axis: str = "x
 
 def measures_by_department(rows) -> go.Figure:
     """Stacked horizontal bars per department: done / in progress / not started; overdue in the label."""
-    names = [r.name for r in rows]
+    names = [plot(r.name) for r in rows]
     fig = go.Figure()
     for key in ("done", "in_progress", "not_started", "cancelled"):
         values = [getattr(r, key) for r in rows]
@@ -118,7 +121,7 @@ def measures_timeline(states, *, today: dt.date, real_today: Optional[dt.date] =
             orientation="h", marker_color=COLORS[key], name=t(f"status_{key}"),
             text=[f"{t(f'status_{key}')} {s.percent}%" for s in group], textposition="auto",
             insidetextanchor="start", textangle=0, cliponaxis=False, textfont=dict(size=13),
-            hovertext=[f"{s.title}<br>{thai.format_period_th(s.start, s.end)} · {t(f'status_{key}')} {s.percent}%"
+            hovertext=[f"{plot(s.title)}<br>{thai.format_period_th(s.start, s.end)} · {t(f'status_{key}')} {s.percent}%"
                        for s in group],
             hoverinfo="text",
         )
@@ -146,7 +149,7 @@ def _timeline_labels(rows) -> dict[int, str]:
     for s in rows:
         short = f"{s.title[:40]}{'…' if len(s.title) > 40 else ''}"
         prefix = f"{s.section_number}.{s.number}" if numbers.count(s.number) > 1 and s.section_number else f"{s.number}."
-        label = f"{prefix} {short}"
+        label = plot(f"{prefix} {short}")  # user text: Plotly shows it, never reads it as HTML
         while label in out.values():  # still the same text: keep the rows apart
             label += "\u200b"
         out[s.id] = label
@@ -177,7 +180,7 @@ def survey_by_department(status, *, font_size: int = 15) -> go.Figure:
     Only the organisation's own departments: responses under an unmatched name are listed
     apart (``status.unmatched``), not drawn as a department. At or over the target is green."""
     rows = status.departments
-    names = [r.name for r in rows]
+    names = [plot(r.name) for r in rows]
     fig = go.Figure()
     if any(r.target for r in rows):
         fig.add_bar(y=names, x=[r.target or 0 for r in rows], orientation="h", name=t("target"),
@@ -248,7 +251,7 @@ def surveys_by_department(statuses, *, font_size: int = 15) -> go.Figure:
                     textfont=dict(size=font_size))
     labels_all = texts
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(tickvals=list(range(n)), ticktext=names, range=[n - 0.5, -0.5], showgrid=False)
+    fig.update_yaxes(tickvals=list(range(n)), ticktext=[plot(x) for x in names], range=[n - 0.5, -0.5], showgrid=False)
     fig.update_xaxes(title=t("responses"), range=[0, top * 1.03])
     fig = _layout(fig, height=max(260, 110 + 62 * n))
     fig.update_layout(margin=dict(r=int(max([text_width_px(x, font_size) for x in labels_all] + [0])) + 16, t=40))
@@ -310,15 +313,16 @@ def score_bullets(scores: dict[str, Optional[float]], *, bar: float) -> go.Figur
     Each label says in words whether the score passes, so colour is not the only cue. The labels
     stand in a column right of 100 and the passing bar's label above the plot: neither can
     fall on a bar, on the line or on each other."""
-    names = [k for k in scores]
+    keys = list(scores)
+    names = [plot(k) for k in keys]  # the roll-up passes agency names: user text
     fig = go.Figure()
-    values = [scores[k] if scores[k] is not None else 0 for k in names]
+    values = [scores[k] if scores[k] is not None else 0 for k in keys]
     labels = [
         t("no_data") if scores[k] is None
         else f"{scores[k]:.2f} · " + (t("score_passes") if scores[k] >= bar else t("score_below"))
-        for k in names
+        for k in keys
     ]
-    colors = [COLORS["done"] if (scores[k] or 0) >= bar else COLORS["overdue"] for k in names]
+    colors = [COLORS["done"] if (scores[k] or 0) >= bar else COLORS["overdue"] for k in keys]
     fig.add_bar(y=names, x=values, orientation="h", marker_color=colors, name=t("estimated_score"),
                 hovertemplate="%{y}: %{x:.2f}<extra></extra>")
     fig.add_scatter(y=names, x=[LABEL_X] * len(names), mode="text", text=labels, textposition="middle right",
@@ -341,7 +345,7 @@ def _passing_line(fig: go.Figure, bar: float) -> None:
 
 def indicator_scores(status, *, framework, bar: float) -> go.Figure:
     inds = framework.instruments[status.instrument].indicators
-    names = [f"{i.number}. {i.name_th}" for i in inds]
+    names = [plot(f"{i.number}. {i.name_th}") for i in inds]
     vals = [status.indicator_scores.get(i.number) for i in inds]
     fig = go.Figure()
     fig.add_bar(y=names, x=[v or 0 for v in vals], orientation="h",

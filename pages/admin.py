@@ -3,13 +3,14 @@ backup and restore."""
 
 import streamlit as st
 
+from ita_dashboard.textsafe import md
 from ita_dashboard.models import Role
 from ita_dashboard.ui import admin_views, backup_views, common, widgets
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context(roles=[Role.admin])
 widgets.thai_file_uploader()
-st.title(f"{t('nav_admin')} · {ctx.org.name}")
+st.title(f"{t('nav_admin')} · {md(ctx.org.name)}")
 
 tabs = st.tabs([t("departments"), t("target"), t("map"), t("users"), t("framework"), t("audit"),
                  t("backup_tab")])

@@ -3,6 +3,7 @@
 
 import streamlit as st
 
+from ita_dashboard.textsafe import md
 from ita_dashboard import charts
 from ita_dashboard.services import measures as svc
 from ita_dashboard.services.orgs import departments_of
@@ -11,7 +12,7 @@ from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
 widgets.thai_file_uploader()
-st.title(f"{t('nav_measures')} · {ctx.org.name}")
+st.title(f"{t('nav_measures')} · {md(ctx.org.name)}")
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="measures_as_of")
 as_of = common.effective_date(month_end)
 

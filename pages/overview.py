@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from ita_dashboard.textsafe import md
 from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.compare_views import year_comparison
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(f"{t('nav_overview')} · {ctx.org.name}")
+st.title(f"{t('nav_overview')} · {md(ctx.org.name)}")
 month_end = common.as_of_month_picker(ctx.fiscal_year)
 as_of = common.effective_date(month_end)
 

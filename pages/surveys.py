@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ita_dashboard.textsafe import md
 from ita_dashboard import charts, thai
 from ita_dashboard.services.framework_overrides import framework_for
 from ita_dashboard.ui import cache, common, widgets
@@ -9,7 +10,7 @@ from ita_dashboard.ui.poster_views import poster_section
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context()
-st.title(f"{t('nav_surveys')} · {ctx.org.name}")
+st.title(f"{t('nav_surveys')} · {md(ctx.org.name)}")
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="surveys_as_of")
 as_of = common.effective_date(month_end)
 

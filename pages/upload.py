@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from ita_dashboard.textsafe import md
 from ita_dashboard.ui import common, upload_views, widgets
 from ita_dashboard.models import Role
 from ita_dashboard.ui.strings import t
 
 ctx = common.page_context(roles=[Role.admin])
 widgets.thai_file_uploader()
-st.title(f"{t('nav_upload')} · {ctx.org.name}")
+st.title(f"{t('nav_upload')} · {md(ctx.org.name)}")
 
 tab_survey, tab_measures, tab_batches = st.tabs([t("upload_survey"), t("upload_measures"), t("batches")])
 with tab_survey:

@@ -266,7 +266,9 @@ def test_meeting_page_walks_the_slides_with_the_month_fixed(monkeypatch, demo_ur
         assert not at.exception
         assert counter(at) == f"**หน้า {n}/6**"
         titles.append(at.title[0].value)
-    assert titles == [s.title for s in demo_deck(demo_url, dt.date(2023, 3, 31))[0].slides]
+    # a slide title is escaped for markdown (textsafe.md: "กอง\\/ส่วน"); on screen it reads the same
+    shown = [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", x).replace("\u2060", "") for x in titles]
+    assert shown == [s.title for s in demo_deck(demo_url, dt.date(2023, 3, 31))[0].slides]
     assert at.button(key="meeting_next").disabled
     assert "การประชุมประจำเดือน" in texts(at)  # the March activity
     at.button(key="meeting_prev").click().run()

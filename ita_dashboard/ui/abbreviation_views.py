@@ -16,6 +16,7 @@ from typing import Any, Optional
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from ..departments import abbreviation_key
 from ..permissions import PermissionDenied
 from ..services import abbreviations as abbr
@@ -165,7 +166,7 @@ def _apply(ctx: common.PageContext, todo: list[Change]) -> bool:
                 responses += r.responses_resolved
                 measures += r.measures_changed
     except (ValueError, PermissionDenied) as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return False
     st.session_state["flash"] = t("abbr_saved", changes=len(todo), responses=responses, measures=measures)
     st.session_state.pop("abbr_editor", None)

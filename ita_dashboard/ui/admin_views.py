@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import audit, audit_text, auth, thai
 from ..models import Role
 from ..permissions import PermissionDenied
@@ -27,7 +28,7 @@ def _run(fn, ok: str = "") -> bool:
             st.success(ok)
         return True
     except _ERRORS as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return False
 
 

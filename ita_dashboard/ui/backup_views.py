@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import backup, db, thai
 from ..permissions import PermissionDenied
 from . import common
@@ -39,14 +40,14 @@ def backup_restore(ctx: common.PageContext) -> None:
         try:
             backup.require_database_admin(s, actor=ctx.actor)
         except PermissionDenied as exc:
-            st.info(str(exc))
+            st.info(md(str(exc)))
             return
 
     if st.button(t("backup_create"), key="backup_create"):
         try:
             data, result = backup.backup_bytes(common.get_engine(), actor=ctx.actor)
         except (backup.BackupError, PermissionDenied, db.DatabaseUnavailable) as exc:
-            st.error(_error_text(exc))
+            st.error(md(_error_text(exc)))
         else:
             st.session_state[_FILE_KEY] = (backup.default_file_name(), data, result.rows, result.tables)
     if made := st.session_state.get(_FILE_KEY):
@@ -79,7 +80,7 @@ def backup_restore(ctx: common.PageContext) -> None:
             result = backup.restore_backup(common.get_engine(), source=uploaded, actor=ctx.actor, file_name=uploaded.name,
                                            allow_unsigned=allow_unsigned)
         except (backup.BackupError, PermissionDenied, db.DatabaseUnavailable) as exc:
-            st.error(_error_text(exc))
+            st.error(md(_error_text(exc)))
             return
         # The restored accounts may not include this one (or give its id to someone else).
         common.logout()
@@ -103,7 +104,7 @@ def _preview(ctx: common.PageContext, uploaded) -> Optional[backup.BackupPreview
         cached = (key, found)
         st.session_state[_PREVIEW_KEY] = cached
     if isinstance(cached[1], str):
-        st.error(cached[1])
+        st.error(md(cached[1]))
         return None
     return cached[1]
 
@@ -111,8 +112,8 @@ def _preview(ctx: common.PageContext, uploaded) -> Optional[backup.BackupPreview
 def _show_preview(p: backup.BackupPreview) -> None:
     """What the backup brings, as data (tables show cell text as text, never as markup)."""
     st.markdown(f"**{t('restore_preview_title')}**")
-    st.caption(t("restore_preview_created", created=_local_time(p.created_at), database=p.database or "-",
-                 revision=p.revision, rows=f"{p.total_rows:,}"))
+    st.caption(t("restore_preview_created", created=_local_time(p.created_at), database=md(p.database or "-"),
+                 revision=md(p.revision), rows=f"{p.total_rows:,}"))
     every = t("restore_preview_every_org")
     with st.expander(t("restore_preview_orgs", n=len(p.organizations)), expanded=True):
         st.dataframe(pd.DataFrame([{t("restore_preview_col_org"): o["name"],

@@ -23,6 +23,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from .. import auth, db, thai
+from ..textsafe import md
 from .. import sessions as login_sessions
 from ..config import database_url, get_settings
 from ..models import Organization, Role, User
@@ -448,4 +449,5 @@ def effective_date(month_end: dt.date) -> dt.date:
 
 
 def show_error(exc: Exception) -> None:
-    st.error(str(exc))
+    """An error's message quotes user input (a name, a cell): shown as text."""
+    st.error(md(str(exc)))

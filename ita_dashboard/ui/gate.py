@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlmodel import select
 
+from ..textsafe import md
 from .. import auth, thai
 from ..framework import AGENCY_KINDS
 from ..models import Organization, User
@@ -47,7 +48,7 @@ def setup_screen() -> None:
                     common.login(user)
                     st.rerun()
                 except (ValueError, PermissionError) as exc:
-                    st.error(str(exc))
+                    st.error(md(str(exc)))
     with right:
         st.subheader(t("setup_demo"))
         st.caption(t("demo_badge"))
@@ -83,7 +84,7 @@ def login_screen() -> None:
             common.login(result.user)
             st.session_state.pop("demo_message", None)
             st.rerun()
-        st.error(result.message)
+        st.error(md(result.message))
         if result.locked_until:
             st.warning(t("locked_until", time=thai.format_datetime_th(common.local_time(result.locked_until))))
 
@@ -115,7 +116,7 @@ def _sso_section() -> None:
             st.rerun()
         st.session_state["sso_refused_for"] = seen
         st.session_state["sso_refused_message"] = result.message
-    st.error(st.session_state.get("sso_refused_message", ""))
+    st.error(md(st.session_state.get("sso_refused_message", "")))
     if st.button(t("sso_logout"), key="sso_logout"):
         st.session_state.pop("sso_refused_for", None)
         st.logout()
@@ -142,4 +143,4 @@ def change_password_screen(user: User, *, forced: bool = False) -> None:
                 if forced:
                     st.rerun()
             except auth.AuthError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import thai
 from ..models import Role, Status
 from ..permissions import PermissionDenied, can_edit_measure
@@ -83,7 +84,7 @@ def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> Non
         st.subheader(f"{m.number}. {md_escape(m.title)}")
         st.text(f"{t('owner')}: {m.owner_text}")
         if m.unresolved_owners:
-            st.caption(f"{t('unresolved_owner')}: {', '.join(m.unresolved_owners)}")
+            st.caption(f"{t('unresolved_owner')}: {', '.join(md(o) for o in m.unresolved_owners)}")
         st.text(f"{t('period')}: {m.period_text}")
         if m.period_unparsed:
             st.warning(t("period_unparsed"))
@@ -127,12 +128,12 @@ def _update_form(ctx: common.PageContext, m, *, as_of: dt.date) -> None:
                     svc.record_progress(s, measure_id=m.id, status=status, percent=percent, note=note,
                                         evidence_url=evidence or None, as_of=when, actor=ctx.actor)
             except (svc.ProgressError, PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
                 return
             shown = 100 if status == Status.done.value else percent
             st.session_state[_SAVED_KEY] = {
                 "measure_id": m.id,
-                "text": t("progress_saved", number=m.number, status=status_label(status), percent=shown,
+                "text": t("progress_saved", number=md(m.number), status=status_label(status), percent=shown,
                           date=thai.format_date_th(when)),
             }
             st.session_state[_FORM_N_KEY] = n + 1

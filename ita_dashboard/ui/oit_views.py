@@ -13,6 +13,7 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import thai
 from ..importers.oit_list import parse_oit_list
 from ..importers.tabular import FileProblem
@@ -87,7 +88,7 @@ def items_table(states: list[oit_svc.OitItemState]) -> None:
                                 t("oit_col_url"): st.column_config.TextColumn(width="medium")})
     overdue = [s.number for s in states if s.overdue]
     if overdue:
-        st.warning(t("oit_overdue", items=", ".join(overdue)), icon=":material/schedule:")
+        st.warning(t("oit_overdue", items=", ".join(md(n) for n in overdue)), icon=":material/schedule:")
 
 
 # ---------------------------------------------------------------- a department head's status form
@@ -121,7 +122,7 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
             except (oit_svc.OitError, PermissionDenied) as exc:
                 common.show_error(exc)
             else:
-                _flash(t("oit_saved", number=current.number, status=status_text(status)))
+                _flash(t("oit_saved", number=md(current.number), status=status_text(status)))
                 st.rerun()
 
 
@@ -172,7 +173,7 @@ def _start_or_add(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -
             except (oit_svc.OitError, PermissionDenied) as exc:
                 common.show_error(exc)
             else:
-                _flash(t("oit_added", number=number))
+                _flash(t("oit_added", number=md(number)))
                 st.rerun()
 
 
@@ -209,18 +210,18 @@ def _edit(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
         except (oit_svc.OitError, PermissionDenied) as exc:
             common.show_error(exc)
         else:
-            _flash(t("oit_edited", number=number))
+            _flash(t("oit_edited", number=md(number)))
             st.rerun()
     if remove:
         st.session_state["oit_confirm_remove"] = item_id
     if st.session_state.get("oit_confirm_remove") == item_id:
-        st.warning(t("oit_remove_confirm", number=item.number))
+        st.warning(t("oit_remove_confirm", number=md(item.number)))
         c = st.columns(2)
         if c[0].button(t("oit_remove_yes"), key="oit_remove_yes", type="primary"):
             with common.session(write=True) as s:
                 oit_svc.remove_item(s, item_id=item_id, actor=ctx.actor)
             st.session_state.pop("oit_confirm_remove", None)
-            _flash(t("oit_removed", number=item.number))
+            _flash(t("oit_removed", number=md(item.number)))
             st.rerun()
         if c[1].button(t("oit_cancel"), key="oit_remove_no"):
             st.session_state.pop("oit_confirm_remove", None)
@@ -354,7 +355,7 @@ def measures_report_published(ctx: common.PageContext) -> None:
         if item_view is None:
             st.info(t("oit_report_no_item", year=ctx.fiscal_year))
             return
-        st.caption(t("oit_report_item", number=item_view[0], year=item_view[1]))
+        st.caption(t("oit_report_item", number=md(item_view[0]), year=item_view[1]))
         with st.form("oit_report_published_form", clear_on_submit=True):
             url = st.text_input(t("oit_url_input_required"), placeholder="https://")
             if st.form_submit_button(t("oit_report_mark"), type="primary"):
@@ -365,6 +366,6 @@ def measures_report_published(ctx: common.PageContext) -> None:
                 except (oit_svc.OitError, PermissionDenied) as exc:
                     common.show_error(exc)
                 else:
-                    st.toast(t("oit_saved", number=item_view[0], status=status_text("published")),
+                    st.toast(t("oit_saved", number=md(item_view[0]), status=status_text("published")),
                              icon=":material/check_circle:")
-                    st.success(t("oit_saved", number=item_view[0], status=status_text("published")))
+                    st.success(t("oit_saved", number=md(item_view[0]), status=status_text("published")))

@@ -6,6 +6,7 @@ from typing import Optional
 
 import streamlit as st
 
+from ..textsafe import md
 from .. import posters
 from ..models import Organization
 from ..permissions import PermissionDenied
@@ -53,7 +54,7 @@ def _itas_code_form(ctx: common.PageContext, code: Optional[str]) -> Optional[st
                     code = org.itas_code
                 st.success(t("poster_code_saved"))
             except (ValueError, PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
     return code
 
 
@@ -91,7 +92,7 @@ def _poster_body(ctx: common.PageContext) -> None:
     try:
         pdf, png = _render(org_name, instrument, url, size, heading.strip(), note.strip())
     except (ValueError, posters.ThaiFontMissing) as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     st.caption(t("poster_link"))
     st.code(url, language=None)

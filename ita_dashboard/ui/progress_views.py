@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import thai
 from ..importers.tabular import FileProblem
 from ..permissions import PermissionDenied, can_edit_measure, can_update_progress
@@ -90,17 +91,17 @@ def _upload(ctx: common.PageContext, states) -> None:
         check_size(data)
         parsed = sheet_svc.parse_status_workbook(data)
     except FileProblem as exc:
-        st.error(t("file_problem", reason=exc))
+        st.error(t("file_problem", reason=md(str(exc))))
         return
     try:
         with common.session() as s:
             outcomes = sheet_svc.check_status_sheet(s, organization_id=ctx.org_id, sheet=parsed, actor=ctx.actor)
     except PermissionDenied as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
 
     st.subheader(t("preview"))
-    notes = [t("progress_sheet_sheets", sheets=", ".join(parsed.sheets))]
+    notes = [t("progress_sheet_sheets", sheets=", ".join(md(x) for x in parsed.sheets))]
     if parsed.as_of:
         notes.insert(0, t("progress_sheet_as_of", date=thai.format_date_th(parsed.as_of)))
     st.caption(" · ".join(notes))
@@ -144,7 +145,7 @@ def _upload(ctx: common.PageContext, states) -> None:
                           "duplicate": batch.duplicate_count, "rejected": batch.rejected_count,
                           "rejected_rows": list(batch.rejected_rows)}
         except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=exc))
+            st.error(t("file_problem", reason=md(str(exc))))
             return
         st.session_state[_RESULT_KEY] = result
         st.session_state[_UPLOAD_N_KEY] = n + 1  # a fresh uploader: the file is not offered twice
@@ -202,7 +203,7 @@ def _activity_card(ctx: common.PageContext, a: act_svc.ActivityItem) -> None:
                     with common.session(write=True) as s:
                         act_svc.delete_activity(s, activity_id=a.id, actor=ctx.actor)
                 except (act_svc.ActivityError, PermissionDenied) as exc:
-                    st.error(str(exc))
+                    st.error(md(str(exc)))
                     return
                 st.session_state[_ACT_FLASH_KEY] = t("activity_deleted")
                 st.rerun()
@@ -247,7 +248,7 @@ def _activity_form(ctx: common.PageContext, states) -> None:
                                              measure_id=measure_id, photo=photo.getvalue() if photo else None,
                                              actor=ctx.actor)
                 except (act_svc.ActivityError, PermissionDenied) as exc:
-                    st.error(str(exc))
+                    st.error(md(str(exc)))
                     return
                 st.session_state[_ACT_ADDED_KEY] = t("activity_added_on", title=md_escape(title.strip()[:80]),
                                                      date=thai.format_date_th(when))

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from ..textsafe import md
 from .. import thai
 from ..importers.tabular import FileProblem
 from ..permissions import PermissionDenied
@@ -46,7 +47,7 @@ def survey_upload(ctx: common.PageContext) -> None:
         uploads.check_size(data)
         parsed = _parse_with_mapping(ctx, data, file.name)
     except FileProblem as exc:
-        st.error(t("file_problem", reason=exc))
+        st.error(t("file_problem", reason=md(str(exc))))
         return
     st.subheader(t("preview"))
     if parsed.not_a_survey_reason:  # a register, an attendance list...: say so before anything else
@@ -76,7 +77,7 @@ def survey_upload(ctx: common.PageContext) -> None:
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
                                               parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
         except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=exc))
+            st.error(t("file_problem", reason=md(str(exc))))
             return
         st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected)
                    + f" · {instrument.upper()} {t('fiscal_year')} พ.ศ. {r.fiscal_year}")
@@ -84,7 +85,7 @@ def survey_upload(ctx: common.PageContext) -> None:
         for col, key in zip(c, ("read", "imported", "duplicate", "rejected")):
             col.metric(t(key), getattr(r, key))
         if r.unmatched_departments:
-            st.warning(t("unmatched") + ": " + ", ".join(f"{k} ({v})" for k, v in r.unmatched_departments.items()))
+            st.warning(t("unmatched") + ": " + ", ".join(f"{md(k)} ({v})" for k, v in r.unmatched_departments.items()))
 
 
 def measures_upload(ctx: common.PageContext) -> None:
@@ -96,13 +97,13 @@ def measures_upload(ctx: common.PageContext) -> None:
         uploads.check_size(data)
         plan = _parse_measures(data, file.name)
     except FileProblem as exc:
-        st.error(t("file_problem", reason=exc))
+        st.error(t("file_problem", reason=md(str(exc))))
         return
     year = plan.fiscal_year or ctx.fiscal_year
     st.subheader(t("preview"))
     st.markdown(f"{md_escape(plan.organization_name or ctx.org.name)} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
     for w in plan.warnings:
-        st.warning(w)
+        st.warning(md(w))
     st.dataframe(pd.DataFrame([
         {t("measure_no"): m.number, t("section"): m.section_title or "", t("measure"): m.title, t("owner"): m.owner_text,
          t("period"): m.period_text}
@@ -120,11 +121,11 @@ def measures_upload(ctx: common.PageContext) -> None:
                 r = uploads.import_measures(s, actor=ctx.actor, organization_id=ctx.org_id, plan=plan,
                                             fiscal_year=year, file_name=file.name, data=data)
         except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=exc))
+            st.error(t("file_problem", reason=md(str(exc))))
             return
         st.success(t("measures_import_done", created=r.created, updated=r.updated, unchanged=r.unchanged))
         if r.unresolved_owners:
-            st.warning(t("unresolved_owner") + ": " + ", ".join(r.unresolved_owners))
+            st.warning(t("unresolved_owner") + ": " + ", ".join(md(o) for o in r.unresolved_owners))
 
 
 def batch_list(ctx: common.PageContext) -> None:
@@ -152,7 +153,7 @@ def batch_list(ctx: common.PageContext) -> None:
                             uploads.undo_batch(s, actor=ctx.actor, batch_id=b.id)
                         st.rerun()
                     except (PermissionDenied, ValueError) as exc:
-                        st.error(str(exc))
+                        st.error(md(str(exc)))
 
 
 def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):

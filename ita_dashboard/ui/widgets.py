@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from .. import charts, thai
+from .. import charts, textsafe, thai
 from ..services import measures as measures_svc
 from ..services import summary as summary_svc
 from .strings import status_label, t
@@ -220,14 +220,8 @@ def thai_file_uploader() -> None:
 
 
 def md_escape(text: str) -> str:
-    """User text goes into markdown: escape markdown/HTML control characters so it shows as text."""
-    out = []
-    for ch in text:
-        if ch in "\\`*_{}[]()#+-.!|<>~$":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    """User text goes into markdown: shown as text, forms no markup (see ``ita_dashboard.textsafe``)."""
+    return textsafe.md(text)
 
 
 def measures_frame(states) -> pd.DataFrame:
