@@ -108,3 +108,8 @@ def make_hostile_db(path) -> str:
 
 
 __all__ = ["PAYLOADS", "NAMES", "EVIL_HOST", "markdown_problems", "plotly_problems", "make_hostile_db", "dt"]
+
+
+def visible(source: str) -> str:
+    """What markdown shows for a source escaped by ``textsafe.md``: escapes resolved, joiners gone."""
+    return _ESCAPED.sub(r"\1", source).replace(WJ, "")
