@@ -113,6 +113,35 @@ def app_server(request):
         pytest.fail(f"`python -m ita_dashboard demo` exited {demo.returncode}:\n{demo.stderr}{demo.stdout}",
                     pytrace=False)
 
+    yield from _serve(request, tmp, env)
+
+
+@pytest.fixture(scope="session")
+def hostile_server(request):
+    """Like ``app_server``, over the demo with hostile names (tests/hostile_names.py: markdown and
+    HTML links and images in an organisation, a department, a measure, an activity, OIT items and
+    an unmatched survey department). Yields (url, admin username, viewer username)."""
+    from sqlmodel import select
+
+    from ita_dashboard import db
+    from ita_dashboard.models import User
+    from tests.hostile_names import make_hostile_db
+
+    tmp = Path(tempfile.mkdtemp(prefix="ita-e2e-hostile-"))
+    url, org_id = make_hostile_db(tmp / "e2e.db")
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as s:
+        names = s.exec(select(User.username).where(User.organization_id == org_id)).all()
+    engine.dispose()
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    admin = next(n for n in names if n.endswith("_admin"))
+    viewer = next(n for n in names if n.endswith("_viewer"))
+    for base in _serve(request, tmp, env):
+        yield base, admin, viewer
+
+
+def _serve(request, tmp: Path, env: dict):
+    """``streamlit run app.py`` over ``env``'s database until the session ends; yields its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp / "streamlit.log"
