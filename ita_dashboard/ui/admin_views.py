@@ -189,12 +189,12 @@ def framework(ctx: common.PageContext) -> None:
                      t("confidence"): confidence_label(src_weight.get("confidence"))})
         sourced.append((t("framework_weight_of", instrument=code.upper()), src_weight))
     st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="", width="stretch")
-    st.markdown("\n".join(  # the framework's own names (our TOML files), not user text
-        f"- **{code.upper()}** {t('framework_indicators')}: " + " · ".join(f"{i.number}. {i.name_th}" for i in inst.indicators)
+    st.markdown("\n".join(  # the framework's own names (our TOML files), escaped all the same
+        f"- **{code.upper()}** {t('framework_indicators')}: " + " · ".join(f"{i.number}\\. {md(i.name_th)}" for i in inst.indicators)
         for code, inst in fw.instruments.items()))
     size = t(f"org_size_{ctx.org.size}") if ctx.org.size else ""
     minimum = fw.eit_minimum(ctx.org.kind, ctx.org.size)
-    st.write(f"{t('passing_bar', bar=f'{fw.passing_bar:g}')} · {t('eit_minimum')} ({ctx.org.kind} {size}): "
+    st.write(f"{t('passing_bar', bar=f'{fw.passing_bar:g}')} · {t('eit_minimum')} ({md(ctx.org.kind)} {size}): "
              f"{minimum if minimum is not None else t('no_data')}")
     sourced += [(t("passing_bar", bar=f"{fw.passing_bar:g}"), fw.source("passing_bar")),
                 (t("collection_window"), fw.source("collection_window"))]

@@ -16,6 +16,7 @@ from typing import Optional
 
 import streamlit as st
 
+from ..textsafe import md
 from .. import thai
 from .strings import t
 
@@ -38,5 +39,5 @@ def date_picker(label: str, value: dt.date, *, key: str, min_value: dt.date, max
     try:
         return thai.date_from_parts(int(day), int(month), int(year), lo=min_value, hi=max_value)
     except ValueError as exc:
-        st.error(str(exc), icon=":material/event_busy:")
+        st.error(md(str(exc)), icon=":material/event_busy:")
         return None
