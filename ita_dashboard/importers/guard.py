@@ -120,7 +120,7 @@ def check_upload(data: bytes) -> None:
         check_office_zip(data)
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         check_xls(data)
-    elif _image_kind(data):
+    elif image_kind(data):
         check_image(data)
 
 
@@ -685,7 +685,8 @@ def check_xls(data: bytes) -> None:
 # Images
 
 
-def _image_kind(data: bytes) -> Optional[str]:
+def image_kind(data: bytes) -> Optional[str]:
+    """PNG, JPEG, WEBP, GIF, BMP or TIFF from the first bytes; None for anything else."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if data.startswith(b"\xff\xd8\xff"):
