@@ -205,12 +205,17 @@ def cmd_import_survey(args) -> int:
         r = import_survey(s, organization_id=org.id, instrument=args.instrument, parsed=parsed,
                           fiscal_year=args.year, file_name=Path(args.file).name, file_bytes=data, user_id=None)
     line = {"read": r.read, "imported": r.imported, "duplicate": r.duplicate, "rejected": r.rejected}
+    state = {"new": r.new, "changed": r.changed, "unchanged": r.unchanged, "vanished": r.vanished}
     if args.json:
-        print(json.dumps({**line, "batch_id": r.batch_id, "fiscal_year": r.fiscal_year,
-                          "unmatched_departments": r.unmatched_departments}, ensure_ascii=False))
+        vanished_rows = [{"row": v.row, "file": v.file_name, "submitted_at": v.submitted_at.isoformat(),
+                          "department": v.department_text} for v in r.vanished_rows]
+        print(json.dumps({**line, **state, "batch_id": r.batch_id, "fiscal_year": r.fiscal_year,
+                          "unmatched_departments": r.unmatched_departments, "vanished_rows": vanished_rows},
+                         ensure_ascii=False))
     else:
         print(f"{org.name} {args.instrument.upper()} FY{r.fiscal_year}: read {r.read}, imported {r.imported}, "
-              f"duplicate {r.duplicate}, rejected {r.rejected}")
+              f"duplicate {r.duplicate}, rejected {r.rejected}; new {r.new}, changed {r.changed}, "
+              f"unchanged {r.unchanged}, vanished {r.vanished}")
     return 0
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, select
 import pg_server
 from ita_dashboard import config, db, models
 from ita_dashboard.db import session_scope
+from ita_dashboard.services.survey_import import Codebook
 
 BKK = dt.timezone(dt.timedelta(hours=7))
 
@@ -142,11 +143,18 @@ def test_json_columns_keep_structure_and_thai_text(engine):
         batch = models.ImportBatch(organization_id=org.id, kind="survey_iit", file_name="แบบสำรวจ.xlsx",
                                    sha256="0" * 64, rejected_rows=[{"row": 12, "reason": "ไม่มีวันที่"}])
         s.add(batch)
+        # Answers are stored as codes against their form (questions and scales: JSON with Thai).
+        form = models.SurveyForm(organization_id=org.id, fiscal_year=2568, instrument=models.Instrument.iit,
+                                 signature="แบบฟอร์ม")
+        s.add(form)
         s.flush()
+        book = Codebook(form)
+        codes = book.encode(answers)
+        book.save(s)
         s.add(models.SurveyResponse(
             organization_id=org.id, fiscal_year=2568, instrument=models.Instrument.iit,
             submitted_at=dt.datetime(2025, 1, 5, 8, 0, tzinfo=BKK), submitted_on=dt.date(2025, 1, 5),
-            respondent_key="k1", answers=answers, import_batch_id=batch.id,
+            respondent_key="k1", form_id=form.id, answer_codes=codes, import_batch_id=batch.id,
         ))
     with Session(engine) as s:
         assert s.exec(select(models.Department)).one().aliases == ["กองการคลัง", "คลัง"]
