@@ -350,7 +350,7 @@ class Codebook:
         """One column of parsed answers (None = not answered) as JSON tokens of their codes."""
         i = self.index(question)
         memo: dict[Optional[str], str] = {None: "0"}
-        for text in set(texts):
+        for text in dict.fromkeys(texts):  # first-seen order: codes do not depend on hashing
             if text not in memo:
                 c = self.code(i, text)
                 memo[text] = str(c) if isinstance(c, int) else _dumps(c)
