@@ -195,15 +195,13 @@ def cmd_list_measures(args) -> int:
 
 def cmd_import_survey(args) -> int:
     data = _read_file(args.file)
-    from .importers.surveys import parse_survey_file
     from .services import orgs
-    from .services.survey_import import import_survey
+    from .services.survey_import import import_survey_file
 
-    parsed = parse_survey_file(data, filename=Path(args.file).name)
     with db.session_scope(_engine()) as s:
         org = orgs.resolve_org_arg(s, name=args.org)
-        r = import_survey(s, organization_id=org.id, instrument=args.instrument, parsed=parsed,
-                          fiscal_year=args.year, file_name=Path(args.file).name, file_bytes=data, user_id=None)
+        r = import_survey_file(s, organization_id=org.id, instrument=args.instrument, data=data,
+                               fiscal_year=args.year, file_name=Path(args.file).name, user_id=None)
     line = {"read": r.read, "imported": r.imported, "duplicate": r.duplicate, "rejected": r.rejected}
     state = {"new": r.new, "changed": r.changed, "unchanged": r.unchanged, "vanished": r.vanished}
     if args.json:

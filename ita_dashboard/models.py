@@ -160,6 +160,9 @@ class ImportBatch(SQLModel, table=True):
     # the form's stored state (services/survey_import.py): rows new, changed (the same response
     # ID, other content), unchanged, and rows no longer counted (vanished) after this import.
     form_id: Optional[int] = Field(default=None, foreign_key="surveyform.id")
+    # sha256 of (file, column mapping asked for, the reader's code): the same file read the same
+    # way is recognised without reading it again (services/survey_import.import_survey_file).
+    parse_key: Optional[str] = None
     new_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     changed_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     unchanged_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -266,7 +269,7 @@ class SurveyBatchResponse(SQLModel, table=True):
     on in that file. The counted state of a form is a function of its batches that are not
     undone (services/survey_import.py), so undoing any batch recomputes it exactly."""
 
-    __table_args__ = (Index("ix_surveybatchresponse_response", "response_id"),)
+    __table_args__ = (Index("ix_surveybatchresponse_response", "response_id"), {"sqlite_with_rowid": False})
     batch_id: int = Field(foreign_key="importbatch.id", primary_key=True)
     response_id: int = Field(foreign_key="surveyresponse.id", primary_key=True)
     row_number: Optional[int] = None

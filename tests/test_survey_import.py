@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ita_dashboard import db
 from ita_dashboard.importers.surveys import ParsedSurvey, parse_survey_file
 from ita_dashboard.importers.tabular import FileProblem
-from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyResponse
+from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyResponse
 from ita_dashboard.services import survey_import
 from ita_dashboard.services.aliases import unresolved_names
 from ita_dashboard.services.survey_import import (
@@ -828,3 +828,77 @@ def test_stored_answers_and_scores_come_back(engine, org):
         assert form.questions == list(sf.QUESTIONS)
         assert set(form.scales[0]) <= set(sf.SCALE) and set(form.scales[2]) <= set(sf.YES_NO)
         assert all(x.score is not None for x in got)
+
+
+def _file_import(engine, org, data: bytes, *, name="export.csv", reuse=True, instrument="iit"):
+    with db.session_scope(engine) as s:
+        return survey_import.import_survey_file(s, organization_id=org["id"], instrument=instrument, data=data,
+                                                file_name=name, user_id=None, reuse=reuse)
+
+
+def _comparable(r) -> tuple:
+    return (r.read, r.imported, r.duplicate, r.rejected, r.new, r.changed, r.unchanged, r.vanished,
+            r.unmatched_departments, r.fiscal_year, r.rejected_rows, [(v.row, v.file_name, v.submitted_at) for v in r.vanished_rows])
+
+
+def test_a_file_imported_before_is_not_read_again_and_counts_the_same(engine, org, tmp_path, monkeypatch):
+    """The same bytes again (the command line's import_survey_file) give exactly what reading
+    them again gives, without reading them: the same counts, rows, vanished rows and state."""
+    odd = sf.Response(dt.datetime(2025, 1, 7, 10, 0, 1), "งานที่ไม่มีในทะเบียน", ("มาก",) * 5)
+    rows = sf.google_rows([*WEEK1, odd])
+    rows.insert(5, ["ไม่ทราบ", "กองคลัง", *WEEK1[0].answers])  # a rejected row
+    week1, edited = sf.csv_bytes(rows), sf.google_csv(WEEK1_EDITED)
+    sequence = [("week1.csv", week1), ("edited.csv", edited), ("week1-again.csv", week1), ("edited-again.csv", edited)]
+    by_path = {}
+    for reuse in (False, True):
+        engine_ = db.make_engine(f"sqlite:///{tmp_path / f'reuse{reuse}.db'}") if reuse is False else engine
+        if reuse is False:
+            db.migrate(engine_)
+            with db.session_scope(engine_) as s:
+                o = Organization(name="เทศบาลตำบลตัวอย่าง")
+                s.add(o)
+                s.flush()
+                for i, name in enumerate(sf.DEPARTMENTS):
+                    s.add(Department(organization_id=o.id, name=name, sort_order=i))
+                org_ = {"id": o.id}
+        else:
+            org_ = org
+        if reuse:
+            reads = []
+            real = survey_import.import_survey
+            monkeypatch.setattr(survey_import, "import_survey", lambda *a, **k: reads.append(1) or real(*a, **k))
+        results = [_file_import(engine_, org_, data, name=name, reuse=reuse) for name, data in sequence]
+        by_path[reuse] = ([_comparable(r) for r in results], counted_keys(engine_, org_))
+        if reuse:
+            assert len(reads) == 2  # the two files were read once each
+        else:
+            engine_.dispose()
+    assert by_path[True] == by_path[False]
+    counts = [(c[4], c[6], c[7], c[3]) for c in by_path[True][0]]  # new, unchanged, vanished, rejected
+    assert counts == [(115, 0, 0, 1), (1, 113, 2, 0), (0, 113, 2, 1), (0, 114, 0, 0)]
+    with db.session_scope(engine) as s:  # the batches of the same file hold the same rows
+        batches = s.execute(select(ImportBatch.id).order_by(ImportBatch.id)).scalars().all()
+        members = [sorted(s.execute(select(SurveyBatchResponse.response_id, SurveyBatchResponse.row_number)
+                                    .where(SurveyBatchResponse.batch_id == b)).all()) for b in batches]
+    assert members[0] == members[2] and members[1] == members[3]
+
+
+def test_an_undone_file_is_read_again(engine, org):
+    data = sf.google_csv(sf.make_responses(15))
+    r1 = _file_import(engine, org, data)
+    with db.session_scope(engine) as s:
+        undo_batch(s, batch_id=r1.batch_id, user_id=None)
+    r2 = _file_import(engine, org, data)
+    assert (r2.imported, r2.new) == (15, 15)
+    assert summary_count(engine, org) == 15
+
+
+def test_bulk_keys_are_respondent_keys():
+    from ita_dashboard.importers.surveys import ParsedRow
+
+    utc = dt.timezone.utc
+    rows = [ParsedRow(2, dt.datetime(2025, 1, 6, 8, 0, 1, tzinfo=BKK), "กองคลัง", {"ข้อ 1": "มาก"}),
+            ParsedRow(3, dt.datetime(2025, 1, 6, 1, 0, 2, 999999, tzinfo=utc), "", {}, {"ID": "7"}),
+            ParsedRow(4, dt.datetime(2025, 1, 6, 8, 0, 3), "กองช่าง", {"ข้อ 1": "น้อย", "ข้อ 2": "x"})]
+    unique, keys = survey_import._unique_rows(rows + rows[:1])
+    assert unique == rows and keys == [survey_import.respondent_key(r) for r in rows]

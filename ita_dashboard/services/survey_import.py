@@ -77,7 +77,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import JSON, TypeDecorator, column, delete, func, select, table, text as sql_text, update
+from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlmodel import Session, col
 
 from .. import audit
@@ -249,24 +249,20 @@ class _Scorer:
         self.slots = [slot_of_number.get(fw.indicator_for_question(instrument, q), 0) for q in self.questions]
         self._fw = fw
 
-    def _known(self, texts: Iterable[Optional[str]]) -> dict[str, float]:
-        """The answer-score table, extended with this column's new answer texts (each scored once)."""
-        for text in set(texts).difference(self.values):
-            if isinstance(text, str):
-                v = self._fw.score_answer(text)
-                self.values[text] = float("nan") if v is None else float(v)
-        return self.values
+    def value(self, text: Optional[str]) -> float:
+        """The score of one answer text (NaN when it is on no scale of the year)."""
+        v = self.values.get(text)
+        if v is None:
+            score = self._fw.score_answer(text) if self.slots and isinstance(text, str) else None
+            v = self.values[text] = float("nan") if score is None else float(score)
+        return v
 
-    def scores(self, columns: Sequence[Sequence[Optional[str]]], n: int) -> list[list[Optional[float]]]:
-        """Per response: [score, slot1, ..., slot5]; ``columns`` holds each question's answers."""
+    def scores(self, matrix, n: int) -> list[list[Optional[float]]]:
+        """Per response: [score, slot1, ..., slot5], from the (questions x responses) answer scores."""
         if not self.slots or not n:
             return [[None] * (INDICATOR_SLOTS + 1) for _ in range(n)]
         import numpy as np
 
-        nan = float("nan")
-        matrix = np.empty((len(self.questions), n), dtype=np.float64)
-        for i, texts in enumerate(columns):
-            matrix[i] = list(map(self._known(texts).get, texts, itertools.repeat(nan, n)))
         slots = np.array(self.slots)
         per_slot = [_mean(matrix[slots == k]) for k in range(1, INDICATOR_SLOTS + 1)]
         overall = _mean(matrix[slots > 0]) if (slots > 0).any() else _mean(matrix)
@@ -345,6 +341,15 @@ class Codebook:
         for i, v in pairs:
             codes[i] = self.code(i, v)
         return codes
+
+    def tokens(self, question: str, distinct: Sequence[Optional[str]]) -> list[str]:
+        """The JSON token of each of these answers (None = not answered: "0")."""
+        i = self.index(question)
+        out = []
+        for text in distinct:
+            c = 0 if text is None else self.code(i, text)
+            out.append(str(c) if isinstance(c, int) else _dumps(c))
+        return out
 
     def column_tokens(self, question: str, texts: Sequence[Optional[str]]) -> list[str]:
         """One column of parsed answers (None = not answered) as JSON tokens of their codes."""
@@ -464,68 +469,121 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i:i + size]
 
 
-@dataclass(slots=True)
-class _Stored:
-    id: int
-    form_id: Optional[int]
-    vanished_by: Optional[int]
-    ref: Optional[str]
-
-
 def _stored_responses(session: Session, *, organization_id: int, fiscal_year: int,
-                      instrument: Instrument) -> dict[str, _Stored]:
+                      instrument: Instrument) -> dict[str, tuple[int, Optional[int], Optional[int], Optional[str]]]:
     """Every stored response of the survey by key, in one range scan of the unique index.
 
     One query whose only sensible plan is the index range (organisation, year, instrument):
     no per-key lookups, so no plan that stale statistics could turn into a nested loop.
     """
-    t = SurveyResponse.__table__.c
-    rows = session.execute(
-        select(t.respondent_key, t.id, t.form_id, t.vanished_by, t.respondent_ref)
-        .where(t.organization_id == organization_id, t.fiscal_year == fiscal_year, t.instrument == instrument)
-    )
-    return {k: _Stored(i, f, v, r) for k, i, f, v, r in rows}
+    cur = session.connection().connection.driver_connection.cursor()
+    try:
+        mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+        cur.execute("SELECT respondent_key, id, form_id, vanished_by, respondent_ref FROM surveyresponse "
+                    f"WHERE organization_id = {mark} AND fiscal_year = {mark} AND instrument = {mark}",
+                    (organization_id, fiscal_year, instrument.value))
+        # key -> (id, form_id, vanished_by, respondent_ref)
+        return {row[0]: row[1:] for row in cur.fetchall()}
+    finally:
+        cur.close()
 
 
-class _EncodedJSON(TypeDecorator):
-    """A JSON column whose values arrive already serialised (see :meth:`Codebook.column_tokens`).
-
-    The impl stays JSON so PostgreSQL still gets its ``::JSON`` bind cast; only the serialising
-    step is skipped. Reading goes through the model's own JSON type as usual.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect):
-        return None
+# Columns of a new response row, in the order _params() gives them.
+COLUMNS = ("id", "organization_id", "fiscal_year", "instrument", "submitted_at", "submitted_on", "department_id",
+           "department_text", "respondent_key", "respondent_ref", "form_id", "answer_codes", "score",
+           "indicator_score_1", "indicator_score_2", "indicator_score_3", "indicator_score_4", "indicator_score_5",
+           "import_batch_id", "vanished_by")
+_KEY = COLUMNS.index("respondent_key")
+_UNIQUE = "organization_id, fiscal_year, instrument, respondent_key"
 
 
-_BULK_TABLE = None
-_UNIQUE = ("organization_id", "fiscal_year", "instrument", "respondent_key")
+class _Writer:
+    """Rows straight to the driver (executemany / COPY): the ORM's per-value processing costs more
+    than the database's own work at 100,000 rows. Values are made exactly as the model's types
+    would store them (the dialect's own bind processors for dates on SQLite)."""
 
+    def __init__(self, session: Session):
+        self.session = session
+        self.conn = session.connection()
+        self.dialect = self.conn.dialect
+        self.pg = self.dialect.name == "postgresql"
+        c = SurveyResponse.__table__.c
+        if self.pg:
+            self.at = self.day = None
+        else:
+            self.at = c.submitted_at.type._cached_bind_processor(self.dialect)
+            self.day = c.submitted_on.type._cached_bind_processor(self.dialect)
+        self.staged = False
 
-def _bulk_table():
-    """SurveyResponse's table for executemany, with the answer codes taking JSON text."""
-    global _BULK_TABLE
-    if _BULK_TABLE is None:
-        t = SurveyResponse.__table__
-        _BULK_TABLE = table(
-            t.name,
-            *(column(c.name, _EncodedJSON() if c.name == "answer_codes" else c.type) for c in t.columns),
-        )
-    return _BULK_TABLE
+    @classmethod
+    def current(cls, session: Session) -> "_Writer":
+        """The writer of this session's import (one per transaction)."""
+        w = session.info.get("survey_writer")
+        if w is None or w.conn is not session.connection():
+            w = session.info["survey_writer"] = cls(session)
+        return w
 
+    def cursor(self):
+        return self.conn.connection.driver_connection.cursor()
 
-def _insert_statement(session: Session):
-    """INSERT ... ON CONFLICT (the unique key) DO NOTHING RETURNING id, respondent_key."""
-    t = _bulk_table()
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return (dialect_insert(t).on_conflict_do_nothing(index_elements=list(_UNIQUE))
-            .returning(t.c.id, t.c.respondent_key))
+    def next_ids(self, n: int) -> list[int]:
+        """Ids for ``n`` new responses. SQLite: the import holds the database's write lock (its batch
+        row is written), so max(id) + 1 ... is free; PostgreSQL: from the table's own sequence."""
+        if not n:
+            return []
+        if self.pg:
+            rows = self.conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('surveyresponse', 'id')) FROM generate_series(1, %(n)s)",
+                {"n": n}).scalars().all()
+            return list(rows)
+        first = (self.conn.exec_driver_sql("SELECT MAX(id) FROM surveyresponse").scalar() or 0) + 1
+        return list(range(first, first + n))
+
+    def insert(self, rows: list[tuple]) -> int:
+        """INSERT ... ON CONFLICT (the unique key) DO NOTHING; returns how many were inserted."""
+        cols = ", ".join(COLUMNS)
+        cur = self.cursor()
+        try:
+            if not self.pg:
+                marks = ", ".join("?" * len(COLUMNS))
+                cur.executemany(f"INSERT INTO surveyresponse ({cols}) VALUES ({marks}) "
+                                f"ON CONFLICT ({_UNIQUE}) DO NOTHING", rows)
+                return cur.rowcount
+            # PostgreSQL: COPY into a session-local stage, then one INSERT ... SELECT that lets the
+            # unique index decide (ON CONFLICT DO NOTHING), whatever the planner's statistics say.
+            if not self.staged:
+                cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS survey_stage AS SELECT {cols} FROM surveyresponse "
+                            "WITH NO DATA")
+                self.staged = True
+            cur.execute("TRUNCATE survey_stage")
+            with cur.copy(f"COPY survey_stage ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO surveyresponse ({cols}) SELECT {cols} FROM survey_stage "
+                        f"ON CONFLICT ({_UNIQUE}) DO NOTHING")
+            return cur.rowcount
+        finally:
+            cur.close()
+
+    def members(self, rows: list[tuple[int, int, int]]) -> None:
+        if not rows:
+            return
+        cur = self.cursor()
+        try:
+            if self.pg:
+                with cur.copy("COPY surveybatchresponse (batch_id, response_id, row_number) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cur.executemany("INSERT INTO surveybatchresponse (batch_id, response_id, row_number) VALUES (?, ?, ?)",
+                                rows)
+        finally:
+            cur.close()
+
+    def finish(self) -> None:
+        if self.staged:
+            self.conn.exec_driver_sql("DROP TABLE IF EXISTS survey_stage")
+            self.staged = False
 
 
 BULK_CACHE_KIB = 200_000  # SQLite page cache while importing (its default is 2,000 KiB)
@@ -566,17 +624,21 @@ def _one_import_at_a_time(session: Session, *, organization_id: int, fiscal_year
         session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _insert_chunk(session: Session, params: list[dict[str, Any]]) -> dict[str, int]:
-    """One executemany of plain dicts; returns {respondent_key: id} of the rows inserted (kept
-    separate so tests can make it fail)."""
+def _insert_chunk(session: Session, params: list[tuple]) -> int:
+    """One chunk of new rows (tuples in COLUMNS order); returns how many went in (kept separate so
+    tests can make it fail)."""
     if not params:
-        return {}
-    return {k: i for i, k in session.execute(_insert_statement(session), params)}
+        return 0
+    return _Writer.current(session).insert(params)
 
 
-def _insert_members(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(SurveyBatchResponse.__table__.insert(), rows)
+def _ids_of(session: Session, org_id: int, fy: int, instrument: Instrument, keys: Sequence[str]) -> dict[str, int]:
+    t = SurveyResponse.__table__.c
+    out: dict[str, int] = {}
+    for part in _chunks(list(keys), IN_CHUNK):
+        out.update((k, i) for k, i in session.execute(select(t.respondent_key, t.id).where(
+            t.organization_id == org_id, t.fiscal_year == fy, t.instrument == instrument, t.respondent_key.in_(part))))
+    return out
 
 
 def _set_vanished(session: Session, ids: Iterable[int], value: Optional[int]) -> None:
@@ -621,11 +683,18 @@ def _unmatched(rows: Iterable[ParsedRow], resolve) -> dict[str, int]:
 
 
 def _unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
-    """Rows with repeats inside the file dropped, and their keys."""
+    """Rows with repeats inside the file dropped, and their keys (respondent_key, inlined: this
+    runs for every row of a 100,000-row file)."""
     seen: set[str] = set()
     unique, keys = [], []
+    sha, join, bkk = hashlib.sha256, "\x1f".join, BANGKOK
     for r in rows:
-        k = respondent_key(r)
+        when = r.submitted_at
+        if when.tzinfo is not bkk and when.tzinfo is not None:
+            when = when.astimezone(bkk)
+        # isoformat()[:19]: to the second, without the offset (as respondent_key writes it)
+        k = sha(join((when.isoformat()[:19], r.department_text, *r.ids.values(), "\x1e",
+                      *r.answers.values())).encode("utf-8")).hexdigest()
         if k not in seen:
             seen.add(k)
             unique.append(r)
@@ -637,44 +706,60 @@ def _unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]
 # Import
 
 
-def _params(rows: Sequence[ParsedRow], keys: Sequence[str], refs: Sequence[Optional[str]],
-            vanished: Sequence[Optional[int]], *, base: dict[str, Any], questions: Sequence[str], resolve,
-            scorer: _Scorer, codebook: Codebook) -> list[dict[str, Any]]:
-    """Insert parameters of new rows: answers coded and scored column by column."""
+_SEVEN_HOURS = dt.timedelta(hours=7)
+
+
+def _params(rows: Sequence[ParsedRow], keys: Sequence[str], refs: Sequence[Optional[str]], ids: Sequence[int],
+            vanished: Sequence[Optional[int]], *, base: tuple, batch_id: int, questions: Sequence[str], resolve,
+            scorer: _Scorer, codebook: Codebook, writer: "_Writer") -> list[tuple]:
+    """New rows as tuples in COLUMNS order. Answers are coded and scored column by column: each
+    distinct answer text of a column is looked up once, then numpy spreads the results."""
+    import numpy as np
+
     n = len(rows)
     dicts = [r.answers for r in rows]
-    columns = [list(map(dict.get, dicts, itertools.repeat(q, n))) for q in questions]
-    scores = scorer.scores(columns, n)
-    tokens = [codebook.column_tokens(q, texts) for q, texts in zip(questions, columns)]
-    # Positions of the form this file does not have stay "0" (the list is as long as the form).
     width = len(codebook.questions)
-    by_position: list[Any] = [["0"] * n] * width
-    for q, col_tokens in zip(questions, tokens):
-        by_position[codebook.position[q]] = col_tokens
-    codes = ["[" + ",".join(t) + "]" for t in zip(*by_position)] if width else ["[]"] * n
+    zeros = ["0"] * n
+    by_position: list[Any] = [zeros] * width
+    matrix = np.empty((len(questions), n), dtype=np.float64)
+    for i, q in enumerate(questions):
+        texts = list(map(dict.get, dicts, itertools.repeat(q, n)))
+        distinct = list(dict.fromkeys(texts))  # first-seen order: codes do not depend on hashing
+        index = {t: j for j, t in enumerate(distinct)}
+        at = np.fromiter(map(index.__getitem__, texts), dtype=np.intp, count=n)
+        matrix[i] = np.array([scorer.value(t) for t in distinct], dtype=np.float64)[at]
+        tokens = np.array(codebook.tokens(q, distinct), dtype=object)[at].tolist()
+        j = codebook.position[q]
+        if j >= len(by_position):
+            by_position.extend([zeros] * (j + 1 - len(by_position)))
+        by_position[j] = tokens
+    scores = scorer.scores(matrix, n)
+    codes = ["[" + ",".join(t) + "]" for t in zip(*by_position)] if by_position else ["[]"] * n
     resolved: dict[str, Optional[int]] = {}
+    days: dict[Any, Any] = {}
+    day_of = writer.day
+    pg = writer.pg
+    form_id = codebook.form.id
     out = []
-    for row, key, ref, gone, s, c in zip(rows, keys, refs, vanished, scores, codes):
+    for row, key, ref, rid, gone, s, c in zip(rows, keys, refs, ids, vanished, scores, codes):
         dep = row.department_text
         if dep not in resolved:
             resolved[dep] = resolve(dep) if dep else None
-        out.append({
-            **base,
-            "submitted_at": row.submitted_at,
-            "submitted_on": row.submitted_at.astimezone(BANGKOK).date(),
-            "department_id": resolved[dep],
-            "department_text": dep,
-            "respondent_key": key,
-            "respondent_ref": ref,
-            "answer_codes": c,
-            "score": s[0],
-            "indicator_score_1": s[1],
-            "indicator_score_2": s[2],
-            "indicator_score_3": s[3],
-            "indicator_score_4": s[4],
-            "indicator_score_5": s[5],
-            "vanished_by": gone,
-        })
+        at = row.submitted_at
+        if at.tzinfo is BANGKOK and at.year > 1920:  # the parser's local time (UTC+7 since 1920)
+            local = at.replace(tzinfo=None)
+            day = local.date()
+            if pg:
+                when = at
+            else:  # as the model's UTCDateTime stores it on SQLite: naive UTC text
+                when = (local - _SEVEN_HOURS).isoformat(" ")
+                when = when + ".000000" if len(when) == 19 else when
+        else:
+            day = at.astimezone(BANGKOK).date()
+            when = at if pg else writer.at(at)
+        if day not in days:
+            days[day] = day if pg else day_of(day)
+        out.append((rid, *base, when, days[day], resolved[dep], dep, key, ref, form_id, c, *s, batch_id, gone))
     return out
 
 
@@ -688,9 +773,11 @@ def import_survey(
     file_name: str,
     file_bytes: bytes,
     user_id: Optional[int],
+    parse_key: Optional[str] = None,
 ) -> ImportResult:
     """Store a parsed export as one ImportBatch and bring its form's state up to date; see the
-    module docstring.
+    module docstring. ``parse_key`` (see :func:`import_survey_file`) lets the same file, read
+    the same way, be recognised later without reading it again.
 
     ``fiscal_year`` (BE) defaults to that of the median submitted date; rows of other fiscal
     years are rejected with a reason. Departments resolve through the organisation's names and
@@ -712,6 +799,7 @@ def import_survey(
         organization_id=organization_id, fiscal_year=fy, kind=f"survey_{instrument.value}",
         file_name=file_name or "", sha256=hashlib.sha256(file_bytes).hexdigest(), size_bytes=len(file_bytes),
         user_id=user_id, read_count=parsed.read_count, rejected_count=len(rejected), rejected_rows=rejected,
+        parse_key=parse_key,
     )
     session.add(batch)
     session.flush()
@@ -731,28 +819,37 @@ def import_survey(
             counts, vanished_rows = _store(session, batch=batch, form=form, parsed=parsed, unique=unique, keys=keys,
                                            resolve=resolve)
 
+    unmatched = _unmatched(unique, resolve)
+    return _finish(session, batch=batch, user_id=user_id, accepted=len(rows), counts=counts, vanished_rows=vanished_rows,
+                   unmatched=unmatched, audit_extra={"repeated_in_file": repeats, "sheet": parsed.sheet_name,
+                                                     "mapping": parsed.mapping_used})
+
+
+def _finish(session: Session, *, batch: ImportBatch, user_id: Optional[int], accepted: int, counts: dict[str, int],
+            vanished_rows: list[VanishedRow], unmatched: dict[str, int], audit_extra: dict[str, Any]) -> ImportResult:
+    """The batch's counts, its audit event and the result (accepted = rows of the file's year)."""
     imported = counts["new"] + counts["changed"]
     batch.imported_count = imported
-    batch.duplicate_count = len(rows) - imported
+    batch.duplicate_count = accepted - imported
     batch.new_count, batch.changed_count, batch.unchanged_count = counts["new"], counts["changed"], counts["unchanged"]
     batch.vanished_count = len(vanished_rows)
     session.add(batch)
-    unmatched = _unmatched(unique, resolve)
-    line = {"read": parsed.read_count, "imported": imported, "duplicate": len(rows) - imported,
-            "rejected": len(rejected)}
+    line = {"read": batch.read_count, "imported": imported, "duplicate": accepted - imported,
+            "rejected": batch.rejected_count}
     state = {**counts, "vanished": len(vanished_rows)}
     audit.record(
         session, user_id=user_id, action="survey.import", entity="import_batch", entity_id=batch.id,
-        organization_id=organization_id,
-        after={**line, **state, "repeated_in_file": repeats, "file_name": file_name, "instrument": instrument.value,
-               "fiscal_year": fy, "form_id": batch.form_id, "sheet": parsed.sheet_name, "mapping": parsed.mapping_used,
+        organization_id=batch.organization_id,
+        after={**line, **state, "file_name": batch.file_name, "instrument": batch.kind.removeprefix("survey_"),
+               "fiscal_year": batch.fiscal_year, "form_id": batch.form_id, **audit_extra,
                "unmatched_departments": unmatched,
                "vanished_rows": [{"response_id": v.response_id, "row": v.row, "file": v.file_name}
                                  for v in vanished_rows[:200]]},
     )
     session.flush()
-    return ImportResult(batch_id=batch.id, fiscal_year=fy, unmatched_departments=unmatched, rejected_rows=rejected,
-                        vanished_rows=vanished_rows, **line, **state)
+    assert batch.id is not None
+    return ImportResult(batch_id=batch.id, fiscal_year=batch.fiscal_year, unmatched_departments=unmatched,
+                        rejected_rows=list(batch.rejected_rows or []), vanished_rows=vanished_rows, **line, **state)
 
 
 def _store(session: Session, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedSurvey,
@@ -762,85 +859,191 @@ def _store(session: Session, *, batch: ImportBatch, form: SurveyForm, parsed: Pa
     fy, instrument, org_id = batch.fiscal_year, Instrument(batch.kind.removeprefix("survey_")), batch.organization_id
     stored = _stored_responses(session, organization_id=org_id, fiscal_year=fy, instrument=instrument)
     refs = response_refs(unique, parsed.id_columns)
-    at_of = {k: r.submitted_at for k, r in zip(keys, unique)}
-
-    # The form's state before, and this file's rows that belong to the form (new, or stored
-    # under it), as member -> (identity, submitted time); members are respondent keys here.
-    state: dict[str, tuple[Optional[str], dt.datetime]] = {}
-    newest_state = None
-    mine = [k for k, s in stored.items() if s.form_id == form.id and s.vanished_by is None]
-    if mine:
-        newest_state = session.execute(
-            select(func.max(SurveyResponse.submitted_at)).where(
-                SurveyResponse.organization_id == org_id, SurveyResponse.fiscal_year == fy,
-                SurveyResponse.instrument == instrument, SurveyResponse.form_id == form.id, counted())
-        ).scalar_one()
-        # Only the newest time of the state matters to the rule: every member gets it here,
-        # the one that really has it included (the rule reads max()).
-        state = {k: (stored[k].ref, newest_state) for k in mine}
-    in_form: dict[str, tuple[Optional[str], dt.datetime]] = {}
-    for k, ref in zip(keys, refs):
-        s = stored.get(k)
-        if s is None:
-            in_form[k] = (ref, at_of[k])
-        elif s.form_id == form.id:
-            in_form[k] = (s.ref, at_of[k])
-    step = next_state(state, in_form)
+    state, step = _next_step(session, form=form, stored=stored,
+                             rows=[(k, ref, r.submitted_at) for k, ref, r in zip(keys, refs, unique)])
 
     # New rows: inserted under the form, flagged at once when the state leaves them out.
+    writer = _Writer.current(session)
     codebook = Codebook(form)
-    scorer = _Scorer(fiscal_year=fy, instrument=instrument.value, questions=parsed.answer_columns)
-    base = {"organization_id": org_id, "fiscal_year": fy, "instrument": instrument, "form_id": form.id,
-            "import_batch_id": batch.id}
+    base = (org_id, fy, instrument.value)
     fresh = [(r, k, ref) for r, k, ref in zip(unique, keys, refs) if k not in stored]
-    ids: dict[str, int] = {k: s.id for k, s in stored.items()}
-    for chunk in _chunks(fresh, CHUNK_SIZE):
-        params = _params([r for r, _, _ in chunk], [k for _, k, _ in chunk], [ref for _, _, ref in chunk],
-                         [batch.id if k in step.left_out else None for _, k, _ in chunk],
-                         base=base, questions=parsed.answer_columns, resolve=resolve, scorer=scorer, codebook=codebook)
-        got = _insert_chunk(session, params) or {}
-        if len(got) < len(params):  # stored meanwhile by someone not holding the lock: take theirs
-            missing = [p["respondent_key"] for p in params if p["respondent_key"] not in got]
-            t = SurveyResponse.__table__.c
-            for part in _chunks(missing, IN_CHUNK):
-                got.update(session.execute(select(t.respondent_key, t.id).where(
-                    t.organization_id == org_id, t.fiscal_year == fy, t.instrument == instrument,
-                    t.respondent_key.in_(part))).all())
-        ids.update(got)
-    codebook.save(session)
+    ids: dict[str, int] = {k: s[0] for k, s in stored.items()}
+    if fresh:
+        scorer = _Scorer(fiscal_year=fy, instrument=instrument.value, questions=parsed.answer_columns)
+        for chunk in _chunks(fresh, CHUNK_SIZE):
+            chunk_ids = writer.next_ids(len(chunk))
+            chunk_keys = [k for _, k, _ in chunk]
+            params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], chunk_ids,
+                             [batch.id if k in step.left_out else None for k in chunk_keys], base=base,
+                             batch_id=batch.id, questions=parsed.answer_columns, resolve=resolve, scorer=scorer,
+                             codebook=codebook, writer=writer)
+            inserted = _insert_chunk(session, params)
+            got = dict(zip(chunk_keys, chunk_ids))
+            if inserted != len(params):  # stored meanwhile by someone not holding the lock: take theirs
+                got = _ids_of(session, org_id, fy, instrument, chunk_keys)
+            ids.update(got)
+        codebook.save(session)
+    return _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state, step=step,
+                   rows=[(k, r.row_number) for k, r in zip(keys, unique)])
 
-    for chunk in _chunks(list(zip(keys, unique)), CHUNK_SIZE):
-        _insert_members(session, [{"batch_id": batch.id, "response_id": ids[k], "row_number": r.row_number}
-                                  for k, r in chunk])
 
-    # Stored rows of the form whose counting changes.
+def _next_step(session: Session, *, form: SurveyForm, stored: dict[str, tuple],
+               rows: Iterable[tuple[str, Optional[str], dt.datetime]]) -> tuple[dict, _Step]:
+    """The form's counted rows before (by key) and the rule's step for this file's rows
+    (key, identity, submitted time): only those belonging to the form (new, or stored under it)."""
+    state: dict[str, tuple[Optional[str], dt.datetime]] = {}
+    mine = [k for k, s in stored.items() if s[1] == form.id and s[2] is None]
+    if mine:
+        newest = session.execute(select(func.max(SurveyResponse.submitted_at)).where(
+            SurveyResponse.organization_id == form.organization_id, SurveyResponse.fiscal_year == form.fiscal_year,
+            SurveyResponse.instrument == form.instrument, SurveyResponse.form_id == form.id, counted())).scalar_one()
+        # Only the newest time of the state matters to the rule: every member gets it here,
+        # the one that really has it included (the rule reads max()).
+        state = {k: (stored[k][3], newest) for k in mine}
+    in_form: dict[str, tuple[Optional[str], dt.datetime]] = {}
+    for k, ref, at in rows:
+        s = stored.get(k)
+        if s is None:
+            in_form[k] = (ref, at)
+        elif s[1] == form.id:
+            in_form[k] = (s[3], at)
+    return state, next_state(state, in_form)
+
+
+def _settle(session: Session, *, batch: ImportBatch, form: SurveyForm, stored: dict[str, tuple],
+            ids: dict[str, int], state: dict, step: _Step,
+            rows: list[tuple[str, Optional[int]]]) -> tuple[dict[str, int], list[VanishedRow]]:
+    """Record the batch's rows (key, row number), write the flags the step changes, count."""
+    writer = _Writer.current(session)
+    for chunk in _chunks(rows, CHUNK_SIZE * 4):
+        writer.members([(batch.id, ids[k], row) for k, row in chunk])
+    writer.finish()
     _set_vanished(session, (ids[k] for k in step.dropped), batch.id)
-    _set_vanished(session, (ids[k] for k in step.state if k in stored and stored[k].vanished_by is not None), None)
+    _set_vanished(session, [ids[k] for k in step.state if k in stored and stored[k][2] is not None], None)
     _set_vanished(session, (ids[k] for k in step.left_out if k in stored), batch.id)
 
     new = changed = unchanged = 0
-    uncounted_here: dict[int, int] = {}
-    old_versions = set(step.replaced.values())
-    for k, r in zip(keys, unique):
+    uncounted_here: dict[int, Optional[int]] = {}
+    for k, row in rows:
         s = stored.get(k)
         if k in step.state:
-            before = s is not None and s.vanished_by is None and k in state
-            if before:
+            if s is not None and s[2] is None and k in state:
                 unchanged += 1
             elif k in step.replaced:
                 changed += 1
             else:
                 new += 1
-        elif s is not None and s.form_id != form.id:
-            if s.vanished_by is None:
+        elif s is not None and s[1] != form.id:
+            if s[2] is None:
                 unchanged += 1  # counted under the form that first stored it
             else:
-                uncounted_here[s.id] = r.row_number
+                uncounted_here[s[0]] = row
         else:
-            uncounted_here[ids[k]] = r.row_number
+            uncounted_here[ids[k]] = row
+    old_versions = set(step.replaced.values())
     gone = {ids[k] for k in step.dropped if k not in old_versions} | set(uncounted_here)
     vanished = _vanished_rows(session, gone, this_batch=batch, rows_here=uncounted_here)
     return {"new": new, "changed": changed, "unchanged": unchanged}, vanished
+
+
+# ---------------------------------------------------------------------------------------------
+# The same file again
+
+
+_PARSER_FINGERPRINT: Optional[str] = None
+
+
+def parse_key(data: bytes, mapping: Optional[dict[str, Any]]) -> str:
+    """What decides how a file reads: its bytes, the column mapping asked for, and the reader's
+    own code (a changed reader reads every file afresh)."""
+    global _PARSER_FINGERPRINT
+    if _PARSER_FINGERPRINT is None:
+        from pathlib import Path
+
+        digest = hashlib.sha256()
+        for path in sorted((Path(__file__).resolve().parent.parent / "importers").glob("*.py")):
+            digest.update(path.read_bytes())
+        _PARSER_FINGERPRINT = digest.hexdigest()
+    text = "\x1f".join([hashlib.sha256(data).hexdigest(), json.dumps(mapping, sort_keys=True, ensure_ascii=False),
+                         _PARSER_FINGERPRINT])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def import_survey_file(session: Session, *, organization_id: int, instrument: str | Instrument, data: bytes,
+                       file_name: str, fiscal_year: Optional[int] = None, mapping: Optional[dict[str, Any]] = None,
+                       user_id: Optional[int] = None, reuse: bool = True) -> ImportResult:
+    """Read and import a survey file (the command line's way).
+
+    A file this organisation imported before (a batch not undone, the same bytes read with the
+    same mapping by the same reader, for the same instrument and year) is not read again: the
+    rows that batch recorded are this file's rows, and the state rule applies to them as to any
+    upload. Raises FileProblem when the file cannot be read.
+    """
+    from ..importers.surveys import parse_survey_file
+
+    try:
+        instrument = Instrument(instrument)
+    except ValueError as exc:
+        raise SurveyImportError(f"ประเภทแบบสำรวจต้องเป็น iit หรือ eit (ได้รับ “{instrument}”)") from exc
+    key = parse_key(data, mapping)
+    if reuse:
+        b = ImportBatch.__table__.c
+        earlier = session.execute(
+            select(ImportBatch).where(b.organization_id == organization_id, b.kind == f"survey_{instrument.value}",
+                                      b.sha256 == hashlib.sha256(data).hexdigest(), b.parse_key == key,
+                                      b.undone_at.is_(None), b.form_id.is_not(None))
+            .order_by(b.id.desc()).limit(1)).scalar_one_or_none()
+        if earlier is not None and fiscal_year in (None, earlier.fiscal_year):
+            return _import_again(session, earlier=earlier, file_name=file_name, parse_key=key, user_id=user_id)
+    parsed = parse_survey_file(data, filename=file_name, mapping=mapping)
+    return import_survey(session, organization_id=organization_id, instrument=instrument, parsed=parsed,
+                         fiscal_year=fiscal_year, file_name=file_name, file_bytes=data, user_id=user_id,
+                         parse_key=key)
+
+
+def _import_again(session: Session, *, earlier: ImportBatch, file_name: str, parse_key: str,
+                  user_id: Optional[int]) -> ImportResult:
+    """A new batch for a file already imported as ``earlier``: its rows, without reading it."""
+    batch = ImportBatch(
+        organization_id=earlier.organization_id, fiscal_year=earlier.fiscal_year, kind=earlier.kind,
+        file_name=file_name or "", sha256=earlier.sha256, size_bytes=earlier.size_bytes, user_id=user_id,
+        read_count=earlier.read_count, rejected_count=earlier.rejected_count,
+        rejected_rows=list(earlier.rejected_rows or []), parse_key=parse_key, form_id=earlier.form_id,
+    )
+    session.add(batch)
+    session.flush()
+    instrument = Instrument(batch.kind.removeprefix("survey_"))
+    _one_import_at_a_time(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
+                          instrument=instrument)
+    form = session.get(SurveyForm, batch.form_id)
+    m, r = SurveyBatchResponse.__table__.c, SurveyResponse.__table__.c
+    members = session.execute(
+        select(r.respondent_key, m.row_number, r.department_text).select_from(
+            SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
+        .where(m.batch_id == earlier.id).order_by(m.row_number, m.response_id)).all()
+    newest = session.execute(
+        select(func.max(r.submitted_at)).select_from(
+            SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
+        .where(m.batch_id == earlier.id, r.form_id == form.id)).scalar_one()
+    with _bulk_cache(session):
+        stored = _stored_responses(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
+                                   instrument=instrument)
+        # Only the newest time of the file matters to the rule (it reads max()).
+        state, step = _next_step(session, form=form, stored=stored,
+                                 rows=[(k, stored[k][3], newest) for k, _, _ in members])
+        counts, vanished_rows = _settle(session, batch=batch, form=form, stored=stored,
+                                        ids={k: s[0] for k, s in stored.items()}, state=state, step=step,
+                                        rows=[(k, row) for k, row, _ in members])
+    resolve = _resolver(session, batch.organization_id).resolve
+    unmatched: dict[str, int] = {}
+    for _, _, text in members:
+        if not text or resolve(text) is None:
+            label = text or NO_DEPARTMENT
+            unmatched[label] = unmatched.get(label, 0) + 1
+    unmatched = dict(sorted(unmatched.items(), key=lambda kv: (-kv[1], kv[0])))
+    return _finish(session, batch=batch, user_id=user_id, accepted=earlier.imported_count + earlier.duplicate_count,
+                   counts=counts, vanished_rows=vanished_rows, unmatched=unmatched,
+                   audit_extra={"same_file_as_batch": earlier.id})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ Create Date: 2026-11-30 12:00:00
   state is a function of its batches that are not undone (services/survey_import.py).
 - ``surveyresponse.vanished_by``: rows a newer cumulative export no longer holds are kept but
   not counted; ``respondent_ref``: the export's own response ID / e-mail; ``form_id``.
-- ``importbatch``: the batch's form and its new / changed / unchanged / vanished counts.
+- ``importbatch``: the batch's form, its new / changed / unchanged / vanished counts, and a
+  ``parse_key`` recognising the same file read the same way (it is then not read again).
 - The two counting indexes hold counted rows only (``WHERE vanished_by IS NULL``).
 
 Existing responses are converted without losing or changing one: every answer comes back from
@@ -68,6 +69,7 @@ def upgrade() -> None:
     # have to drop tables that other rows reference.
     op.add_column('importbatch', sa.Column('form_id', sa.Integer(), sa.ForeignKey('surveyform.id'), nullable=True),
                   inline_references=True)
+    op.add_column('importbatch', sa.Column('parse_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     for name in ('new_count', 'changed_count', 'unchanged_count', 'vanished_count'):
         op.add_column('importbatch', sa.Column(name, sa.Integer(), server_default='0', nullable=False))
     op.add_column('surveyresponse', sa.Column('respondent_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
@@ -82,7 +84,8 @@ def upgrade() -> None:
     sa.Column('row_number', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['importbatch.id'], ),
     sa.ForeignKeyConstraint(['response_id'], ['surveyresponse.id'], ),
-    sa.PrimaryKeyConstraint('batch_id', 'response_id')
+    sa.PrimaryKeyConstraint('batch_id', 'response_id'),
+    sqlite_with_rowid=False,  # the primary key is the table: no second copy of every pair
     )
     op.create_index('ix_surveybatchresponse_response', 'surveybatchresponse', ['response_id'], unique=False)
 
@@ -249,6 +252,6 @@ def downgrade() -> None:
             batch_op.drop_column(name)
         batch_op.alter_column('answers', existing_type=sa.JSON(), nullable=False)
     with op.batch_alter_table('importbatch', schema=None) as batch_op:
-        for name in ('vanished_count', 'unchanged_count', 'changed_count', 'new_count', 'form_id'):
+        for name in ('vanished_count', 'unchanged_count', 'changed_count', 'new_count', 'parse_key', 'form_id'):
             batch_op.drop_column(name)
     op.drop_table('surveyform')
