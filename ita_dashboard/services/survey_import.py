@@ -478,10 +478,7 @@ def _stored_responses(session: Session, *, organization_id: int, fiscal_year: in
     """
     cur = session.connection().connection.driver_connection.cursor()
     try:
-        mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-        cur.execute("SELECT respondent_key, id, form_id, vanished_by, respondent_ref FROM surveyresponse "
-                    f"WHERE organization_id = {mark} AND fiscal_year = {mark} AND instrument = {mark}",
-                    (organization_id, fiscal_year, instrument.value))
+        cur.execute(_STORED_SQL[session.get_bind().dialect.name], (organization_id, fiscal_year, instrument.value))
         # key -> (id, form_id, vanished_by, respondent_ref)
         return {row[0]: row[1:] for row in cur.fetchall()}
     finally:
@@ -493,8 +490,17 @@ COLUMNS = ("id", "organization_id", "fiscal_year", "instrument", "submitted_at",
            "department_text", "respondent_key", "respondent_ref", "form_id", "answer_codes", "score",
            "indicator_score_1", "indicator_score_2", "indicator_score_3", "indicator_score_4", "indicator_score_5",
            "import_batch_id", "vanished_by")
-_KEY = COLUMNS.index("respondent_key")
 _UNIQUE = "organization_id, fiscal_year, instrument, respondent_key"
+# The statements of the bulk path: constant text, every value a parameter.
+_COLS = ", ".join(COLUMNS)
+_SQLITE_INSERT = (f"INSERT INTO surveyresponse ({_COLS}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+                  f"ON CONFLICT ({_UNIQUE}) DO NOTHING")
+_PG_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS survey_stage AS SELECT {_COLS} FROM surveyresponse WITH NO DATA"
+_PG_COPY = f"COPY survey_stage ({_COLS}) FROM STDIN"
+_PG_INSERT = f"INSERT INTO surveyresponse ({_COLS}) SELECT {_COLS} FROM survey_stage ON CONFLICT ({_UNIQUE}) DO NOTHING"
+_STORED = ("SELECT respondent_key, id, form_id, vanished_by, respondent_ref FROM surveyresponse "
+           "WHERE organization_id = {0} AND fiscal_year = {0} AND instrument = {0}")
+_STORED_SQL = {"sqlite": _STORED.format("?"), "postgresql": _STORED.format("%s")}
 
 
 class _Writer:
@@ -541,26 +547,21 @@ class _Writer:
 
     def insert(self, rows: list[tuple]) -> int:
         """INSERT ... ON CONFLICT (the unique key) DO NOTHING; returns how many were inserted."""
-        cols = ", ".join(COLUMNS)
         cur = self.cursor()
         try:
             if not self.pg:
-                marks = ", ".join("?" * len(COLUMNS))
-                cur.executemany(f"INSERT INTO surveyresponse ({cols}) VALUES ({marks}) "
-                                f"ON CONFLICT ({_UNIQUE}) DO NOTHING", rows)
+                cur.executemany(_SQLITE_INSERT, rows)
                 return cur.rowcount
             # PostgreSQL: COPY into a session-local stage, then one INSERT ... SELECT that lets the
             # unique index decide (ON CONFLICT DO NOTHING), whatever the planner's statistics say.
             if not self.staged:
-                cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS survey_stage AS SELECT {cols} FROM surveyresponse "
-                            "WITH NO DATA")
+                cur.execute(_PG_STAGE)
                 self.staged = True
             cur.execute("TRUNCATE survey_stage")
-            with cur.copy(f"COPY survey_stage ({cols}) FROM STDIN") as copy:
+            with cur.copy(_PG_COPY) as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO surveyresponse ({cols}) SELECT {cols} FROM survey_stage "
-                        f"ON CONFLICT ({_UNIQUE}) DO NOTHING")
+            cur.execute(_PG_INSERT)
             return cur.rowcount
         finally:
             cur.close()
