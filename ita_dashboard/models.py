@@ -4,7 +4,7 @@ Conventions:
 - dates are stored as ISO ``date``/``datetime`` (UTC for datetimes); BE years only on screen,
   except ``fiscal_year`` which is the BE fiscal year number (2566, 2568, ...) as ITA names it;
 - free text taken from a file is kept "as written" next to what we resolved it to;
-- JSON columns hold small structured values (aliases, answers, before/after snapshots).
+- JSON columns hold small structured values (aliases, answer codes, a form's questions, before/after snapshots).
 
 Every change here needs an Alembic migration in ``migrations/versions``.
 """

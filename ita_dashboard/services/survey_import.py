@@ -56,11 +56,14 @@ Everything happens in the caller's session and transaction: when anything fails 
 caller's rollback (``db.session_scope`` does it) leaves no batch and no responses. Imports and
 undos of one (organisation, year, instrument) are serialised (a PostgreSQL advisory lock).
 
-Speed: the stored keys of the survey are read in one indexed range scan (no per-key lookups
-whose plan depends on the planner's statistics); new rows go in with ``INSERT ... ON CONFLICT
-DO NOTHING RETURNING`` (the unique key decides, whatever the statistics say) in executemany
-chunks; answers are coded and scored column by column (numpy for scores), from per-column
-lookups prepared once per distinct answer text.
+Speed: the stored keys of the survey are read in one range scan of the unique index (no per-key
+lookups whose plan depends on the planner's statistics); answers are coded and scored column by
+column (each distinct answer text looked up once, numpy for scores); new rows go straight to the
+driver with their ids assigned ahead (SQLite: max(id) + 1 under the import's write lock;
+PostgreSQL: the table's sequence) through ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL: COPY
+into a stage, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), so the unique key has the
+last word whatever the statistics say. :func:`import_survey_file` (the command line) recognises a
+file imported before (same bytes, mapping and reader code) and does not read it again.
 """
 
 from __future__ import annotations
