@@ -356,13 +356,9 @@ class Codebook:
 
     def column_tokens(self, question: str, texts: Sequence[Optional[str]]) -> list[str]:
         """One column of parsed answers (None = not answered) as JSON tokens of their codes."""
-        i = self.index(question)
-        memo: dict[Optional[str], str] = {None: "0"}
-        for text in dict.fromkeys(texts):  # first-seen order: codes do not depend on hashing
-            if text not in memo:
-                c = self.code(i, text)
-                memo[text] = str(c) if isinstance(c, int) else _dumps(c)
-        return list(map(memo.__getitem__, texts))
+        distinct = list(dict.fromkeys(texts))  # first-seen order: codes do not depend on hashing
+        table = dict(zip(distinct, self.tokens(question, distinct)))
+        return list(map(table.__getitem__, texts))
 
     def save(self, session: Session) -> None:
         if self.changed:
