@@ -6,7 +6,7 @@ The schema comes from the app's migrations; rows go in by bulk insert (sqlite3 `
 PostgreSQL ``COPY``), never ORM objects one by one, streamed in chunks so memory stays flat.
 Shape: ~104 agencies per province (77 provinces at 8,000), 13 per district, 5 departments each;
 responses spread evenly over agencies (2 in 5 IIT with a department, 3 in 5 EIT), submitted
-April–July 2025 (FY 2568) with pre-computed scores and tiny answers; measures spread evenly with
+April–July 2025 (FY 2568) with pre-computed scores and no answers; measures spread evenly with
 0–2 progress rows each. One every-organisation admin ``bench_admin`` (password ``bench-password-1``)
 and one agency admin ``bench_agency`` of the first agency.
 """
@@ -140,11 +140,11 @@ def generate(url: str, *, orgs: int, responses: int, measures: int, seed: int = 
             at = window + dt.timedelta(seconds=(k * 7919) % (120 * 86400))
             scores = [round(60 + 40 * rng.random(), 1) for _ in range(5)]
             yield (k + 1, org + 1, FY, "iit" if iit else "eit", at, (at + bkk).date(),
-                   org * nd + (k // orgs) % nd + 1 if iit else None, "", f"b{k}", "{}",
+                   org * nd + (k // orgs) % nd + 1 if iit else None, "", f"b{k}", "[]",
                    round(sum(scores) / 5, 2), *scores)
 
     insert("surveyresponse", ("id", "organization_id", "fiscal_year", "instrument", "submitted_at", "submitted_on",
-                              "department_id", "department_text", "respondent_key", "answers", "score",
+                              "department_id", "department_text", "respondent_key", "answer_codes", "score",
                               "indicator_score_1", "indicator_score_2", "indicator_score_3", "indicator_score_4",
                               "indicator_score_5"), answers())
     pw = hash_password(PASSWORD)

@@ -206,22 +206,25 @@ def cmd_list_measures(args) -> int:
 
 def cmd_import_survey(args) -> int:
     data = _read_file(args.file)
-    from .importers.surveys import parse_survey_file
     from .services import orgs
-    from .services.survey_import import import_survey
+    from .services.survey_import import import_survey_file
 
-    parsed = parse_survey_file(data, filename=Path(args.file).name)
     with db.session_scope(_engine(), write=True) as s:
         org = orgs.resolve_org_arg(s, name=args.org)
-        r = import_survey(s, organization_id=org.id, instrument=args.instrument, parsed=parsed,
-                          fiscal_year=args.year, file_name=Path(args.file).name, file_bytes=data, user_id=None)
+        r = import_survey_file(s, organization_id=org.id, instrument=args.instrument, data=data,
+                               fiscal_year=args.year, file_name=Path(args.file).name, user_id=None)
     line = {"read": r.read, "imported": r.imported, "duplicate": r.duplicate, "rejected": r.rejected}
+    state = {"new": r.new, "changed": r.changed, "unchanged": r.unchanged, "vanished": r.vanished}
     if args.json:
-        print(json.dumps({**line, "batch_id": r.batch_id, "fiscal_year": r.fiscal_year,
-                          "unmatched_departments": r.unmatched_departments}, ensure_ascii=False))
+        vanished_rows = [{"row": v.row, "file": v.file_name, "submitted_at": v.submitted_at.isoformat(),
+                          "department": v.department_text} for v in r.vanished_rows]
+        print(json.dumps({**line, **state, "batch_id": r.batch_id, "fiscal_year": r.fiscal_year,
+                          "unmatched_departments": r.unmatched_departments, "vanished_rows": vanished_rows},
+                         ensure_ascii=False))
     else:
         print(f"{org.name} {args.instrument.upper()} FY{r.fiscal_year}: read {r.read}, imported {r.imported}, "
-              f"duplicate {r.duplicate}, rejected {r.rejected}")
+              f"duplicate {r.duplicate}, rejected {r.rejected}; new {r.new}, changed {r.changed}, "
+              f"unchanged {r.unchanged}, vanished {r.vanished}")
     return 0
 
 

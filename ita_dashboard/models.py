@@ -4,7 +4,7 @@ Conventions:
 - dates are stored as ISO ``date``/``datetime`` (UTC for datetimes); BE years only on screen,
   except ``fiscal_year`` which is the BE fiscal year number (2566, 2568, ...) as ITA names it;
 - free text taken from a file is kept "as written" next to what we resolved it to;
-- JSON columns hold small structured values (aliases, answers, before/after snapshots).
+- JSON columns hold small structured values (aliases, answer codes, a form's questions, before/after snapshots).
 
 Every change here needs an Alembic migration in ``migrations/versions``.
 """
@@ -16,7 +16,8 @@ from enum import Enum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel, col
 
 
 def utcnow() -> dt.datetime:
@@ -188,13 +189,51 @@ class ImportBatch(SQLModel, table=True):
     rejected_rows: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     undone_at: Optional[dt.datetime] = None
     undone_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    # Survey batches: the form (header signature) the file was, and how its rows compared with
+    # the form's stored state (services/survey_import.py): rows new, changed (the same response
+    # ID, other content), unchanged, and rows no longer counted (vanished) after this import.
+    form_id: Optional[int] = Field(default=None, foreign_key="surveyform.id")
+    # sha256 of (file, column mapping asked for, the reader's code): the same file read the same
+    # way is recognised without reading it again (services/survey_import.import_survey_file).
+    parse_key: Optional[str] = None
+    new_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    changed_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    unchanged_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    vanished_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SurveyForm(SQLModel, table=True):
+    """One survey form of an agency's year and instrument, stored once: its header signature,
+    its questions in order and each question's scale (the answer labels seen, in order).
+
+    A response's ``answer_codes`` index into these lists (see services/survey_import.py), so the
+    question texts are not repeated in every response. Both lists only ever grow: codes stored
+    earlier stay valid. Forms migrated from before forms existed have a ``legacy:`` signature.
+    """
+
+    __table_args__ = (UniqueConstraint("organization_id", "fiscal_year", "instrument", "signature"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    fiscal_year: int
+    instrument: Instrument
+    signature: str
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scales: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+def _counted_only():
+    return text("vanished_by IS NULL")
 
 
 class SurveyResponse(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("organization_id", "fiscal_year", "instrument", "respondent_key"),
-        Index("ix_response_org_year_instr_dept", "organization_id", "fiscal_year", "instrument", "department_id"),
-        Index("ix_response_org_year_instr_day", "organization_id", "fiscal_year", "instrument", "submitted_on"),
+        # Counting indexes hold counted responses only (every count filters on vanished_by IS NULL).
+        Index("ix_response_org_year_instr_dept", "organization_id", "fiscal_year", "instrument", "department_id",
+              sqlite_where=_counted_only(), postgresql_where=_counted_only()),
+        Index("ix_response_org_year_instr_day", "organization_id", "fiscal_year", "instrument", "submitted_on",
+              sqlite_where=_counted_only(), postgresql_where=_counted_only()),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")
@@ -206,7 +245,14 @@ class SurveyResponse(SQLModel, table=True):
     department_text: str = ""  # as written in the export
     # sha256 of the normalised row: identical rows are one response, re-exports add nothing.
     respondent_key: str
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The form's own identity of the response across exports (Microsoft Forms' ID, an e-mail
+    # unique in the file), when the export has one: an edited response keeps it.
+    respondent_ref: Optional[str] = None
+    # Answers as codes against the form (``form_id``): one entry per form question, 0 = not
+    # answered, k = the question's k-th scale label, a string = the answer text itself, [v] = a
+    # non-text value; trailing zeros dropped. ``answers`` gives them back as {question: answer}.
+    form_id: Optional[int] = Field(default=None, foreign_key="surveyform.id")
+    answer_codes: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Respondent-level scores (0-100) pre-computed at import from the year's answer scale so the
     # overview can AVG() in SQL: ``score`` is the instrument mean, ``indicator_scores`` the
     # per-indicator means, slot k = k-th indicator of the instrument in the framework file.
@@ -217,6 +263,49 @@ class SurveyResponse(SQLModel, table=True):
     indicator_score_4: Optional[float] = None
     indicator_score_5: Optional[float] = None
     import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id", index=True)
+    # Set when a newer export of the response's form no longer holds it: the row is kept (and
+    # shown to the admin) but counted nowhere. The batch after which it stopped being counted.
+    vanished_by: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    form: Optional[SurveyForm] = Relationship(sa_relationship=relationship("SurveyForm"))
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """{question: answer} as the export had it (non-empty answers, in the form's order)."""
+        return decode_answers(self.answer_codes, self.form)
+
+
+def decode_answers(codes: Any, form: Optional[SurveyForm]) -> dict[str, Any]:
+    """A response's answer codes back to {question: answer}; see SurveyResponse.answer_codes."""
+    if not codes or form is None:
+        return {}
+    questions, scales = form.questions, form.scales
+    out: dict[str, Any] = {}
+    for i, code in enumerate(codes):
+        if code == 0 and isinstance(code, int):
+            continue
+        if isinstance(code, int) and not isinstance(code, bool):
+            out[questions[i]] = scales[i][code - 1]
+        elif isinstance(code, list):
+            out[questions[i]] = code[0]
+        else:
+            out[questions[i]] = code
+    return out
+
+
+def counted():
+    """The WHERE term of every count of responses: vanished rows are kept but never counted."""
+    return col(SurveyResponse.vanished_by).is_(None)
+
+
+class SurveyBatchResponse(SQLModel, table=True):
+    """Which responses each survey batch contained (new or already stored), with the row each was
+    on in that file. The counted state of a form is a function of its batches that are not
+    undone (services/survey_import.py), so undoing any batch recomputes it exactly."""
+
+    __table_args__ = (Index("ix_surveybatchresponse_response", "response_id"), {"sqlite_with_rowid": False})
+    batch_id: int = Field(foreign_key="importbatch.id", primary_key=True)
+    response_id: int = Field(foreign_key="surveyresponse.id", primary_key=True)
+    row_number: Optional[int] = None
 
 
 class SurveyTarget(SQLModel, table=True):

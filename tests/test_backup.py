@@ -20,7 +20,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from ita_dashboard import backup, db
-from ita_dashboard.models import Activity, AuditEvent, Department, ImportBatch, Organization, SurveyResponse
+from ita_dashboard.models import (Activity, AuditEvent, Department, ImportBatch, Organization, SurveyForm, SurveyResponse,
+                                  decode_answers)
 from ita_dashboard.permissions import Actor, PermissionDenied
 from ita_dashboard.services import orgs
 
@@ -116,7 +117,9 @@ def test_backup_content_is_portable_json(demo_zip):
     photo_rows = [r for r in zip_rows(demo_zip, "activity") if r["photo"]]
     assert [r["photo"] for r in photo_rows] == [__import__("base64").b64encode(PHOTO).decode()]
     response = zip_rows(demo_zip, "surveyresponse")[0]
-    assert isinstance(response["answers"], dict) and response["submitted_at"].endswith("+00:00")
+    assert isinstance(response["answer_codes"], list) and response["submitted_at"].endswith("+00:00")
+    form = next(f for f in zip_rows(demo_zip, "surveyform") if f["id"] == response["form_id"])
+    assert isinstance(form["questions"], list) and isinstance(form["scales"], list)  # JSON as JSON
     assert response["instrument"] in ("iit", "eit")
 
 
@@ -202,10 +205,18 @@ def test_backup_of_an_older_revision_is_upgraded_on_restore(engine, demo_engine,
     meta.reflect(bind=scratch)
     scratch.dispose()
     old_columns = {t.name: [c.name for c in t.columns] for t in meta.tables.values() if t.name != "alembic_version"}
-    # What the older app wrote: its tables and columns only.
+    # What the older app wrote: its tables and columns only (answers as {question: answer}, which
+    # revision 0004 turned into codes against the form).
+    forms = {f["id"]: SurveyForm(**f) for f in zip_rows(demo_zip, "surveyform")} if "surveyform" not in old_columns else {}
+
+    def old_value(r, c):
+        if c == "answers" and "answers" not in r:
+            return decode_answers(r["answer_codes"], forms.get(r["form_id"]))
+        return r[c]
+
     replace = {}
     for name, cols in old_columns.items():
-        rows = [{c: r[c] for c in cols} for r in zip_rows(demo_zip, name)]
+        rows = [{c: old_value(r, c) for c in cols} for r in zip_rows(demo_zip, name)]
         replace[f"tables/{name}.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     gone = [f"tables/{t.name}.jsonl" for t in backup.app_tables() if t.name not in old_columns]
 
@@ -367,9 +378,14 @@ def test_restore_rejected_halfway_changes_nothing(engine, demo_zip, tmp_path):
 def test_undecodable_value_in_the_last_table_changes_nothing(engine, demo_zip, tmp_path):
     make_org(engine)
     before = fingerprint(engine)
-    last = _last_table_with_rows(demo_zip)
+    def date_column(row):
+        return next((k for k, v in row.items() if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-"), None)
+
+    with zipfile.ZipFile(demo_zip) as zf:  # the last table with rows that has a date column
+        names = [n for n, info in json.loads(zf.read("manifest.json"))["tables"].items() if info["rows"]]
+    last = next(n for n in reversed(names) if date_column(zip_rows(demo_zip, n)[-1]))
     lines = zip_rows(demo_zip, last)
-    date_col = next(k for k, v in lines[-1].items() if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-")
+    date_col = date_column(lines[-1])
     lines[-1][date_col] = "31/02/2568"
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines).encode()
     bad = rewrite(demo_zip, tmp_path / "baddate.zip", replace={f"tables/{last}.jsonl": data})

@@ -7,6 +7,7 @@ touching this file; the migration test walks every Alembic revision the same way
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from sqlmodel import Session, SQLModel, select
 import pg_server
 from ita_dashboard import config, db, models
 from ita_dashboard.db import session_scope
+from ita_dashboard.services.survey_import import Codebook
 
 BKK = dt.timezone(dt.timedelta(hours=7))
 
@@ -142,11 +144,18 @@ def test_json_columns_keep_structure_and_thai_text(engine):
         batch = models.ImportBatch(organization_id=org.id, kind="survey_iit", file_name="แบบสำรวจ.xlsx",
                                    sha256="0" * 64, rejected_rows=[{"row": 12, "reason": "ไม่มีวันที่"}])
         s.add(batch)
+        # Answers are stored as codes against their form (questions and scales: JSON with Thai).
+        form = models.SurveyForm(organization_id=org.id, fiscal_year=2568, instrument=models.Instrument.iit,
+                                 signature="แบบฟอร์ม")
+        s.add(form)
         s.flush()
+        book = Codebook(form)
+        codes = book.encode(answers)
+        book.save(s)
         s.add(models.SurveyResponse(
             organization_id=org.id, fiscal_year=2568, instrument=models.Instrument.iit,
             submitted_at=dt.datetime(2025, 1, 5, 8, 0, tzinfo=BKK), submitted_on=dt.date(2025, 1, 5),
-            respondent_key="k1", answers=answers, import_batch_id=batch.id,
+            respondent_key="k1", form_id=form.id, answer_codes=codes, import_batch_id=batch.id,
         ))
     with Session(engine) as s:
         assert s.exec(select(models.Department)).one().aliases == ["กองการคลัง", "คลัง"]
@@ -393,3 +402,102 @@ def test_make_engine_uses_database_url(monkeypatch, tmp_path):
     finally:
         engine.dispose()
 
+
+
+# --- revision 0004: survey answers stored once per form ---------------------------------------
+
+
+def test_upgrade_to_survey_forms_keeps_every_response(empty_engine):
+    """A database made at the revision before 0004 (answers as {question: answer} in every row),
+    with responses of two batches, of no batch, of two instruments, with free text and odd JSON
+    values, upgraded: every response keeps its key, scores, department and answers; the counts
+    and estimates the app shows are the same; and the first cumulative export afterwards
+    continues the migrated form (an edited row replaces its old version)."""
+    import survey_files as sf
+    from ita_dashboard.importers.surveys import parse_survey_file
+    from ita_dashboard.services import survey_import
+    from ita_dashboard.services.surveys import instrument_status
+
+    _upgrade(empty_engine, "0002")
+    meta = sa.MetaData()
+    meta.reflect(empty_engine)
+    t = meta.tables
+    first = sf.make_responses(40, seed=5)
+    parsed = parse_survey_file(sf.google_csv(first)).rows
+    extra_q, comment_q = "10. ข้อเสนอแนะเพิ่มเติม", "ความคิดเห็นอื่น ๆ"
+    now = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
+    expected = {}
+    with empty_engine.begin() as conn:
+        org = conn.execute(t["organization"].insert().values(name="อบต.ทดสอบ", kind="อบต.", is_demo=False,
+                                                             created_at=now)).inserted_primary_key[0]
+        deps = {name: conn.execute(t["department"].insert().values(
+            organization_id=org, name=name, aliases=[], iit_eligible_staff=10, sort_order=i)).inserted_primary_key[0]
+            for i, name in enumerate(sf.DEPARTMENTS)}
+
+        def batch(kind: str, n: int) -> int:
+            return conn.execute(t["importbatch"].insert().values(
+                organization_id=org, fiscal_year=2568, kind=kind, file_name=f"{kind}.csv", sha256="0" * 64,
+                size_bytes=1, created_at=now, read_count=n, imported_count=n, duplicate_count=0, rejected_count=0,
+                rejected_rows=[])).inserted_primary_key[0]
+
+        def add(row_id, instrument, answers, batch_id, *, key=None, at=None, department="กองคลัง", score=None):
+            at = at or dt.datetime(2025, 1, 6, 1, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=row_id)
+            key = key or f"legacy-{instrument}-{row_id}"
+            conn.execute(t["surveyresponse"].insert().values(
+                organization_id=org, fiscal_year=2568, instrument=instrument, submitted_at=at,
+                submitted_on=(at + dt.timedelta(hours=7)).date(), department_id=deps.get(department),
+                department_text=department, respondent_key=key, answers=answers, score=score,
+                indicator_score_1=score, indicator_score_2=None, indicator_score_3=score, indicator_score_4=None,
+                indicator_score_5=None, import_batch_id=batch_id))
+            expected[key] = (answers, score, deps.get(department))
+
+        b1 = batch("survey_iit", 40)
+        for i, row in enumerate(parsed):
+            add(i, "iit", dict(row.answers), b1, key=survey_import.respondent_key(row), at=row.submitted_at,
+                department=row.department_text, score=60.0 + i % 7)
+        b2 = batch("survey_iit", 12)
+        for i in range(12):
+            answers = {sf.QUESTIONS[0]: sf.SCALE[i % 4], extra_q: sf.SCALE[(i + 1) % 4],
+                       comment_q: f"ความเห็นที่ {i} " + "ยาวมาก" * 30}
+            add(100 + i, "iit", answers, b2, department="งานที่ไม่มีในทะเบียน" if i == 3 else "กองช่าง", score=75.5)
+        add(200, "iit", {"ข้อ 1": 5, "ข้อ 2": None, "ข้อ 3": ["ก", 2.5], "ข้อ 4": True, "": "ว่าง"}, b2)
+        for i in range(3):
+            add(300 + i, "iit", {}, None, score=None)  # written by no batch (hand-inserted)
+        b3 = batch("survey_eit", 5)
+        for i in range(5):
+            add(400 + i, "eit", {q: sf.SCALE[i % 4] for q in sf.QUESTIONS}, b3, department="สำนักปลัดเทศบาล", score=90.0)
+        before_by_dep = conn.execute(sa.text(
+            "SELECT instrument, department_id, COUNT(*), AVG(score) FROM surveyresponse "
+            "GROUP BY instrument, department_id ORDER BY 1, 2")).all()
+
+    _upgrade(empty_engine, "head")
+    with session_scope(empty_engine) as s:
+        rows = s.exec(select(models.SurveyResponse)).all()
+        got = {r.respondent_key: (r.answers, r.score, r.department_id) for r in rows}
+        assert got == expected
+        assert all(r.vanished_by is None for r in rows)
+        after_by_dep = s.execute(sa.text(
+            "SELECT instrument, department_id, COUNT(*), AVG(score) FROM surveyresponse "
+            "GROUP BY instrument, department_id ORDER BY 1, 2")).all()
+        assert [tuple(r) for r in after_by_dep] == [tuple(r) for r in before_by_dep]
+        iit = instrument_status(s, organization_id=org, fiscal_year=2568, instrument="iit")
+        assert iit.responses == 40 + 12 + 1 + 3
+        assert {d.name: d.responses for d in iit.by_department}["กองช่าง"] == 11 + sum(
+            1 for r in first if r.department == "กองช่าง")
+        members = s.execute(sa.select(models.SurveyBatchResponse.batch_id, sa.func.count())
+                            .group_by(models.SurveyBatchResponse.batch_id)).all()
+        assert dict(members) == {b1: 40, b2: 13, b3: 5}
+        forms = s.exec(select(models.SurveyForm)).all()
+        assert all(f.signature.startswith("legacy:") for f in forms)
+        b2_form = s.get(models.SurveyForm, s.get(models.ImportBatch, b2).form_id)
+        assert "ยาวมาก" not in json.dumps(b2_form.scales, ensure_ascii=False)  # free text stays in its row
+    # The agency's next cumulative export of the first form: one response edited since.
+    edited = sf.Response(dt.datetime(2025, 3, 1, 9, 0), first[7].department, ("มาก",) + first[7].answers[1:])
+    data = sf.google_csv([*first[:7], *first[8:], edited])
+    with session_scope(empty_engine) as s:
+        r = survey_import.import_survey(s, organization_id=org, instrument="iit", parsed=parse_survey_file(data),
+                                        fiscal_year=None, file_name="next.csv", file_bytes=data, user_id=None)
+    assert (r.new, r.changed, r.unchanged, r.vanished) == (1, 0, 39, 1)
+    with session_scope(empty_engine) as s:
+        assert instrument_status(s, organization_id=org, fiscal_year=2568, instrument="iit").responses == 40 + 12 + 1 + 3
+        assert s.get(models.ImportBatch, r.batch_id).form_id == s.get(models.ImportBatch, b1).form_id

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import sqlite3
@@ -283,4 +284,34 @@ def test_a_page_saving_into_a_busy_database_says_so_and_saves_later(monkeypatch,
     at.button(key="dep_save").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert BUSY_TEXT not in [e.value for e in at.error] and saves() > before
+    engine.dispose()
+
+
+def test_a_login_is_resumed_while_another_writer_holds_the_lock(monkeypatch, tmp_path):
+    """A reload during a long import: noting the session's use would wait for the lock, so the
+    token is checked without writing and the person stays logged in (found in review: the busy
+    error used to stop the page instead)."""
+    from ita_dashboard import sessions as login_sessions
+    from ita_dashboard.ui import common
+    from tests.helpers import make_user
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 0.5)
+    path = tmp_path / "resume.db"
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    uid = make_user(engine, username="reloader", role="viewer", org_id=make_org(engine))
+    minutes_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    with db.session_scope(engine) as s:  # last used 5 minutes ago: this check would note the use
+        token = login_sessions.start(s, user_id=uid, now=minutes_ago)
+    holder = LockHolder(path)
+    holder.start()
+    assert holder.holding.wait(timeout=30)
+    try:
+        resumed = common._resume(token)
+    finally:
+        holder.release.set()
+        holder.join(timeout=30)
+    assert resumed is not None and resumed.user_id == uid
     engine.dispose()

@@ -245,3 +245,20 @@ def test_measures_report_item_is_marked_published_with_its_url(engine, org):
         # no list holds the report of 2567 (2568's list was never started): nothing recorded
         assert oit.mark_measures_report_published(s, organization_id=org, report_year=2567, url="https://x.go.th",
                                                   actor=Actor.system()) is None
+
+
+def test_the_agency_website_is_checked_and_audited(engine, org):
+    from ita_dashboard.models import Organization
+    from ita_dashboard.services.org_settings import OrgSettingsError, set_website
+
+    with db.session_scope(engine) as s:
+        set_website(s, organization_id=org, website="www.naoo.go.th", actor=Actor.system())
+        assert s.get(Organization, org).website == "https://www.naoo.go.th"
+        for bad in ("javascript:alert(1)", "ftp://naoo.go.th", "https://"):
+            with pytest.raises(OrgSettingsError):
+                set_website(s, organization_id=org, website=bad, actor=Actor.system())
+        set_website(s, organization_id=org, website="https://www.naoo.go.th", actor=Actor.system())  # unchanged
+        set_website(s, organization_id=org, website="", actor=Actor.system())
+        assert s.get(Organization, org).website is None
+        events = s.exec(select(AuditEvent).where(AuditEvent.action == "organization.website")).all()
+    assert len(events) == 2 and events[0].after["website"] == "https://www.naoo.go.th"

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ita_dashboard import db
 from ita_dashboard.importers.surveys import NotASurvey, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
 from ita_dashboard.importers.tabular import FileProblem
-from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyResponse
+from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyResponse
 from ita_dashboard.services import survey_import
 from ita_dashboard.services.aliases import unresolved_names
 from ita_dashboard.services.survey_import import (
@@ -766,18 +766,36 @@ def test_fuzz_tables_raise_only_file_problem(rows, encoding):
         assert r.submitted_at.tzinfo is not None
 
 
-def test_answers_json_matches_json_dumps():
-    enc = survey_import._AnswersJSON()
+def test_answer_codes_give_back_every_answer():
+    """Answers are stored as codes against the form: every answer (labels, free text, odd values)
+    comes back as it was, and the column-wise JSON the import writes is json.dumps of the codes."""
+    from ita_dashboard.models import SurveyForm, decode_answers
+
+    form = SurveyForm(organization_id=1, fiscal_year=2568, instrument="iit", signature="x")
+    book = survey_import.Codebook(form)
     samples = [
         {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},
-        {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},  # now from the cache
-        {"ความคิดเห็น": "ยาว" * 100, "x\\y": "\n"},
-        {"list": ["not", "hashable"]},
+        {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},  # now from the scale
+        {"ความคิดเห็น": "ยาว" * 100, "x\\y": "\n"},  # free text stays text
+        {"list": ["not", "hashable"], "n": 5, "none": None, "empty": ""},
         {},
     ]
-    for a in samples:
-        assert json.loads(enc.encode(a)) == a
-        assert enc.encode(a) == json.dumps(a, ensure_ascii=False, separators=(",", ":"))
+    coded = [book.encode(a) for a in samples]
+    assert form.questions == [] and book.changed  # the form takes the lists on save()
+    saved = SurveyForm(questions=book.questions, scales=book.scales)
+    for a, codes in zip(samples, coded):
+        assert decode_answers(json.loads(json.dumps(codes)), saved) == a
+    assert book.scales[book.position["ความคิดเห็น"]] == []  # long free text is not a scale label
+    questions = ["1. คำถาม [ก]", "ความคิดเห็น"]
+    columns = [["มาก", None, "น้อยที่สุด"], ["ดี", "ยาว" * 100, None]]
+    tokens = [book.column_tokens(q, c) for q, c in zip(questions, columns)]
+    for i in range(3):
+        answers = {q: c[i] for q, c in zip(questions, columns) if c[i] is not None}
+        by_position = ["0"] * len(book.questions)
+        for q, t in zip(questions, tokens):
+            by_position[book.position[q]] = t[i]
+        text = "[" + ",".join(by_position) + "]"
+        assert decode_answers(json.loads(text), SurveyForm(questions=book.questions, scales=book.scales)) == answers
 
 
 def test_sqlite_page_cache_is_restored_after_import(engine, org, monkeypatch):
@@ -800,3 +818,329 @@ def test_sqlite_page_cache_is_restored_after_import(engine, org, monkeypatch):
                 pass
             assert s.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
             s.rollback()
+
+
+# --- cumulative exports: a newer export is the form's whole state -------------------------------
+#
+# Google Forms lets a respondent edit an answer, and admins fix rows in the Sheet: the next
+# cumulative export holds the edited row (a new timestamp, no ID) instead of the old one.
+
+
+def _edited(r: sf.Response, *, at: dt.datetime, answer: str = "น้อยที่สุดหรือไม่มีเลย") -> sf.Response:
+    """The same respondent's row after an edit: one answer changed, the Timestamp the edit's."""
+    answers = (answer if r.answers[0] != answer else "มาก",) + r.answers[1:]
+    return sf.Response(at, r.department, answers)
+
+
+def counted_keys(engine, org, instrument="iit") -> set[str]:
+    from ita_dashboard.models import counted
+
+    with db.session_scope(engine) as s:
+        return set(s.execute(select(SurveyResponse.respondent_key).where(
+            SurveyResponse.organization_id == org["id"], SurveyResponse.instrument == instrument, counted())).scalars())
+
+
+def summary_count(engine, org, instrument="iit") -> int:
+    from ita_dashboard.services.surveys import instrument_status
+
+    with db.session_scope(engine) as s:
+        return instrument_status(s, organization_id=org["id"], fiscal_year=2568, instrument=instrument).responses
+
+
+WEEK1 = sf.make_responses(114, start=dt.datetime(2025, 1, 6, 8, 0), step_minutes=50, seed=31)
+EDIT_AT = dt.datetime(2025, 1, 12, 9, 15, 7)  # after every row of WEEK1
+WEEK1_EDITED = [*WEEK1[:56], *WEEK1[57:], _edited(WEEK1[56], at=EDIT_AT)]  # Google Forms moves an edit down
+
+
+def test_edited_response_replaces_its_old_version(engine, org):
+    r1 = do_import(engine, org, sf.google_csv(WEEK1), name="week1.csv")
+    r2 = do_import(engine, org, sf.google_csv(WEEK1_EDITED), name="week1-edited.csv")
+    assert (r1.new, r1.imported, r1.vanished) == (114, 114, 0)
+    assert (r2.read, r2.imported, r2.duplicate, r2.rejected) == (114, 1, 113, 0)
+    assert (r2.new, r2.changed, r2.unchanged, r2.vanished) == (1, 0, 113, 1)
+    assert summary_count(engine, org) == 114  # not 115
+    assert response_count(engine) == 115  # the old version is kept, flagged
+    [gone] = r2.vanished_rows
+    assert (gone.row, gone.file_name, gone.batch_id) == (58, "week1.csv", r1.batch_id)  # row 58 of the older file
+    assert gone.submitted_at.astimezone(BKK).replace(tzinfo=None) == WEEK1[56].at
+    assert gone.department_text == WEEK1[56].department
+    with db.session_scope(engine) as s:
+        assert [v.response_id for v in survey_import.vanished_responses(s, organization_id=org["id"])] == [gone.response_id]
+        batch = s.get(ImportBatch, r2.batch_id)
+        assert (batch.new_count, batch.changed_count, batch.unchanged_count, batch.vanished_count) == (1, 0, 113, 1)
+        assert s.get(SurveyResponse, gone.response_id).vanished_by == r2.batch_id
+        event = s.execute(select(AuditEvent).where(AuditEvent.entity_id == str(r2.batch_id),
+                                                   AuditEvent.action == "survey.import")).scalar_one()
+        assert event.after["vanished"] == 1 and event.after["vanished_rows"][0]["row"] == 58
+    # The same export again changes nothing; a later one with new rows adds them.
+    r3 = do_import(engine, org, sf.google_csv(WEEK1_EDITED), name="again.csv")
+    assert (r3.new, r3.changed, r3.unchanged, r3.vanished, r3.imported, r3.duplicate) == (0, 0, 114, 0, 0, 114)
+    more = sf.make_responses(6, start=dt.datetime(2025, 1, 13, 8, 0), seed=32)
+    r4 = do_import(engine, org, sf.google_csv(WEEK1_EDITED + more), name="week2.csv")
+    assert (r4.new, r4.unchanged, r4.vanished) == (6, 114, 0)
+    assert summary_count(engine, org) == 120
+
+
+def test_vanished_rows_are_counted_nowhere(engine, org):
+    from ita_dashboard.services import rollup, summary
+    from ita_dashboard.services.aliases import unresolved_names
+    from ita_dashboard.services.surveys import fiscal_years_with_data, responses_by_day
+
+    odd = sf.Response(dt.datetime(2025, 1, 7, 10, 0, 1), "งานที่ไม่มีในทะเบียน", ("มาก",) * 5)
+    do_import(engine, org, sf.google_csv([*WEEK1, odd]))
+    r = do_import(engine, org, sf.google_csv(WEEK1_EDITED))  # the odd row is gone from the newer export
+    assert r.vanished == 2
+    with db.session_scope(engine) as s:
+        assert sum(n for _, n in responses_by_day(s, organization_id=org["id"], fiscal_year=2568, instrument="iit")) == 114
+        assert unresolved_names(s, organization_id=org["id"], fiscal_year=2568) == {}
+        assert fiscal_years_with_data(s, organization_id=org["id"]) == [2568]
+        data = summary.build_summary(s, organization_id=org["id"], fiscal_year=2568, as_of=dt.date(2025, 9, 30))
+        assert data["surveys"]["iit"]["responses"] == 114
+        rows = rollup.rollup(s, actor=_admin_actor(), fiscal_year=2568, as_of=dt.date(2025, 9, 30))
+        assert [row.iit_responses for row in rows] == [114]
+
+
+def _admin_actor():
+    from ita_dashboard.permissions import Actor
+
+    return Actor.system()
+
+
+def test_microsoft_forms_edit_with_the_same_id_is_changed(engine, org):
+    first = sf.make_responses(20, seed=41)
+    rows = sf.ms_forms_rows(first)
+    data1 = sf.xlsx_bytes({"Sheet1": rows})
+    edited = [list(r) for r in rows]
+    edited[6][7] = "น้อยที่สุดหรือไม่มีเลย" if edited[6][7] != "น้อยที่สุดหรือไม่มีเลย" else "มาก"  # ID 6 edits an answer
+    later = sf.ms_forms_rows(sf.make_responses(2, seed=42, start=dt.datetime(2025, 3, 1)))[1:]
+    extra = [[20 + i, *row[1:]] for i, row in enumerate(later, start=1)]  # IDs 21, 22 are new
+    data2 = sf.xlsx_bytes({"Sheet1": [*edited, *extra]})
+    r1 = do_import(engine, org, data1, instrument="eit", name="ms1.xlsx")
+    r2 = do_import(engine, org, data2, instrument="eit", name="ms2.xlsx")
+    assert r1.new == 20
+    assert (r2.new, r2.changed, r2.unchanged, r2.vanished) == (2, 1, 19, 0)
+    assert (r2.imported, r2.duplicate) == (3, 19)
+    assert summary_count(engine, org, "eit") == 22
+    with db.session_scope(engine) as s:
+        refs = s.execute(select(SurveyResponse.respondent_ref, SurveyResponse.vanished_by)
+                         .where(SurveyResponse.respondent_ref == "id:6")).all()
+        assert sorted(refs, key=lambda x: x[1] is None) == [("id:6", r2.batch_id), ("id:6", None)]
+
+
+def test_anonymous_email_identifies_nobody(engine, org):
+    # Microsoft Forms writes "anonymous" in every row: not an identity (two rows are two people).
+    refs = survey_import.response_refs(parse_survey_file(sf.ms_forms_xlsx(sf.make_responses(3))).rows, ["Email"])
+    assert refs == [None, None, None]
+    parsed = parse_survey_file(sf.google_csv(sf.make_responses(2)))
+    assert survey_import.response_refs(parsed.rows, []) == [None, None]
+
+
+def _paper_csv(responses) -> bytes:
+    """The paper form keyed in by hand: another header, hence another form of the same instrument."""
+    rows = [["วันที่กรอก", "สังกัด", *[f"ข้อ {i}" for i in range(1, 6)]]]
+    rows += [[sf.google_th(r.at), r.department, *r.answers] for r in responses]
+    return sf.csv_bytes(rows)
+
+
+def test_online_and_paper_forms_add_up(engine, org):
+    paper = sf.make_responses(30, start=dt.datetime(2025, 1, 8, 8, 0), seed=51)
+    r_online = do_import(engine, org, sf.google_csv(WEEK1), name="online.csv")
+    r_paper = do_import(engine, org, _paper_csv(paper), name="paper.csv")
+    assert (r_paper.new, r_paper.vanished) == (30, 0)
+    assert summary_count(engine, org) == 144
+    # A newer online export (with an edit) replaces only the online form's state.
+    r = do_import(engine, org, sf.google_csv(WEEK1_EDITED), name="online2.csv")
+    assert (r.new, r.unchanged, r.vanished) == (1, 113, 1)
+    assert summary_count(engine, org) == 144
+    more_paper = sf.make_responses(5, start=dt.datetime(2025, 2, 8, 8, 0), seed=52)
+    r = do_import(engine, org, _paper_csv(paper + more_paper), name="paper2.csv")
+    assert (r.new, r.unchanged, r.vanished) == (5, 30, 0)
+    assert summary_count(engine, org) == 149
+    with db.session_scope(engine) as s:
+        forms = {s.get(ImportBatch, b).form_id for b in (r_online.batch_id, r_paper.batch_id)}
+    assert len(forms) == 2
+
+
+def test_older_export_after_a_newer_one_changes_nothing(engine, org):
+    do_import(engine, org, sf.google_csv(WEEK1_EDITED + sf.make_responses(3, start=dt.datetime(2025, 1, 20), seed=61)))
+    assert summary_count(engine, org) == 117
+    r = do_import(engine, org, sf.google_csv(WEEK1), name="old.csv")  # an older download, found later
+    assert (r.new, r.changed, r.unchanged, r.vanished, r.imported) == (0, 0, 113, 1, 0)
+    assert r.vanished_rows[0].row == 58 and r.vanished_rows[0].file_name == "old.csv"
+    assert summary_count(engine, org) == 117
+    assert r.read == r.imported + r.duplicate + r.rejected
+
+
+def test_extract_sharing_no_row_adds_up(engine, org):
+    do_import(engine, org, sf.google_csv(WEEK1))
+    weekly = sf.make_responses(12, start=dt.datetime(2025, 1, 20, 8, 0), seed=71)  # hand-made extract
+    r = do_import(engine, org, sf.google_csv(weekly), name="week3-only.csv")
+    assert (r.new, r.unchanged, r.vanished) == (12, 0, 0)
+    assert summary_count(engine, org) == 126
+
+
+def _state_of(engine, org) -> set[str]:
+    return counted_keys(engine, org)
+
+
+def _fresh(tmp_path, org_template, files) -> set[str]:
+    """The counted keys of a new SQLite database into which only ``files`` were imported."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / f'fresh{len(files)}.db'}")
+    db.migrate(engine)
+    with db.session_scope(engine) as s:
+        o = Organization(name="เทศบาลตำบลตัวอย่าง")
+        s.add(o)
+        s.flush()
+        for i, name in enumerate(sf.DEPARTMENTS):
+            s.add(Department(organization_id=o.id, name=name, sort_order=i))
+        org = {"id": o.id}
+    for data in files:
+        do_import(engine, org, data)
+    keys = counted_keys(engine, org)
+    engine.dispose()
+    return keys
+
+
+def test_undo_of_the_newest_batch_brings_back_what_it_replaced(engine, org, tmp_path):
+    week1, edited = sf.google_csv(WEEK1), sf.google_csv(WEEK1_EDITED)
+    do_import(engine, org, week1)
+    before = _state_of(engine, org)
+    r2 = do_import(engine, org, edited)
+    with db.session_scope(engine) as s:
+        assert undo_batch(s, batch_id=r2.batch_id, user_id=None) == 1  # the edited row, stored by it alone
+    assert _state_of(engine, org) == before
+    assert summary_count(engine, org) == response_count(engine) == 114
+    with db.session_scope(engine) as s:
+        assert survey_import.vanished_responses(s, organization_id=org["id"]) == []
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "survey.undo")).scalar_one()
+        assert event.after["counted_again"] == 1
+
+
+def test_undo_of_a_middle_or_first_batch_is_exact(engine, org, tmp_path):
+    w1 = sf.make_responses(40, start=dt.datetime(2025, 1, 6, 8, 0), step_minutes=60, seed=81)
+    w2 = w1 + sf.make_responses(25, start=dt.datetime(2025, 1, 13, 8, 0), step_minutes=60, seed=82)
+    w3 = [*w2[:10], *w2[11:], *sf.make_responses(15, start=dt.datetime(2025, 1, 20, 8, 0), seed=83),
+          _edited(w2[10], at=dt.datetime(2025, 1, 26, 8, 0))]
+    files = [sf.google_csv(w) for w in (w1, w2, w3)]
+    results = [do_import(engine, org, f) for f in files]
+    assert summary_count(engine, org) == 80
+    assert [(r.new, r.unchanged, r.vanished) for r in results] == [(40, 0, 0), (25, 40, 0), (16, 64, 1)]
+    with db.session_scope(engine) as s:  # the middle batch: its rows are in the newest export too
+        assert undo_batch(s, batch_id=results[1].batch_id, user_id=None) == 0
+    assert _state_of(engine, org) == _fresh(tmp_path, org, [files[0], files[2]])
+    assert summary_count(engine, org) == 80
+    with db.session_scope(engine) as s:  # the first batch: today's bug lost the rows the later export skipped
+        # Deleted: only the edited row's old version, which no remaining file holds.
+        assert undo_batch(s, batch_id=results[0].batch_id, user_id=None) == 1
+    assert _state_of(engine, org) == _fresh(tmp_path, org, [files[2]])
+    assert summary_count(engine, org) == response_count(engine) == 80
+    with db.session_scope(engine) as s:  # the last one: nothing left
+        assert undo_batch(s, batch_id=results[2].batch_id, user_id=None) == 80
+    assert response_count(engine) == 0
+
+
+def test_undo_hands_rows_to_the_form_that_still_holds_them(engine, org):
+    # A header change (a question added) makes a new form; its export also holds the old rows,
+    # stored under the first form. Undoing the first batch keeps them, answers intact.
+    first = sf.make_responses(8, seed=91)
+    r1 = do_import(engine, org, sf.google_csv(first))
+    rows = [[*sf.google_rows(first)[0], "ข้อเสนอแนะ"], *[[*row, ""] for row in sf.google_rows(first)[1:]]]
+    rows.append([sf.google_en(dt.datetime(2025, 3, 1, 9, 0)), "กองคลัง", *first[0].answers, "ดีมาก"])
+    r2 = do_import(engine, org, sf.csv_bytes(rows), name="with-new-question.csv")
+    assert (r2.new, r2.unchanged) == (1, 8)
+    with db.session_scope(engine) as s:
+        before = {x.respondent_key: x.answers for x in s.execute(select(SurveyResponse)).scalars()}
+        assert undo_batch(s, batch_id=r1.batch_id, user_id=None) == 0
+    with db.session_scope(engine) as s:
+        after = {x.respondent_key: x.answers for x in s.execute(select(SurveyResponse)).scalars()}
+        forms = set(s.execute(select(SurveyResponse.form_id)).scalars())
+    assert after == before and len(after) == 9
+    assert len(forms) == 1
+    assert summary_count(engine, org) == 9
+
+
+def test_stored_answers_and_scores_come_back(engine, org):
+    responses = sf.make_responses(12, seed=95)
+    r = do_import(engine, org, sf.google_csv(responses))
+    with db.session_scope(engine) as s:
+        got = s.execute(select(SurveyResponse).order_by(SurveyResponse.submitted_at)).scalars().all()
+        assert [x.answers for x in got] == [dict(zip(sf.QUESTIONS, x.answers)) for x in responses]
+        assert all(survey_import.response_answers(s, x) == x.answers for x in got)
+        form = s.get(survey_import.SurveyForm, s.get(ImportBatch, r.batch_id).form_id)
+        assert form.questions == list(sf.QUESTIONS)
+        assert set(form.scales[0]) <= set(sf.SCALE) and set(form.scales[2]) <= set(sf.YES_NO)
+        assert all(x.score is not None for x in got)
+
+
+def _file_import(engine, org, data: bytes, *, name="export.csv", reuse=True, instrument="iit"):
+    with db.session_scope(engine) as s:
+        return survey_import.import_survey_file(s, organization_id=org["id"], instrument=instrument, data=data,
+                                                file_name=name, user_id=None, reuse=reuse)
+
+
+def _comparable(r) -> tuple:
+    return (r.read, r.imported, r.duplicate, r.rejected, r.new, r.changed, r.unchanged, r.vanished,
+            r.unmatched_departments, r.fiscal_year, r.rejected_rows, [(v.row, v.file_name, v.submitted_at) for v in r.vanished_rows])
+
+
+def test_a_file_imported_before_is_not_read_again_and_counts_the_same(engine, org, tmp_path, monkeypatch):
+    """The same bytes again (the command line's import_survey_file) give exactly what reading
+    them again gives, without reading them: the same counts, rows, vanished rows and state."""
+    odd = sf.Response(dt.datetime(2025, 1, 7, 10, 0, 1), "งานที่ไม่มีในทะเบียน", ("มาก",) * 5)
+    rows = sf.google_rows([*WEEK1, odd])
+    rows.insert(5, ["ไม่ทราบ", "กองคลัง", *WEEK1[0].answers])  # a rejected row
+    week1, edited = sf.csv_bytes(rows), sf.google_csv(WEEK1_EDITED)
+    sequence = [("week1.csv", week1), ("edited.csv", edited), ("week1-again.csv", week1), ("edited-again.csv", edited)]
+    by_path = {}
+    for reuse in (False, True):
+        engine_ = db.make_engine(f"sqlite:///{tmp_path / f'reuse{reuse}.db'}") if reuse is False else engine
+        if reuse is False:
+            db.migrate(engine_)
+            with db.session_scope(engine_) as s:
+                o = Organization(name="เทศบาลตำบลตัวอย่าง")
+                s.add(o)
+                s.flush()
+                for i, name in enumerate(sf.DEPARTMENTS):
+                    s.add(Department(organization_id=o.id, name=name, sort_order=i))
+                org_ = {"id": o.id}
+        else:
+            org_ = org
+        if reuse:
+            reads = []
+            real = survey_import.import_survey
+            monkeypatch.setattr(survey_import, "import_survey", lambda *a, **k: reads.append(1) or real(*a, **k))
+        results = [_file_import(engine_, org_, data, name=name, reuse=reuse) for name, data in sequence]
+        by_path[reuse] = ([_comparable(r) for r in results], counted_keys(engine_, org_))
+        if reuse:
+            assert len(reads) == 2  # the two files were read once each
+        else:
+            engine_.dispose()
+    assert by_path[True] == by_path[False]
+    counts = [(c[4], c[6], c[7], c[3]) for c in by_path[True][0]]  # new, unchanged, vanished, rejected
+    assert counts == [(115, 0, 0, 1), (1, 113, 2, 0), (0, 113, 2, 1), (0, 114, 0, 0)]
+    with db.session_scope(engine) as s:  # the batches of the same file hold the same rows
+        batches = s.execute(select(ImportBatch.id).order_by(ImportBatch.id)).scalars().all()
+        members = [sorted(s.execute(select(SurveyBatchResponse.response_id, SurveyBatchResponse.row_number)
+                                    .where(SurveyBatchResponse.batch_id == b)).all()) for b in batches]
+    assert members[0] == members[2] and members[1] == members[3]
+
+
+def test_an_undone_file_is_read_again(engine, org):
+    data = sf.google_csv(sf.make_responses(15))
+    r1 = _file_import(engine, org, data)
+    with db.session_scope(engine) as s:
+        undo_batch(s, batch_id=r1.batch_id, user_id=None)
+    r2 = _file_import(engine, org, data)
+    assert (r2.imported, r2.new) == (15, 15)
+    assert summary_count(engine, org) == 15
+
+
+def test_bulk_keys_are_respondent_keys():
+    from ita_dashboard.importers.surveys import ParsedRow
+
+    utc = dt.timezone.utc
+    rows = [ParsedRow(2, dt.datetime(2025, 1, 6, 8, 0, 1, tzinfo=BKK), "กองคลัง", {"ข้อ 1": "มาก"}),
+            ParsedRow(3, dt.datetime(2025, 1, 6, 1, 0, 2, 999999, tzinfo=utc), "", {}, {"ID": "7"}),
+            ParsedRow(4, dt.datetime(2025, 1, 6, 8, 0, 3), "กองช่าง", {"ข้อ 1": "น้อย", "ข้อ 2": "x"})]
+    unique, keys = survey_import._unique_rows(rows + rows[:1])
+    assert unique == rows and keys == [survey_import.respondent_key(r) for r in rows]

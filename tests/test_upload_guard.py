@@ -297,3 +297,27 @@ def test_status_workbook_filled_and_saved_as_ods_reads_like_the_xlsx(engine) -> 
     assert [(r.measure_id, r.status, r.percent) for r in from_ods.rows] == \
         [(r.measure_id, r.status, r.percent) for r in from_xlsx.rows]
     assert len(from_ods.rows) == 2 and from_ods.as_of == from_xlsx.as_of
+
+
+def test_a_far_cell_written_with_other_whitespace_is_still_found() -> None:
+    """``<c\\tr="XFD1048576">`` in ``<row\\tr=...>``, no dimension: XML allows any whitespace after the
+    tag name, calamine reads it, so the guard's fast count must not pass it by (found in review)."""
+    xml = (hf.SHEET_HEAD + b"<sheetData>" + hf.HEADER_ROW
+           + b'<row\tr="1048576"><c\tr="XFD1048576" t="inlineStr"><is><t>x</t></is></c\t></row>'
+           + b"</sheetData></worksheet>")
+    data = hf.xlsx_with_sheet(hf.deflated(xml, "xl/worksheets/sheet1.xml"))
+    with pytest.raises(FileProblem, match="XFD1048576"):
+        guard.check_upload(data)
+
+
+def test_an_ods_part_behind_xlsx_parts_is_scanned_too() -> None:
+    """calamine falls back to ODS when a zip's xlsx parts fail to open: a zip with both must have its
+    content.xml checked like any .ods (found in review)."""
+    far = (b'<table:table-row table:number-rows-repeated="20000000"><table:table-cell office:value-type="string">'
+           b"<text:p>x</text:p></table:table-cell></table:table-row>")
+    content = hf.deflated(hf.ODS_HEAD + far + hf.ODS_TAIL, "content.xml")
+    broken_wb = hf.deflated(b"<workbook>not xml", "xl/workbook.xml")
+    data = hf.zip_bytes([hf.deflated(hf._CT, "[Content_Types].xml"), hf.deflated(hf._RELS, "_rels/.rels"), broken_wb,
+                         hf.deflated(hf.SHEET_HEAD + b"<sheetData/></worksheet>", "xl/worksheets/sheet1.xml"), content])
+    with pytest.raises(FileProblem):
+        guard.check_upload(data)

@@ -120,7 +120,7 @@ def check_upload(data: bytes) -> None:
         check_office_zip(data)
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         check_xls(data)
-    elif _image_kind(data):
+    elif image_kind(data):
         check_image(data)
 
 
@@ -255,7 +255,9 @@ def check_office_zip(data: bytes, limits: Limits = OFFICE) -> None:
         infos = zf.infolist()
     names = {i.filename: i for i in infos}
     sheets = _xlsx_sheet_members(data, names) if "xl/workbook.xml" in names else {}
-    is_ods = "content.xml" in names and not sheets
+    # content.xml is scanned whenever it is there: calamine reads a zip whose xlsx parts fail to
+    # open as ODS, so an xlsx-looking file must not hide an ODS bomb
+    is_ods = "content.xml" in names
     grids: list[_Grid] = []
     for info in infos:
         if info.is_dir():
@@ -396,6 +398,11 @@ def _chunks_by_tag(stream: Iterator[bytes]) -> Iterator[bytes]:
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,4})(\d{1,8})"')
 _FAST_ROW = re.compile(rb'<row r="(\d{1,8})"')
 _BARE_CELL = re.compile(rb"<c[/>]")
+# Every spelling of a cell or row tag XML allows (any whitespace after the name, a closing tag with
+# spaces), counted to catch what the fast patterns above do not see, e.g. ``<c\tr="XFD1048576">``.
+_ANY_CELL_OPEN = re.compile(rb"<c[\s/>]")
+_ANY_CELL_CLOSE = re.compile(rb"</c\s*>")
+_ANY_ROW_OPEN = re.compile(rb"<row[\s/>]")
 _PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
 _DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref\s*=\s*["']([^"']*)["']""")
 
@@ -420,15 +427,17 @@ def _scan_xlsx_sheet(stream_factory: Callable[[], Iterator[bytes]], sheet: str) 
                 g.declared_rows, g.declared_cols = _ref(m.group(1).decode("ascii", "replace").split(":")[-1])
         found = _FAST_CELL.findall(buf)
         found_total += len(found)
-        opened_total += buf.count(b"<c ")
-        closed_total += buf.count(b"</c>")
-        if opened_total != found_total or closed_total > found_total or _BARE_CELL.search(buf) or _PREFIXED.search(buf):
+        opened_total += len(_ANY_CELL_OPEN.findall(buf))
+        closed_total += len(_ANY_CELL_CLOSE.findall(buf))
+        fast_rows = _FAST_ROW.findall(buf)
+        if (opened_total != found_total or closed_total > found_total or _BARE_CELL.search(buf)
+                or _PREFIXED.search(buf) or len(_ANY_ROW_OPEN.findall(buf)) != len(fast_rows)):
             return _scan_xlsx_sheet_exact(stream_factory(), sheet)
         if found:
             letters, numbers = zip(*found)
             cols.update(letters)
             rows.update(numbers)
-        rows.update(_FAST_ROW.findall(buf))
+        rows.update(fast_rows)
     g.present = closed_total
     if g.present:
         g.rows = max(map(int, rows))
@@ -676,7 +685,8 @@ def check_xls(data: bytes) -> None:
 # Images
 
 
-def _image_kind(data: bytes) -> Optional[str]:
+def image_kind(data: bytes) -> Optional[str]:
+    """PNG, JPEG, WEBP, GIF, BMP or TIFF from the first bytes; None for anything else."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if data.startswith(b"\xff\xd8\xff"):

@@ -33,15 +33,14 @@ class ActivityError(ValueError):
     """Bad activity input; ``str(exc)`` is Thai."""
 
 
+_PHOTO_MIMES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}  # what browsers and Word show
+
+
 def photo_mime(data: bytes) -> Optional[str]:
     """image/png, image/jpeg or image/webp from the first bytes; None for anything else."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    from ..importers.guard import image_kind
+
+    return _PHOTO_MIMES.get(image_kind(data) or "")
 
 
 _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}

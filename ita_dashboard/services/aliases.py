@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, col, select
 
-from ..models import Department, Measure, SurveyResponse
+from ..models import Department, Measure, SurveyResponse, counted
 from ..permissions import Actor, require_admin
 
 
@@ -19,7 +19,7 @@ def unresolved_names(session: Session, *, organization_id: int, fiscal_year: int
     rows = session.execute(
         sa_select(SurveyResponse.department_text, func.count())
         .where(SurveyResponse.organization_id == organization_id, SurveyResponse.fiscal_year == fiscal_year,
-               col(SurveyResponse.department_id).is_(None))
+               col(SurveyResponse.department_id).is_(None), counted())
         .group_by(SurveyResponse.department_text)
     ).all()
     for text, n in rows:

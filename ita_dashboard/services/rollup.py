@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 
 from ..framework import AGENCY_KINDS, Framework, load_framework
 from ..models import (Department, FrameworkOverride, Instrument, Measure, Organization, ProgressUpdate, Status,
-                      SurveyResponse, SurveyTarget)
+                      SurveyResponse, SurveyTarget, counted)
 from ..permissions import Actor
 from . import oit as oit_svc
 from .framework_overrides import AGENCY_PREFIX
@@ -231,7 +231,7 @@ def _fill_surveys(session: Session, rows: dict[int, AgencyRow], *, org_q, fiscal
     """Responses and estimated score per organisation and instrument (services.surveys' expression)."""
     q = (sa_select(SurveyResponse.organization_id, SurveyResponse.instrument, func.count(), *score_aggregates(MAX_SLOTS))
          .where(_in(SurveyResponse.organization_id, org_q), SurveyResponse.fiscal_year == fiscal_year,
-                SurveyResponse.submitted_on <= as_of)
+                SurveyResponse.submitted_on <= as_of, counted())
          .group_by(SurveyResponse.organization_id, SurveyResponse.instrument))
     for org_id, instrument, n, _scored, *averages in session.execute(q):
         if org_id not in rows:

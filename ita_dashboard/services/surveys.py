@@ -16,7 +16,7 @@ from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, col, select
 
 from .. import audit
-from ..models import Instrument, ItasSnapshot, Organization, SurveyResponse, SurveyTarget
+from ..models import Instrument, ItasSnapshot, Organization, SurveyResponse, SurveyTarget, counted
 from ..permissions import Actor, require_admin
 from .framework_overrides import framework_for
 from .orgs import departments_of
@@ -86,6 +86,7 @@ def _filters(organization_id: int, fiscal_year: int, instrument: str, as_of: Opt
         SurveyResponse.organization_id == organization_id,
         SurveyResponse.fiscal_year == fiscal_year,
         SurveyResponse.instrument == Instrument(instrument),
+        counted(),  # rows a newer export no longer holds are kept, not counted
     ]
     if as_of is not None:
         f.append(SurveyResponse.submitted_on <= as_of)
@@ -263,7 +264,8 @@ def fiscal_years_with_data(session: Session, *, organization_id: int) -> list[in
 
     years = set(session.exec(select(Measure.fiscal_year).where(Measure.organization_id == organization_id).distinct()).all())
     years |= set(
-        session.exec(select(SurveyResponse.fiscal_year).where(SurveyResponse.organization_id == organization_id).distinct()).all()
+        session.exec(select(SurveyResponse.fiscal_year).where(SurveyResponse.organization_id == organization_id,
+                                                               counted()).distinct()).all()
     )
     return sorted(years, reverse=True)
 

@@ -53,6 +53,13 @@ def undo_batch(session: Session, *, actor: Actor, batch_id: int) -> None:
     survey_import.undo_batch(session, batch_id=batch_id, user_id=actor.user_id)
 
 
+def vanished_rows(session: Session, *, organization_id: int, batch_id: Optional[int] = None):
+    """Survey rows kept but no longer counted (of one batch, or all), for the admin to see."""
+    from . import survey_import
+
+    return survey_import.vanished_responses(session, organization_id=organization_id, batch_id=batch_id)
+
+
 def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> list[ImportBatch]:
     return list(session.exec(
         select(ImportBatch).where(ImportBatch.organization_id == organization_id)

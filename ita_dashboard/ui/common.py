@@ -126,12 +126,11 @@ def current_user() -> Optional[User]:
 def _resume(token: str) -> Optional[login_sessions.Resumed]:
     """Check a login-session token; when the database is too busy to note the use (a long import
     on SQLite), check it without writing rather than fail the page."""
-    from sqlalchemy.exc import OperationalError
-
+    # db.session_scope directly: the page's session() would show the busy message and stop the run
     try:
-        with session() as s:
+        with db.session_scope(get_engine()) as s:
             return login_sessions.resume(s, token)
-    except OperationalError:
+    except db.DatabaseBusy:
         with session() as s:
             return login_sessions.resume(s, token, touch=False)
 

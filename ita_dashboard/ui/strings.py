@@ -240,6 +240,16 @@ TH: dict[str, str] = {
     "batch_kind_progress": "ความคืบหน้าจากไฟล์ Excel",
     "undo": "ยกเลิกการนำเข้านี้",
     "undone": "ยกเลิกแล้ว",
+    # cumulative re-exports: a newer export is the form's whole state (services/survey_import.py)
+    "rows_new": "ใหม่",
+    "rows_changed": "แก้ไข",
+    "rows_unchanged": "เหมือนเดิม",
+    "rows_vanished": "หายไป",
+    "vanished_note": ("{n} แถวไม่มีในไฟล์ล่าสุดของแบบฟอร์มนี้ (ผู้ตอบแก้ไขคำตอบ หรือมีการแก้/ลบแถวในชีต) "
+                      "จึงไม่นับแล้ว แต่ยังเก็บไว้ในระบบ"),
+    "col_row": "แถว",
+    "col_file": "ไฟล์",
+    "col_submitted": "เวลาที่ตอบ",
     "rejected_rows": "แถวที่ถูกปฏิเสธ",
     "download_rejected": "ดาวน์โหลดแถวที่ถูกปฏิเสธ (CSV)",
     "file_problem": "ใช้ไฟล์นี้ไม่ได้: {reason}",
@@ -685,6 +695,15 @@ TH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "app_title": "ITA dashboard",
+    "rows_new": "new",
+    "rows_changed": "changed",
+    "rows_unchanged": "unchanged",
+    "rows_vanished": "vanished",
+    "vanished_note": ("{n} rows are not in this form's newest export (a respondent edited an answer, or a row was "
+                      "changed or deleted in the sheet): no longer counted, kept in the database"),
+    "col_row": "Row",
+    "col_file": "File",
+    "col_submitted": "Submitted",
     "nav_overview": "Overview",
     "nav_measures": "Measures",
     "nav_surveys": "IIT/EIT surveys",

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..importers.surveys import BANGKOK, NO_DEPARTMENT
 from ..importers.tabular import FileProblem
 from ..permissions import PermissionDenied
 from ..services import uploads
@@ -84,6 +85,10 @@ def survey_upload(ctx: common.PageContext) -> None:
         c = st.columns(4)
         for col, key in zip(c, ("read", "imported", "duplicate", "rejected")):
             col.metric(t(key), getattr(r, key))
+        c = st.columns(4)
+        for col, key in zip(c, ("new", "changed", "unchanged", "vanished")):
+            col.metric(t(f"rows_{key}"), getattr(r, key))
+        _vanished_table(r.vanished_rows)
         if r.unmatched_departments:
             st.warning(t("unmatched") + ": " + ", ".join(f"{md(k)} ({v})" for k, v in r.unmatched_departments.items()))
 
@@ -140,8 +145,13 @@ def batch_list(ctx: common.PageContext) -> None:
         label = (f"{batch_kind_label(b.kind)} · {md_escape(b.file_name)} · "
                  f"{thai.format_datetime_th(common.local_time(b.created_at))} · "
                  f"{t('read')} {b.read_count} {t('imported')} {b.imported_count} {t('duplicate')} {b.duplicate_count} "
-                 f"{t('rejected')} {b.rejected_count}" + (f" · {t('undone')}" if b.undone_at else ""))
+                 f"{t('rejected')} {b.rejected_count}"
+                 + (f" · {t('rows_vanished')} {b.vanished_count}" if b.vanished_count else "")
+                 + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
+            if b.kind.startswith("survey") and not b.undone_at and b.vanished_count:
+                with common.session() as s:
+                    _vanished_table(uploads.vanished_rows(s, organization_id=ctx.org_id, batch_id=b.id))
             if b.rejected_rows:
                 st.dataframe(rejected_frame(b.rejected_rows[:200]), hide_index=True, placeholder="", width="stretch")
                 st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
@@ -154,6 +164,19 @@ def batch_list(ctx: common.PageContext) -> None:
                         st.rerun()
                     except (PermissionDenied, ValueError) as exc:
                         st.error(md(str(exc)))
+
+
+def _vanished_table(rows) -> None:
+    """Rows no longer counted: the row of the file they were last in, when (Bangkok time, BE), department."""
+    if not rows:
+        return
+    st.warning(t("vanished_note", n=len(rows)))
+    st.dataframe(pd.DataFrame([
+        {t("col_row"): v.row, t("col_file"): v.file_name,
+         t("col_submitted"): thai.format_datetime_th(v.submitted_at.astimezone(BANGKOK)),
+         t("department"): v.department_text or NO_DEPARTMENT}
+        for v in rows
+    ]), hide_index=True, width="stretch")
 
 
 def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):

@@ -1,7 +1,7 @@
 """login sessions and the lockout failure window
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 02:00:00
 
 - ``loginsession``: server-side logins that survive a browser reload (issue 12 #2). The browser
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '0005'
-down_revision: Union[str, None] = '0003'
+down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import TIMEOUT, login, no_exception, open_page, screenshot
+from tests.e2e.test_app import TIMEOUT, login, no_exception, open_page, screenshot, select_year
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import hostile_files as hf  # noqa: E402
@@ -23,14 +23,16 @@ REFUSAL = "XFD1048576"
 def _server_alive(page: Page, app_server: str, wait_for_app) -> None:
     with urllib.request.urlopen(f"{app_server}/_stcore/health", timeout=10) as resp:
         assert resp.read().decode().strip() == "ok"
-    fresh = page.context.new_page()
+    # a new browser context: no login cookie, so a fresh visitor's login screen must come up
+    context = page.context.browser.new_context()
+    fresh = context.new_page()
     try:
         fresh.goto(app_server)
         wait_for_app(fresh)
         expect(fresh.get_by_label("ชื่อผู้ใช้")).to_be_visible(timeout=TIMEOUT)
         no_exception(fresh)
     finally:
-        fresh.close()
+        context.close()
 
 
 def _bomb(tmp_path: Path, name: str) -> Path:
@@ -42,6 +44,7 @@ def _bomb(tmp_path: Path, name: str) -> Path:
 
 def test_department_head_status_workbook_far_cell_refused(page, app_server, wait_for_app, screenshot_dir, tmp_path):
     login(page, app_server, wait_for_app, "naoo_finance")
+    select_year(page, wait_for_app, 2566)  # the demo plan's year (other tests may add later years' data)
     open_page(page, wait_for_app, "มาตรการ")
     main = page.get_by_test_id("stMain")
     expander = main.get_by_test_id("stExpander").filter(has_text="อัปเดตความคืบหน้าด้วยไฟล์ Excel")
