@@ -290,3 +290,15 @@ def test_measures_table_puts_state_first(monkeypatch, demo_url):
     table = at.dataframe[0].value
     assert list(table.columns)[:6] == ["ที่", "มาตรการ", "สถานะ", "ร้อยละ", "สิ้นสุด", "อัปเดตล่าสุด"]
     assert "ระยะเวลาดำเนินการ" not in table.columns  # long texts are in the detail view
+
+
+def test_every_action_the_code_records_has_a_thai_name():
+    """Also the actions the demo never records (OIT edits, link checks, backups, a restore...)."""
+    import re
+    from pathlib import Path
+
+    package = Path(audit_text.__file__).resolve().parent
+    actions = {m for p in package.rglob("*.py") for m in re.findall(r'action="([a-z_]+\.[a-z_.]+)"', p.read_text("utf-8"))}
+    actions |= {"organization.itas_code", "organization.website"}  # org_settings writes action=f"organization.{field}"
+    assert len(actions) > 30
+    assert [a for a in sorted(actions) if audit_text.action_label(a) == a] == []
