@@ -475,7 +475,7 @@ def test_real_headers_hold_no_data(header):
 
 
 def test_ods_merges_as_libreoffice_writes_them():
-    ods = (DATA / "plans" / "plan_libreoffice_merged.ods").read_bytes()
+    ods = (DATA / "corpus" / "plans" / "plan_excel_merged_saved_as.ods").read_bytes()
     xlsx_data = (DATA / "corpus" / "plans" / "plan_excel_merged.xlsx").read_bytes()
     from_ods = _ods_merges(ods)
     assert list(from_ods) == ["แผนปี 2568"]
@@ -507,7 +507,7 @@ def test_ods_merges_repeated_rows_and_columns():
 
 
 def test_ods_plan_with_merged_cells_when_ods_can_be_read():
-    data = (DATA / "plans" / "plan_libreoffice_merged.ods").read_bytes()
+    data = (DATA / "corpus" / "plans" / "plan_excel_merged_saved_as.ods").read_bytes()
     try:
         tabular.read_sheets(data)
     except FileProblem:
