@@ -77,11 +77,6 @@ def check_photo(data: bytes) -> str:
     return mime
 
 
-def can_add_activity(actor: Actor, *, organization_id: int) -> bool:
-    """Whether the actor may add any activity at all (the form is shown); per-measure checks follow."""
-    return permissions.can_add_activity(actor, organization_id)
-
-
 def _measure_of(session: Session, organization_id: int, measure_id: int) -> Measure:
     m = session.get(Measure, measure_id)
     if m is None or m.organization_id != organization_id:

@@ -16,6 +16,7 @@ from typing import Iterable, Optional, Sequence
 from sqlmodel import Session, col, select
 
 from .. import audit, thai
+from . import orgs
 from ..departments import DepartmentResolver, means_all_departments, normalize_name, split_owner_text
 from ..importers.measures import ParsedActivity, ParsedMeasure, ParsedPlan
 from ..models import Activity, Department, ImportBatch, Measure, MeasureDepartment, Organization, utcnow
@@ -93,13 +94,6 @@ def _period_fields(period_text: str, *, fiscal_year: int) -> dict:
         "recurrence": ",".join(p.recurrence) or None,
         "period_unparsed": not p.ok,
     }
-
-
-def _resolver_for(session: Session, organization_id: int) -> DepartmentResolver:
-    """The organisation's resolver (names, aliases, abbreviation table): ``orgs.resolver_for``."""
-    from .orgs import resolver_for
-
-    return resolver_for(session, organization_id=organization_id)
 
 
 def _linked_ids(session: Session, measure_id: int) -> set[int]:
@@ -221,7 +215,7 @@ def import_plan(
     _renumber_missing(session, missing=missing, plan=plan, existing=existing, summary=summary)
     _park_numbers(session, [m for pm, m in zip(plan.measures, matches) if m is not None and m.number != pm.number])
 
-    resolver = _resolver_for(session, organization_id)
+    resolver = orgs.resolver_for(session, organization_id=organization_id)
     for pm, current in zip(plan.measures, matches):
         _upsert_one(session, pm=pm, current=current, organization_id=organization_id, fiscal_year=fiscal_year,
                     batch_id=batch.id, resolver=resolver, summary=summary,
@@ -399,7 +393,7 @@ def map_owner_alias(
 def reresolve_owners(session: Session, *, organization_id: int, resolver: Optional[DepartmentResolver] = None) -> int:
     """Place the owner texts no department matched, in every measure of the organisation, with the
     current names, aliases and abbreviation table; returns how many measures changed."""
-    resolver = resolver or _resolver_for(session, organization_id)
+    resolver = resolver or orgs.resolver_for(session, organization_id=organization_id)
     changed = 0
     for m in list(session.exec(select(Measure).where(Measure.organization_id == organization_id))):
         if m.unresolved_owners and _reresolve(session, m, resolver=resolver):

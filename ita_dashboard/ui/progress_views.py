@@ -15,7 +15,7 @@ import streamlit as st
 from ..textsafe import md
 from .. import thai
 from ..importers.tabular import FileProblem
-from ..permissions import PermissionDenied, can_edit_measure, can_update_progress
+from ..permissions import PermissionDenied, can_add_activity, can_edit_measure, can_update_progress
 from ..services import activities as act_svc
 from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
@@ -33,16 +33,12 @@ _ACT_FORM_N_KEY = "activity_form_n"
 _MAX_LISTED = 20
 
 
-def _may_update_progress(ctx: common.PageContext) -> bool:
-    return can_update_progress(ctx.actor, ctx.org_id)  # the one rule, in permissions.py
-
-
 # ---------------------------------------------------------------- progress by spreadsheet
 
 
 def status_sheet_section(ctx: common.PageContext, states, *, as_of: dt.date) -> None:
     """The "update progress with an Excel file" expander (admins and department heads)."""
-    if not _may_update_progress(ctx):
+    if not can_update_progress(ctx.actor, ctx.org_id):  # the one rule, in permissions.py
         return
     result = st.session_state.pop(_RESULT_KEY, None)
     with st.expander(t("progress_sheet_title"), expanded=result is not None):
@@ -210,7 +206,7 @@ def _activity_card(ctx: common.PageContext, a: act_svc.ActivityItem) -> None:
 
 
 def _activity_form(ctx: common.PageContext, states) -> None:
-    if not act_svc.can_add_activity(ctx.actor, organization_id=ctx.org_id):
+    if not can_add_activity(ctx.actor, ctx.org_id):
         return
     if ctx.actor.is_admin:
         options: list = [None, *(s.id for s in states)]
