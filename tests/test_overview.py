@@ -86,6 +86,21 @@ def test_data_version_changes_with_every_write(engine, org):
     assert v1 != v0 and v1[1] == v0[1] + 1
 
 
+def test_logins_and_password_changes_do_not_change_the_data_version(engine, org):
+    """Every login writes an audit row; it must not empty every cached summary (issue 14 #9)."""
+    from ita_dashboard import auth
+    from tests.helpers import PASSWORD, make_user
+
+    make_user(engine, username="reader", role="viewer", org_id=org)
+    with db.session_scope(engine) as s:
+        before = data_version(s)
+    with db.session_scope(engine) as s:
+        assert auth.authenticate(s, username="reader", password=PASSWORD).user is not None
+        assert auth.authenticate(s, username="reader", password="wrong-password-1").user is None
+    with db.session_scope(engine) as s:
+        assert data_version(s) == before
+
+
 def test_overview_shows_a_write_at_once_despite_the_cache(monkeypatch, tmp_path):
     """The page caches the summary; a progress update must still show on the next run."""
     from tests.helpers import make_demo_db
