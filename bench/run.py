@@ -64,12 +64,24 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(db.alembic_config(db.make_engine("sqlite://"))).get_current_head()
 
 
+def schema_fingerprint() -> str:
+    """The head revision and a hash of every migration and of the generator: a cached database is
+    reused only when the schema and the data it would hold are exactly the same (a revision id alone
+    is not enough while a revision is still being written, or when revisions are re-chained)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "migrations" / "versions").glob("*.py")) + [Path(__file__).with_name("gen_orgs.py")]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{head_revision()}-{digest.hexdigest()[:10]}"
+
+
 def sqlite_db(size: dict) -> str:
-    """A generated SQLite file for ``size`` (cached in bench/out/ by size and schema revision)."""
+    """A generated SQLite file for ``size`` (cached in bench/out/ by size and schema fingerprint)."""
     from gen_orgs import generate
 
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"orgs_{size['orgs']}_{size['responses']}_{size['measures']}_r{head_revision()}.db"
+    path = OUT / f"orgs_{size['orgs']}_{size['responses']}_{size['measures']}_r{schema_fingerprint()}.db"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
