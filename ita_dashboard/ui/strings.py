@@ -543,7 +543,7 @@ TH: dict[str, str] = {
     "level_held_back": "{level} — ถ้า {names} ถึงเกณฑ์ จะได้ระดับที่สูงกว่า",
     "oit_source_itas": "OIT (ITAS)",
     "oit_source_items": "OIT (ประมาณการ)",
-    "meeting_slide_oit": "OIT: รายการที่ยังไม่พร้อม",
+    "meeting_slide_oit": "รายการ OIT ที่ยังไม่พร้อม",
     "meeting_oit_all_ready": "รายการ OIT พร้อมทุกข้อ",
     "meeting_no_oit": "ยังไม่มีรายการ OIT ของปีนี้",
     "meeting_oit_count": "ยังไม่พร้อม {n} รายการ",
