@@ -206,13 +206,21 @@ def cmd_list_measures(args) -> int:
 
 def cmd_import_survey(args) -> int:
     data = _read_file(args.file)
+    from .importers.surveys import parse_survey_file
     from .services import orgs
-    from .services.survey_import import import_survey_file
+    from .services.survey_import import earlier_import, import_survey_file
 
-    with db.session_scope(_engine(), write=True) as s:
+    engine = _engine()
+    with db.session_scope(engine) as s:
+        org = orgs.resolve_org_arg(s, name=args.org)
+        known = earlier_import(s, organization_id=org.id, instrument=args.instrument, data=data, fiscal_year=args.year)
+    # A new file is read before the write transaction starts: reading 100,000 rows takes seconds,
+    # and SQLite's write lock would keep every other writer (a page saving progress) waiting
+    parsed = None if known is not None else parse_survey_file(data, filename=Path(args.file).name)
+    with db.session_scope(engine, write=True) as s:
         org = orgs.resolve_org_arg(s, name=args.org)
         r = import_survey_file(s, organization_id=org.id, instrument=args.instrument, data=data,
-                               fiscal_year=args.year, file_name=Path(args.file).name, user_id=None)
+                               fiscal_year=args.year, file_name=Path(args.file).name, user_id=None, parsed=parsed)
     line = {"read": r.read, "imported": r.imported, "duplicate": r.duplicate, "rejected": r.rejected}
     state = {"new": r.new, "changed": r.changed, "unchanged": r.unchanged, "vanished": r.vanished}
     if args.json:

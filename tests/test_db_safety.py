@@ -150,6 +150,30 @@ def test_cli_says_busy_in_one_line(sqlite_file, monkeypatch, capsys):
     assert "เทศบาลจากคำสั่ง" not in org_names(path)
 
 
+def test_cli_reads_a_survey_file_before_it_takes_the_write_lock(sqlite_file, monkeypatch, capsys, tmp_path):
+    """Reading a 100,000-row export takes seconds: it happens before the write transaction, so a
+    file that turns out unusable is refused while another writer holds the lock, without waiting
+    for it (and a good file keeps other writers waiting only while its rows are written)."""
+    from tests import survey_files as sf
+
+    path, engine = sqlite_file
+    monkeypatch.setattr(cli, "_engine", lambda: engine)
+    register = tmp_path / "assets.csv"  # a date and a department, but no answers: not a survey
+    register.write_bytes(sf.csv_bytes([["วันที่รับ", "กอง", "เลขครุภัณฑ์", "ราคา"],
+                                       *[[f"{d}/1/2568", "กองคลัง", f"7440-001-{d:04d}", f"{d * 1234.5:.2f}"]
+                                         for d in range(1, 13)]]))
+    holder = LockHolder(path)
+    holder.start()
+    assert holder.holding.wait(timeout=30)
+    try:
+        code = cli.main(["import-survey", str(register), "--instrument", "iit"])
+    finally:
+        holder.release.set()
+        holder.join(timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1 and BUSY_TEXT not in err and len(err.strip().splitlines()) == 1, err
+
+
 # --- the database file vanished or replaced -------------------------------------------------
 
 

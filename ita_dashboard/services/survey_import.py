@@ -971,15 +971,30 @@ def parse_key(data: bytes, mapping: Optional[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def earlier_import(session: Session, *, organization_id: int, instrument: str | Instrument, data: bytes,
+                   fiscal_year: Optional[int] = None, mapping: Optional[dict[str, Any]] = None) -> Optional[ImportBatch]:
+    """The batch (not undone) that imported these very bytes, read with the same mapping by the same
+    reader, for this instrument (and year, when given); None when the file is new."""
+    instrument = Instrument(instrument)
+    b = ImportBatch.__table__.c
+    earlier = session.execute(
+        select(ImportBatch).where(b.organization_id == organization_id, b.kind == f"survey_{instrument.value}",
+                                  b.sha256 == hashlib.sha256(data).hexdigest(), b.parse_key == parse_key(data, mapping),
+                                  b.undone_at.is_(None), b.form_id.is_not(None))
+        .order_by(b.id.desc()).limit(1)).scalar_one_or_none()
+    return earlier if earlier is not None and fiscal_year in (None, earlier.fiscal_year) else None
+
+
 def import_survey_file(session: Session, *, organization_id: int, instrument: str | Instrument, data: bytes,
                        file_name: str, fiscal_year: Optional[int] = None, mapping: Optional[dict[str, Any]] = None,
-                       user_id: Optional[int] = None, reuse: bool = True) -> ImportResult:
+                       user_id: Optional[int] = None, reuse: bool = True,
+                       parsed: Optional[ParsedSurvey] = None) -> ImportResult:
     """Read and import a survey file (the command line's way).
 
-    A file this organisation imported before (a batch not undone, the same bytes read with the
-    same mapping by the same reader, for the same instrument and year) is not read again: the
-    rows that batch recorded are this file's rows, and the state rule applies to them as to any
-    upload. Raises FileProblem when the file cannot be read.
+    A file this organisation imported before (:func:`earlier_import`) is not read again: the rows
+    that batch recorded are this file's rows, and the state rule applies to them as to any upload.
+    ``parsed``: the file already read by the caller, outside any transaction, so that a long read
+    does not hold the database's write lock. Raises FileProblem when the file cannot be read.
     """
     from ..importers.surveys import parse_survey_file
 
@@ -989,15 +1004,12 @@ def import_survey_file(session: Session, *, organization_id: int, instrument: st
         raise SurveyImportError(f"ประเภทแบบสำรวจต้องเป็น iit หรือ eit (ได้รับ “{instrument}”)") from exc
     key = parse_key(data, mapping)
     if reuse:
-        b = ImportBatch.__table__.c
-        earlier = session.execute(
-            select(ImportBatch).where(b.organization_id == organization_id, b.kind == f"survey_{instrument.value}",
-                                      b.sha256 == hashlib.sha256(data).hexdigest(), b.parse_key == key,
-                                      b.undone_at.is_(None), b.form_id.is_not(None))
-            .order_by(b.id.desc()).limit(1)).scalar_one_or_none()
-        if earlier is not None and fiscal_year in (None, earlier.fiscal_year):
+        earlier = earlier_import(session, organization_id=organization_id, instrument=instrument, data=data,
+                                 fiscal_year=fiscal_year, mapping=mapping)
+        if earlier is not None:
             return _import_again(session, earlier=earlier, file_name=file_name, parse_key=key, user_id=user_id)
-    parsed = parse_survey_file(data, filename=file_name, mapping=mapping)
+    if parsed is None:
+        parsed = parse_survey_file(data, filename=file_name, mapping=mapping)
     return import_survey(session, organization_id=organization_id, instrument=instrument, parsed=parsed,
                          fiscal_year=fiscal_year, file_name=file_name, file_bytes=data, user_id=user_id,
                          parse_key=key)
