@@ -22,7 +22,7 @@ from ..permissions import PermissionDenied, can_update_oit_item
 from ..services import oit as oit_svc
 from ..services.orgs import departments_of
 from ..services.uploads import check_size
-from . import common
+from . import common, thai_date
 from .strings import t
 
 STATUSES = [s.value for s in OitStatus]
@@ -106,15 +106,17 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
                            format_func=lambda i: f"{by_id[i].number} {by_id[i].name}")
     current = by_id[item_id]
     # A past fiscal year is updated as of its last day, so its overview (as of a month in it) sees it.
-    default_day = min(dt.date.today(), thai.fiscal_year_bounds(ctx.fiscal_year)[1])
+    first_day, last_day = thai.fiscal_year_bounds(ctx.fiscal_year)
+    default_day = max(min(dt.date.today(), last_day), first_day)
     with st.form("oit_status_form", clear_on_submit=True):
         status = st.selectbox(t("oit_col_status"), STATUSES, index=STATUSES.index(current.status.value),
                               format_func=status_text)
         url = st.text_input(t("oit_url_input"), value="", placeholder=current.url or "https://")
         note = st.text_area(t("note"), height=80)
         evidence = st.text_input(t("oit_evidence"), placeholder="https://")
-        as_of = be_date_fallback(t("oit_as_of"), default_day, key="oit_status_as_of") or default_day
-        if st.form_submit_button(t("save"), type="primary"):
+        as_of = thai_date.date_picker(t("oit_as_of"), default_day, key="oit_status_as_of", min_value=first_day,
+                                      max_value=default_day)
+        if st.form_submit_button(t("save"), type="primary") and as_of is not None:
             try:
                 with common.session(write=True) as s:
                     oit_svc.record_status(s, item_id=item_id, status=status, url=url or current.url, note=note,
@@ -195,14 +197,19 @@ def _edit(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
         department = c[0].selectbox(t("oit_col_department"), dep_ids, index=dep_ids.index(item.department_id),
                                     format_func=lambda d: "–" if d is None else dep_names[d])
         with c[1]:
-            due = be_date_fallback(t("oit_col_due"), item.due_date, key=f"oit_due_{item_id}")
+            year_start, year_end = thai.fiscal_year_bounds(ctx.fiscal_year)
+            has_due = st.checkbox(t("oit_has_due"), value=item.due_date is not None, key=f"oit_has_due_{item_id}")
+            picked = thai_date.date_picker(t("oit_col_due"), item.due_date or year_end, key=f"oit_due_{item_id}",
+                                           min_value=year_start.replace(year=year_start.year - 1),
+                                           max_value=year_end.replace(year=year_end.year + 1))
         indicator = c[2].selectbox(t("oit_col_indicator"), [9, 10, None], index=[9, 10, None].index(item.indicator),
                                    format_func=lambda v: "–" if v is None else str(v))
         contents = st.text_area(t("oit_col_contents"), value=item.contents, height=80)
         c = st.columns(2)
         save = c[0].form_submit_button(t("save"), type="primary")
         remove = c[1].form_submit_button(t("oit_remove"))
-    if save:
+    due = picked if has_due else None
+    if save and not (has_due and picked is None):  # an impossible date says so under the pickers
         try:
             with common.session(write=True) as s:
                 oit_svc.update_item(s, item_id=item_id, number=number, name=name, department_id=department, due_date=due,
@@ -321,27 +328,6 @@ def _copy(ctx: common.PageContext) -> None:
         else:
             _flash(t("oit_copied", measures=copied["measures"], items=copied["oit_items"]))
             st.rerun()
-
-
-def be_date_fallback(label: str, value: Optional[dt.date], key: str) -> Optional[dt.date]:
-    """A BE day / Thai month / BE year picker (empty allowed), used until the shared widget lands."""
-    this_year = dt.date.today().year + 543
-    years = list(range(this_year - 3, this_year + 3))
-    c = st.columns([1, 2, 1.2])
-    day = c[0].selectbox(label, [None] + list(range(1, 32)), index=(value.day if value else 0), key=f"{key}_d",
-                         format_func=lambda d: "–" if d is None else str(d))
-    month = c[1].selectbox(" ", [None] + list(range(1, 13)), index=(value.month if value else 0), key=f"{key}_m",
-                           format_func=lambda m: "–" if m is None else thai.thai_month_name(m))
-    be_years = sorted(set(years) | ({value.year + 543} if value else set()))
-    year = c[2].selectbox("  ", [None] + be_years, index=(be_years.index(value.year + 543) + 1 if value else 0),
-                          key=f"{key}_y", format_func=lambda y: "–" if y is None else str(y))
-    if day is None or month is None or year is None:
-        return None
-    try:
-        return dt.date(year - 543, month, day)
-    except ValueError:
-        st.error(t("oit_bad_date"))
-        return None
 
 
 def measures_report_published(ctx: common.PageContext) -> None:
