@@ -47,3 +47,15 @@ def test_every_dependency_is_explained():
              if line.strip() and not line.startswith("#")]
     for name in names:
         assert name.split("[")[0] in README, f"README does not say why {name} is there"
+
+
+def test_test_modules_have_unique_basenames():
+    """pytest's default import mode imports each test file by its basename, so two test files
+    with one name in different folders stop the whole suite at collection (CI broke on
+    tests/test_oit.py and tests/e2e/test_oit.py while split runs passed)."""
+    seen = {}
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.name in ("conftest.py", "__init__.py"):
+            continue
+        seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert {n: p for n, p in seen.items() if len(p) > 1} == {}
