@@ -17,6 +17,7 @@ from ita_dashboard import audit_text, backup, db, thai
 from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrument, Measure, Organization,
                                   ProgressUpdate, SurveyResponse, SurveyTarget, User)
 from ita_dashboard.services.summary import build_summary, department_ranking, unmatched_names
+from ita_dashboard.services.summary_types import Summary
 from tests.helpers import make_demo_db
 from tests.test_pages import REPO, TIMEOUT, texts, user_id
 
@@ -61,7 +62,7 @@ def frames(at: AppTest) -> str:
     return "\n".join(d.value.to_string() for d in at.dataframe)
 
 
-def naoo_summary(url: str, as_of: dt.date = dt.date(2023, 9, 30)) -> dict:
+def naoo_summary(url: str, as_of: dt.date = dt.date(2023, 9, 30)) -> Summary:
     engine = db.make_engine(url)
     with db.session_scope(engine) as s:
         org_id = s.exec(select(Organization.id).where(Organization.name == NAOO)).one()

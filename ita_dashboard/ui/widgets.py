@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Sequence
 
 import pandas as pd
 import streamlit as st
 
 from .. import charts, textsafe, thai
 from ..services import measures as measures_svc
+from ..models import Instrument
 from ..services import summary as summary_svc
+from ..services.summary_types import DueMeasure, Summary
 from .strings import status_label, t
 
 
@@ -21,16 +24,16 @@ def _ratio(n, target) -> str:
     return f"{n:,} / {target:,}" if target else f"{n:,} / –"
 
 
-def kpi_row(data: dict) -> None:
-    m, iit, eit = data["measures"], data["surveys"]["iit"], data["surveys"]["eit"]
+def kpi_row(data: Summary) -> None:
+    m, iit, eit = data.measures, data.iit, data.eit
     c = st.columns(5)
-    c[0].metric(t("kpi_measures_done"), f"{m['done']} / {m['total']}")
-    c[1].metric(t("kpi_overdue"), m["overdue"], delta=None)
-    c[2].metric(t("kpi_iit"), _ratio(iit["responses"], iit["target"]),
-                delta=_gap_text(iit["responses"], iit["target"]), delta_color="off", delta_arrow="off")
-    c[3].metric(t("kpi_eit"), _ratio(eit["responses"], eit["target"]),
-                delta=_gap_text(eit["responses"], eit["target"]), delta_color="off", delta_arrow="off")
-    c[4].metric(t("kpi_days_left"), data["collection_window"]["days_left"])
+    c[0].metric(t("kpi_measures_done"), f"{m.done} / {m.total}")
+    c[1].metric(t("kpi_overdue"), m.overdue, delta=None)
+    c[2].metric(t("kpi_iit"), _ratio(iit.responses, iit.target),
+                delta=_gap_text(iit.responses, iit.target), delta_color="off", delta_arrow="off")
+    c[3].metric(t("kpi_eit"), _ratio(eit.responses, eit.target),
+                delta=_gap_text(eit.responses, eit.target), delta_color="off", delta_arrow="off")
+    c[4].metric(t("kpi_days_left"), data.collection_window.days_left)
 
 
 def _gap_text(n: int, target) -> str | None:
@@ -39,24 +42,24 @@ def _gap_text(n: int, target) -> str | None:
     return f"{t('gap')} {target - n:,}" if n < target else t("target_met")
 
 
-def score_section(data: dict) -> None:
+def score_section(data: Summary) -> None:
     """A bullet per instrument and the weighted total against the bar, so a low EIT shows even when the total passes."""
-    oit_label = t("oit_source_itas") if data.get("oit", {}).get("source") == "itas" else t("oit_source_items")
-    scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
-              oit_label: data.get("oit_estimate"), t("weighted_total"): data["estimated_total"]}
-    st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), width="stretch", key="score_bullets")
-    if level := data.get("estimated_level"):
-        held = [k.upper() for k in data.get("level_held_back_by", [])]
+    oit_label = t("oit_source_itas") if data.oit.source == "itas" else t("oit_source_items")
+    scores = {"IIT": data.iit.estimated_score, "EIT": data.eit.estimated_score,
+              oit_label: data.oit_estimate, t("weighted_total"): data.estimated_total}
+    st.plotly_chart(charts.score_bullets(scores, bar=data.passing_bar), width="stretch", key="score_bullets")
+    if level := data.estimated_level:
+        held = [k.upper() for k in data.level_held_back_by]
         st.markdown(f"**{t('level_estimated', level=level)}**")
         if held:
             st.caption(t("level_held_back", level=level, names=", ".join(held)))
-    below = [k.upper() for k in data["below_bar"]]
+    below = [k.upper() for k in data.below_bar]
     if below:
-        st.warning(t("below_bar_list", bar=f"{data['passing_bar']:g}", names=", ".join(below)), icon=":material/warning:")
+        st.warning(t("below_bar_list", bar=f"{data.passing_bar:g}", names=", ".join(below)), icon=":material/warning:")
     st.caption(t("estimate_note"))
 
 
-def department_table(data: dict, *, can_map: bool = False) -> None:
+def department_table(data: Summary, *, can_map: bool = False) -> None:
     """Departments ranked by how far behind they are; the status is a word and an icon, not only a colour.
 
     At or over the IIT target is met (green), however far over; more responses than eligible staff
@@ -103,8 +106,8 @@ def survey_checks(status, *, can_map: bool) -> None:
     """Under a completion chart: departments with more responses than eligible staff (what to
     check), and the names that match no department (once, with the way to map them)."""
     over_eligible_warning([(d.name, d.responses, d.eligible) for d in status.departments if d.over_eligible])
-    unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == "iit" else 0,
-                        "eit": d.responses if status.instrument == "eit" else 0} for d in status.unmatched],
+    unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == Instrument.iit else 0,
+                        "eit": d.responses if status.instrument == Instrument.eit else 0} for d in status.unmatched],
                       can_map=can_map)
 
 
@@ -150,7 +153,7 @@ def unmatched_section(names: list[dict], *, can_map: bool) -> None:
         st.caption(t("unmatched_ask_admin"))
 
 
-def due_list(items: list[dict], *, as_of: dt.date, has_plan: bool = True, can_import: bool = False) -> None:
+def due_list(items: Sequence[DueMeasure], *, as_of: dt.date, has_plan: bool = True, can_import: bool = False) -> None:
     """The summary's ``due`` list: overdue measures first, then those due within a month.
 
     A year without a plan says so (and where to import one) instead of "nothing overdue"."""
@@ -164,15 +167,15 @@ def due_list(items: list[dict], *, as_of: dt.date, has_plan: bool = True, can_im
         st.success(t("none_due"))
         return
     for m in items:
-        end = dt.date.fromisoformat(m["end"]) if m["end"] else None
+        end = m.end
         when = due_text(end, as_of)
-        if m["overdue"]:
+        if m.overdue:
             badge = f":red[:material/error: **{t('status_overdue')}** ({when})]"
         elif end == as_of:
             badge = f":red[:material/alarm: **{when}**]"
         else:
             badge = f":orange[:material/schedule: {when}]"
-        st.markdown(f"**{m['number']}.** {md_escape(m['title'])}  \n{badge} · {status_label(m['status'])} {m['percent']}%")
+        st.markdown(f"**{m.number}.** {md_escape(m.title)}  \n{badge} · {status_label(m.status.value)} {m.percent}%")
 
 
 def no_plan_notice(*, can_import: bool) -> None:
