@@ -56,12 +56,12 @@ def test_department_ranking_puts_overdue_then_lowest_completion_first(engine, or
     with db.session_scope(engine) as s:
         data = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 31))
     rows = department_ranking(data)
-    names = [r["name"] for r in rows]
+    names = [r.name for r in rows]
     assert names[0] == "กองคลัง"  # the only department with an overdue measure
     first = rows[0]
-    assert first["behind"] and first["overdue"] == 1
+    assert first.behind and first.overdue == 1
     # without responses every department with a target is behind, and the percentages say 0
-    assert all(r["iit_percent"] in (0.0, None) for r in rows)
+    assert all(r.iit_percent in (0.0, None) for r in rows)
     assert len(names) == len(set(names))
 
 
@@ -94,9 +94,9 @@ def test_ranking_orders_by_completion_share_when_nothing_is_overdue():
                           "ข": {"responses": 2, "target": 10},
                           "ค": {"responses": 3, "target": None}})
     rows = department_ranking(data)
-    assert [r["name"] for r in rows] == ["ข", "ก", "ค"]
-    assert [r["behind"] for r in rows] == [True, True, False]
-    assert rows[0]["iit_percent"] == 20.0 and rows[0]["iit_gap"] == 8
+    assert [r.name for r in rows] == ["ข", "ก", "ค"]
+    assert [r.behind for r in rows] == [True, True, False]
+    assert rows[0].iit_percent == 20.0 and rows[0].iit_gap == 8
 
 
 def test_data_version_changes_with_every_write(engine, org):

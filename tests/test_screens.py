@@ -197,13 +197,13 @@ def test_the_period_switch_is_not_called_the_measures_period(monkeypatch, demo_u
 
 def test_ranking_marks_met_targets_and_leaves_unmatched_names_out(demo_url):
     data = naoo_summary(demo_url)
-    rows = {r["name"]: r for r in department_ranking(data)}
+    rows = {r.name: r for r in department_ranking(data)}
     assert "กองที่ไม่มีจริง" not in rows and "คณะทำงาน สนับสนุน การ ประเมิน ITA" not in rows
-    assert rows["กองช่าง"]["iit_met"] and not rows["กองช่าง"]["behind"]  # 9 responses, target 5: met
-    assert rows["กองคลัง"]["iit_over_eligible"]  # more responses than the 5 eligible staff
-    names = {e["name"]: e for e in unmatched_names(data)}
-    assert names["กองที่ไม่มีจริง"]["iit"] == 3
-    assert names["คณะทำงาน สนับสนุน การ ประเมิน ITA"]["measures"] == 1
+    assert rows["กองช่าง"].iit_met and not rows["กองช่าง"].behind  # 9 responses, target 5: met
+    assert rows["กองคลัง"].iit_over_eligible  # more responses than the 5 eligible staff
+    names = {e.name: e for e in unmatched_names(data)}
+    assert names["กองที่ไม่มีจริง"].iit == 3
+    assert names["คณะทำงาน สนับสนุน การ ประเมิน ITA"].measures == 1
 
 
 def test_overview_department_table_tells_the_truth(monkeypatch, demo_url):

@@ -7,7 +7,7 @@ Keys required by design.md are never removed or renamed; new keys may be added.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 
 from sqlmodel import Session
 
@@ -18,8 +18,8 @@ from . import oit as oit_svc
 from . import surveys as surveys_svc
 from .framework_overrides import agency_value, framework_for
 from .orgs import departments_of
-from .summary_types import (CollectionWindow, DepartmentMeasures, DepartmentSurvey, DueMeasure, MeasuresSummary,
-                            OitIndicator, OitSummary, Summary, SurveySummary)
+from .summary_types import (CollectionWindow, DepartmentMeasures, DepartmentRank, DepartmentSurvey, DueMeasure,
+                            MeasuresSummary, OitIndicator, OitSummary, Summary, SurveySummary, UnmatchedName)
 
 
 def default_fiscal_year(session: Session, *, organization_id: int, today: Optional[dt.date] = None) -> int:
@@ -122,7 +122,7 @@ def _due_item(m: measures_svc.MeasureState) -> DueMeasure:
                       percent=m.percent)
 
 
-def department_ranking(data: Summary) -> list[dict[str, Any]]:
+def department_ranking(data: Summary) -> list[DepartmentRank]:
     """The summary's departments, furthest behind first.
 
     Behind means an overdue measure or IIT responses short of the target; at or over the target
@@ -141,28 +141,26 @@ def department_ranking(data: Summary) -> list[dict[str, Any]]:
         pct = round(100 * iit.responses / target, 1) if target else None
         gap = max(target - iit.responses, 0)
         eligible = iit.eligible
-        rows.append({
-            "name": name, "measures_total": m.total, "measures_done": m.done, "overdue": m.overdue,
-            "iit_responses": iit.responses, "iit_target": iit.target, "iit_percent": pct, "iit_gap": gap,
-            "iit_met": bool(target) and iit.responses >= target, "iit_eligible": eligible,
-            "iit_over_eligible": bool(eligible) and iit.responses > eligible,
-            "behind": bool(m.overdue or gap),
-        })
-    rows.sort(key=lambda r: (-r["overdue"], r["iit_percent"] if r["iit_percent"] is not None else 101, r["name"]))
+        rows.append(DepartmentRank(
+            name=name, measures_total=m.total, measures_done=m.done, overdue=m.overdue,
+            iit_responses=iit.responses, iit_target=iit.target, iit_percent=pct, iit_gap=gap,
+            iit_met=bool(target) and iit.responses >= target, iit_eligible=eligible,
+            iit_over_eligible=bool(eligible) and iit.responses > eligible,
+            behind=bool(m.overdue or gap),
+        ))
+    rows.sort(key=lambda r: (-r.overdue, r.iit_percent if r.iit_percent is not None else 101, r.name))
     return rows
 
 
-def unmatched_names(data: Summary) -> list[dict[str, Any]]:
+def unmatched_names(data: Summary) -> list[UnmatchedName]:
     """Names written in the surveys or the plan that match no department, once each, with what
-    was counted under them: ``{"name", "measures", "iit", "eit"}``."""
-    out: dict[str, dict[str, Any]] = {}
+    was counted under them."""
+    out: dict[str, dict[str, int]] = {}
     for name in data.measures.unresolved_owners:
-        entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
         dep = data.measures.by_department.get(name)
-        entry["measures"] = dep.total if dep else 0
+        out.setdefault(name, {})["measures"] = dep.total if dep else 0
     for inst, s in data.surveys.items():
         for name in s.unmatched_departments:
-            entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
             dep = s.by_department.get(name)
-            entry[inst.value] = dep.responses if dep else 0
-    return sorted(out.values(), key=lambda e: e["name"])
+            out.setdefault(name, {})[inst.value] = dep.responses if dep else 0
+    return [UnmatchedName(name, **counts) for name, counts in sorted(out.items())]

@@ -147,3 +147,31 @@ class Summary(_Json):
     @property
     def eit(self) -> SurveySummary:
         return self.surveys[Instrument.eit]
+
+
+@dataclass(frozen=True)
+class DepartmentRank:
+    """One row of the overview's department table (:func:`.summary.department_ranking`)."""
+
+    name: str
+    measures_total: int
+    measures_done: int
+    overdue: int
+    iit_responses: int
+    iit_target: Optional[int]
+    iit_percent: Optional[float]  # share of the IIT target reached; None without a target
+    iit_gap: int
+    iit_met: bool
+    iit_eligible: Optional[int]
+    iit_over_eligible: bool  # more responses than eligible staff: something to check
+    behind: bool
+
+
+@dataclass(frozen=True)
+class UnmatchedName:
+    """A name written in the surveys or the plan that is no department, with what was counted under it."""
+
+    name: str
+    measures: int = 0
+    iit: int = 0
+    eit: int = 0

@@ -12,7 +12,7 @@ from .. import charts, textsafe, thai
 from ..services import measures as measures_svc
 from ..models import Instrument
 from ..services import summary as summary_svc
-from ..services.summary_types import DueMeasure, Summary
+from ..services.summary_types import DepartmentRank, DueMeasure, Summary, UnmatchedName
 from .strings import status_label, t
 
 
@@ -71,12 +71,12 @@ def department_table(data: Summary, *, can_map: bool = False) -> None:
         st.info(t("no_data"))
     else:
         df = pd.DataFrame([{
-            t("department"): r["name"],
-            t("measures_done_col"): f"{r['measures_done']}/{r['measures_total']}",
-            t("status_overdue"): r["overdue"],
-            t("iit_responses_col"): f"{r['iit_responses']:,}/{r['iit_target'] or '–'}",
+            t("department"): r.name,
+            t("measures_done_col"): f"{r.measures_done}/{r.measures_total}",
+            t("status_overdue"): r.overdue,
+            t("iit_responses_col"): f"{r.iit_responses:,}/{r.iit_target or '–'}",
             t("iit_completion"): _completion_text(r),
-            f"IIT {t('gap')}": r["iit_gap"] if r["iit_target"] else None,
+            f"IIT {t('gap')}": r.iit_gap if r.iit_target else None,
             t("status"): _row_status(r),
         } for r in rows])
         colours = {"red": "color: #c62828; font-weight: bold", "green": "color: #2e7d32", "orange": "color: #b45309"}
@@ -98,7 +98,7 @@ def department_table(data: Summary, *, can_map: bool = False) -> None:
                          t("iit_completion"): st.column_config.TextColumn(width=105),
                          f"IIT {t('gap')}": st.column_config.NumberColumn(width=85, format="%d"),
                          t("status"): st.column_config.TextColumn(width=125)})
-        over_eligible_warning([(r["name"], r["iit_responses"], r["iit_eligible"]) for r in rows if r["iit_over_eligible"]])
+        over_eligible_warning([(r.name, r.iit_responses, r.iit_eligible) for r in rows if r.iit_over_eligible])
     unmatched_section(summary_svc.unmatched_names(data), can_map=can_map)
 
 
@@ -106,8 +106,8 @@ def survey_checks(status, *, can_map: bool) -> None:
     """Under a completion chart: departments with more responses than eligible staff (what to
     check), and the names that match no department (once, with the way to map them)."""
     over_eligible_warning([(d.name, d.responses, d.eligible) for d in status.departments if d.over_eligible])
-    unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == Instrument.iit else 0,
-                        "eit": d.responses if status.instrument == Instrument.eit else 0} for d in status.unmatched],
+    unmatched_section([UnmatchedName(d.name, iit=d.responses if status.instrument == Instrument.iit else 0,
+                                     eit=d.responses if status.instrument == Instrument.eit else 0) for d in status.unmatched],
                       can_map=can_map)
 
 
@@ -120,31 +120,31 @@ def over_eligible_warning(over: list[tuple[str, int, int]]) -> None:
     st.text("\n".join(t("over_eligible_row", name=name, responses=f"{n:,}", eligible=f"{e:,}") for name, n, e in over))
 
 
-def _completion_text(r: dict) -> str:
-    if r["iit_percent"] is None:
+def _completion_text(r: DepartmentRank) -> str:
+    if r.iit_percent is None:
         return ""
-    pct = f"{r['iit_percent']:.0f}%"
-    if r["iit_over_eligible"]:
+    pct = f"{r.iit_percent:.0f}%"
+    if r.iit_over_eligible:
         return f"⚠ {pct}"
-    return f"✓ {pct}" if r["iit_met"] else pct
+    return f"✓ {pct}" if r.iit_met else pct
 
 
-def _row_status(r: dict) -> str:
-    if r["behind"]:
+def _row_status(r: DepartmentRank) -> str:
+    if r.behind:
         return "▲ " + t("behind")
-    if r["iit_over_eligible"]:
+    if r.iit_over_eligible:
         return "⚠ " + t("check_count")
-    return "✓ " + (t("target_met_short") if r["iit_met"] else t("on_track"))
+    return "✓ " + (t("target_met_short") if r.iit_met else t("on_track"))
 
 
-def unmatched_section(names: list[dict], *, can_map: bool) -> None:
+def unmatched_section(names: list[UnmatchedName], *, can_map: bool) -> None:
     """Names written in the surveys or the plan that are no department: once each, with a way to map them."""
     if not names:
         return
     parts = []
     for e in names:
-        counted = [t(f"unmatched_{k}", n=e[k]) for k in ("measures", "iit", "eit") if e[k]]
-        parts.append(f"{e['name']} ({', '.join(counted)})" if counted else e["name"])
+        counted = [t(f"unmatched_{k}", n=getattr(e, k)) for k in ("measures", "iit", "eit") if getattr(e, k)]
+        parts.append(f"{e.name} ({', '.join(counted)})" if counted else e.name)
     st.info(t("unmatched_intro", n=len(names)), icon=":material/link_off:")
     st.text(" · ".join(parts))  # names as written in a survey or a plan: user text, shown as text
     if can_map:
