@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
 
 import pytest
 from sqlmodel import select
@@ -203,7 +204,8 @@ def demo_url(tmp_path_factory):
 
 
 def _json(summary) -> dict:
-    data = summary.to_json_dict() if hasattr(summary, "to_json_dict") else summary
+    assert pickle.loads(pickle.dumps(summary)) == summary  # st.cache_data keeps it pickled
+    data = summary.to_json_dict()
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data  # plain JSON: no tuples, dates or enums left
     return data
 
