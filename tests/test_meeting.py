@@ -43,7 +43,7 @@ def demo_deck(url: str, as_of: dt.date) -> tuple[meeting.MeetingDeck, dict]:
         with db.session_scope(engine) as s:
             org_id = s.exec(select(Organization.id).where(Organization.name == NAOO)).one()
             deck = meeting.build_deck(s, organization_id=org_id, fiscal_year=2566, as_of=as_of)
-            summary = build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=as_of)
+            summary = build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=as_of).to_json_dict()
     finally:
         engine.dispose()
     return deck, summary
@@ -131,7 +131,7 @@ def test_slides_follow_the_progress_history(engine):
     def deck_at(day: dt.date) -> tuple[meeting.MeetingDeck, dict]:
         with db.session_scope(engine) as s:
             return (meeting.build_deck(s, organization_id=org, fiscal_year=2568, as_of=day),
-                    build_summary(s, organization_id=org, fiscal_year=2568, as_of=day))
+                    build_summary(s, organization_id=org, fiscal_year=2568, as_of=day).to_json_dict())
 
     dec, dec_data = deck_at(dt.date(2024, 12, 31))
     jan, jan_data = deck_at(dt.date(2025, 1, 31))

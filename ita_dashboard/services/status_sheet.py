@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from .. import audit, thai
 from ..importers.tabular import FileProblem, cell_text, find_header_row, is_blank, read_sheets
-from ..models import ImportBatch, Measure, MeasureDepartment, ProgressUpdate, Status
+from ..models import BatchKind, ImportBatch, Measure, MeasureDepartment, ProgressUpdate, Status
 from ..permissions import Actor, PermissionDenied, require_edit_measure, require_update_progress
 from ..reports.measures_table import safe_cell
 from . import measures as measures_svc
@@ -572,7 +572,7 @@ def apply_status_sheet(
             rejected.append({"sheet": o.row.sheet, "row": o.row.row, "column": o.column, "reason": o.reason})
     years = Counter(o.fiscal_year for o in outcomes if o.fiscal_year is not None)
     batch = ImportBatch(
-        organization_id=organization_id, fiscal_year=years.most_common(1)[0][0] if years else None, kind="progress",
+        organization_id=organization_id, fiscal_year=years.most_common(1)[0][0] if years else None, kind=BatchKind.progress,
         file_name=file_name or "", sha256=hashlib.sha256(file_bytes or b"").hexdigest(),
         size_bytes=len(file_bytes or b""), user_id=actor.user_id,
     )
