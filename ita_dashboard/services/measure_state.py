@@ -44,15 +44,16 @@ def overdue_sql(*, end, status, as_of: dt.date):
                 or_(status.is_(None), status.notin_([s.value for s in CLOSED])))
 
 
-def _newest_id(as_of: dt.date, measure_id):
-    """Correlated: the id of the newest update of ``measure_id`` by ``as_of``.
+def _newest(column, *, as_of: dt.date, measure_id):
+    """Correlated: ``column`` of the newest update of ``measure_id`` by ``as_of`` (NULL: none).
 
-    ``ORDER BY as_of DESC, id DESC LIMIT 1`` per measure, served by ``ix_progress_measure_asof``:
-    a window-function subquery joined instead made SQLite scan it once per measure (quadratic at
-    60,000 measures in the roll-up)."""
+    ``ORDER BY as_of DESC, id DESC LIMIT 1`` per measure, served by ``ix_progress_measure_asof``
+    on both backends whatever the table sizes: a window-function subquery joined instead made
+    SQLite scan it once per measure (quadratic at 60,000 measures in the roll-up), and a join of
+    the update rows let PostgreSQL hash a scan of the whole table."""
     p = aliased(ProgressUpdate)
     return (
-        sa_select(p.id)
+        sa_select(getattr(p, column.key))
         .where(p.measure_id == measure_id, p.as_of <= as_of)
         .order_by(col(p.as_of).desc(), col(p.id).desc())
         .limit(1)
@@ -60,22 +61,24 @@ def _newest_id(as_of: dt.date, measure_id):
     )
 
 
+def update_columns(*, as_of: dt.date) -> list:
+    """The newest update's ``status, percent, note, evidence_url, last_update`` (its date) by
+    ``as_of``, as columns of a select from ``Measure``; NULL for a measure without one. Only the
+    columns an enclosing query reads are computed (the roll-up reads ``status``)."""
+    columns = ((ProgressUpdate.status, "status"), (ProgressUpdate.percent, "percent"), (ProgressUpdate.note, "note"),
+               (ProgressUpdate.evidence_url, "evidence_url"), (ProgressUpdate.as_of, "last_update"))
+    return [_newest(c, as_of=as_of, measure_id=Measure.id).label(label) for c, label in columns]
+
+
 def measures_as_of(*where, as_of: dt.date):
     """One row per measure matching ``where`` (conditions on ``Measure``) with its newest update
-    by ``as_of``: ``measure_id, organization_id, end_date, status, percent, note, evidence_url,
-    last_update`` (the update's date); the update's columns are NULL for a measure without one.
+    by ``as_of``: ``measure_id, organization_id, end_date`` and :func:`update_columns`.
 
     A plain select: run it, or ``.subquery()`` it and aggregate (the roll-up groups it by
     organisation over hundreds of organisations in one statement)."""
     return (
-        sa_select(
-            Measure.id.label("measure_id"), Measure.organization_id.label("organization_id"),
-            Measure.end_date.label("end_date"), ProgressUpdate.status.label("status"),
-            ProgressUpdate.percent.label("percent"), ProgressUpdate.note.label("note"),
-            ProgressUpdate.evidence_url.label("evidence_url"), ProgressUpdate.as_of.label("last_update"),
-        )
-        .select_from(Measure)
-        .outerjoin(ProgressUpdate, ProgressUpdate.id == _newest_id(as_of, Measure.id))
+        sa_select(Measure.id.label("measure_id"), Measure.organization_id.label("organization_id"),
+                  Measure.end_date.label("end_date"), *update_columns(as_of=as_of))
         .where(*where)
     )
 
@@ -83,7 +86,7 @@ def measures_as_of(*where, as_of: dt.date):
 def newest_update(session: Session, *, measure_id: int, as_of: dt.date) -> Optional[ProgressUpdate]:
     """The row that is the measure's state on ``as_of`` (None: not started)."""
     return session.exec(  # type: ignore[call-overload]
-        sa_select(ProgressUpdate).where(ProgressUpdate.id == _newest_id(as_of, measure_id))
+        sa_select(ProgressUpdate).where(ProgressUpdate.id == _newest(ProgressUpdate.id, as_of=as_of, measure_id=measure_id))
     ).scalars().first()
 
 

@@ -61,11 +61,9 @@ def measure_states(
     """Every measure of the year with its state at the end of ``as_of`` (default today)."""
     as_of = as_of or dt.date.today()
     ids_q = sa_select(Measure.id).where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
-    latest = measure_state.measures_as_of(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year,
-                                          as_of=as_of).subquery()
     rows = session.execute(
-        sa_select(Measure, latest.c.status, latest.c.percent, latest.c.note, latest.c.evidence_url, latest.c.last_update)
-        .join(latest, latest.c.measure_id == Measure.id)
+        sa_select(Measure, *measure_state.update_columns(as_of=as_of))
+        .where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
         .order_by(Measure.number)
     ).all()
     links = session.execute(
