@@ -15,6 +15,7 @@ from sqlalchemy import case, select
 from ita_dashboard import db
 from ita_dashboard.models import Measure, ProgressUpdate, Status
 from ita_dashboard.services import measure_state
+from ita_dashboard.services import measures as measures_svc
 from tests.helpers import make_measure, make_org
 
 D = dt.date(2025, 3, 31)
@@ -73,11 +74,15 @@ def test_newest_update_replay_and_select_pick_the_same_state(cases):
     with db.session_scope(engine) as s:
         selected = {mid: status for mid, _org, _end, status, *_ in s.execute(q)}
         history = measure_state.history_rows(s, measure_ids=ids)
+        listed = {m.id: m for m in measures_svc.measure_states(s, organization_id=org, fiscal_year=2568, as_of=D)}
+        for mid, (_end, _updates, expected) in zip(ids, CASES):
+            assert listed[mid].overdue == expected
         for mid in ids:
             newest = measure_state.newest_update(s, measure_id=mid, as_of=D)
             replayed = measure_state.status_on(history.get(mid, ()), D)
             from_select = Status(selected[mid]) if selected[mid] is not None else measure_state.NO_UPDATE
-            assert (newest.status if newest else measure_state.NO_UPDATE) == replayed == from_select
+            assert (newest.status if newest else measure_state.NO_UPDATE) == replayed == from_select == listed[mid].status
+            assert listed[mid].last_update == (newest.as_of if newest else None)
 
 
 def test_closed_states_are_never_overdue_and_open_ones_are():

@@ -4,9 +4,10 @@ The state of a measure on day D is its newest ``ProgressUpdate`` with ``as_of <=
 by the higher id; no such row means "not started". A measure is overdue on D when its end date
 is before D and its state is neither done nor cancelled.
 
-Everything that shows a measure's state reads it from here: the measures page and the overview
-(``services.measures.measure_states``), the roll-up over many organisations (aggregated in SQL
-from :func:`measures_as_of`), the status workbook, the meeting, the monthly replay
+Everything that shows a measure's state reads it from here: the measures page, the overview, the
+status workbook and the meeting (``services.measures.measure_states``: ``Measure`` with
+:func:`update_columns`), the roll-up over many organisations (aggregated in SQL
+from :func:`measures_as_of`), the status sheet's check, the monthly replay
 (:func:`status_on`) and the "before" of a new progress row (:func:`newest_update`). The overdue
 rule exists once in Python (:func:`is_overdue`) and once as SQL (:func:`overdue_sql`), both built
 from :data:`CLOSED`; a test checks they agree on a table of cases on both backends.
