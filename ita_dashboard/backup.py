@@ -91,7 +91,7 @@ Source = Union[str, os.PathLike, IO[bytes]]
 
 class BackupError(ValueError):
     """A backup cannot be written or restored. ``str(exc)`` is an English line for the command
-    line; ``code`` and ``params`` pick the Thai text on screen (ui/strings.py ``backup_error_<code>``)."""
+    line; ``code`` and ``params`` pick the Thai text on screen (texts.py ``backup_error_<code>``)."""
 
     def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(message)
@@ -165,7 +165,7 @@ def _member(name: str) -> str:
 def require_database_admin(session: Session, *, actor: Actor) -> None:
     """Backups hold every organisation's data, password hashes included: only an actor who is
     admin of every organisation in the database may take or restore one."""
-    from .ui.strings import t  # pure data, no streamlit
+    from .texts import t  # pure data, no streamlit
 
     require_admin(actor)
     for org_id in session.execute(select(models.Organization.id)).scalars().all():

@@ -48,7 +48,7 @@ class DatabaseUnavailable(RuntimeError):
     code = "unavailable"
 
     def __init__(self, message: Optional[str] = None, **params: Any) -> None:
-        from .ui.strings import t  # pure data, no streamlit
+        from .texts import t  # pure data, no streamlit
 
         self.params = params
         super().__init__(message or t(f"db_error_{self.code}", **params))

@@ -22,7 +22,7 @@ from ..permissions import PermissionDenied
 from ..services import abbreviations as abbr
 from ..services import orgs
 from . import common
-from .strings import t
+from ..texts import t
 
 COLUMNS = ("abbreviation", "expansion", "department", "active", "source")
 NO_DEPARTMENT = "—"  # the department cell of an entry that stands for a unit word

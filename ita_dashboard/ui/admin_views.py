@@ -14,7 +14,7 @@ from ..permissions import PermissionDenied
 from ..services import aliases, orgs, surveys, users as users_svc
 from ..services.framework_overrides import agency_value, framework_for, set_override
 from . import abbreviation_views, common
-from .strings import role_label, t
+from ..texts import role_label, t
 from .thai_date import date_picker
 
 _ERRORS = (ValueError, PermissionDenied, auth.AuthError)

@@ -14,7 +14,7 @@ from ..textsafe import md
 from .. import backup, db, thai
 from ..permissions import PermissionDenied
 from . import common
-from .strings import role_label, t
+from ..texts import role_label, t
 
 _FILE_KEY = "backup_file"  # (file name, bytes, rows, tables) of the last backup made here
 _PREVIEW_KEY = "restore_preview"  # ((file id, size), BackupPreview or the Thai error text)

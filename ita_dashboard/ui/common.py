@@ -32,7 +32,7 @@ from ..services import orgs as orgs_svc
 from ..services import summary as summary_svc
 from ..services.data_version import data_version
 from ..services.surveys import fiscal_years_with_data
-from .strings import role_label, t
+from ..texts import role_label, t
 
 
 @st.cache_resource(show_spinner=False)

@@ -12,7 +12,7 @@ from ..models import Organization, User
 from ..permissions import Actor
 from ..services import orgs as orgs_svc
 from . import common
-from .strings import t
+from ..texts import t
 
 
 def database_is_empty() -> bool:

@@ -13,7 +13,7 @@ from ..models import Role, Status
 from ..permissions import PermissionDenied, can_edit_measure
 from ..services import measures as svc
 from . import common
-from .strings import role_label, status_label, t
+from ..texts import role_label, status_label, t
 from .thai_date import date_picker
 from .widgets import md_escape
 

@@ -23,7 +23,7 @@ from ..services import oit as oit_svc
 from ..services.orgs import departments_of
 from ..services.uploads import check_size
 from . import common, thai_date
-from .strings import t
+from ..texts import t
 
 STATUSES = [s.value for s in OitStatus]
 _FLASH = "oit_flash"

@@ -12,7 +12,7 @@ from ..models import Organization
 from ..permissions import PermissionDenied
 from ..services import org_settings
 from . import common
-from .strings import t
+from ..texts import t
 
 EXPANDER_KEY = "poster_open"
 KINDS = ("iit", "eit", "other")

@@ -20,7 +20,7 @@ from ..services import activities as act_svc
 from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
 from . import common
-from .strings import status_label, t
+from ..texts import status_label, t
 from .thai_date import date_picker
 from .widgets import md_escape
 

@@ -14,7 +14,7 @@ from ..importers.tabular import FileProblem
 from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
-from .strings import t
+from ..texts import t
 from .widgets import batch_kind_label, md_escape, rejected_frame
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]

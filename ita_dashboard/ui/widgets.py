@@ -10,7 +10,7 @@ import streamlit as st
 from .. import charts, textsafe, thai
 from ..services import measures as measures_svc
 from ..services import summary as summary_svc
-from .strings import status_label, t
+from ..texts import status_label, t
 
 
 def measure_states(session, ctx, as_of: dt.date):

@@ -1,6 +1,7 @@
 """Every text the user reads, in Thai, with the English view one switch away (ITA_LANG=en).
 
-Pure data: imported by ``ita_dashboard.charts`` too, so it must not import streamlit.
+Pure data, package-level: services, charts, reports, the CLI and ``ui/`` all read it, so it must not
+import streamlit (nothing outside ``ita_dashboard/ui/`` imports ``ui/``).
 """
 
 from __future__ import annotations
