@@ -25,11 +25,11 @@ def setup_screen() -> None:
     st.write(t("setup_intro"))
     left, right = st.columns(2)
     with left.form("setup_form"):
-        name = st.text_input(t("setup_org_name"), placeholder="เทศบาลตำบล...")
+        name = st.text_input(t("setup_org_name"), placeholder=t("setup_org_placeholder"))
         kind = st.selectbox(t("setup_org_kind"), AGENCY_KINDS)
         province = st.text_input(t("province"))
         district = st.text_input(t("district"))
-        departments = st.text_area(t("setup_departments"), "สำนักปลัด\nกองคลัง\nกองช่าง")
+        departments = st.text_area(t("setup_departments"), t("setup_departments_example"))
         username = st.text_input(t("setup_admin_user"), "admin")
         password = st.text_input(t("password"), type="password")
         password2 = st.text_input(t("new_password_again"), type="password")
@@ -55,7 +55,7 @@ def setup_screen() -> None:
         if st.button(t("setup_demo"), key="load_demo"):
             from ..demo import DEMO_PASSWORD, load_demo
 
-            with st.spinner("กำลังโหลดข้อมูลตัวอย่าง..."):
+            with st.spinner(t("setup_demo_loading")):
                 with common.session(write=True) as s:
                     result = load_demo(s)
             st.session_state["demo_message"] = t(

@@ -153,7 +153,7 @@ def _history(m) -> None:
         rows = svc.history(s, measure_id=m.id)
     st.subheader(t("history"))
     if not rows:
-        st.caption("ยังไม่มีการบันทึกความคืบหน้า")
+        st.caption(t("no_progress_yet"))
         return
     st.dataframe(pd.DataFrame([
         {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),

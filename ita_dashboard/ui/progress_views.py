@@ -52,9 +52,9 @@ def status_sheet_section(ctx: common.PageContext, states, *, as_of: dt.date) -> 
         with common.session() as s:
             data = sheet_svc.build_status_workbook(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
                                                    as_of=as_of, per_department=layout == "per_department")
-        suffix = "_แยกตามกอง" if layout == "per_department" else ""
+        suffix = "_" + t("progress_sheet_file_per_department") if layout == "per_department" else ""
         st.download_button(t("progress_sheet_download"), data, key="progress_sheet_download",
-                           file_name=f"สถานะมาตรการ_{ctx.fiscal_year}_{thai.file_date(as_of)}{suffix}.xlsx",
+                           file_name=f"{t('progress_sheet_file')}_{ctx.fiscal_year}_{thai.file_date(as_of)}{suffix}.xlsx",
                            mime=_XLSX_MIME, icon=":material/download:")
         _upload(ctx, states)
 
