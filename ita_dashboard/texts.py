@@ -757,6 +757,15 @@ TH: dict[str, str] = {
     "no_progress_yet": "ยังไม่มีการบันทึกความคืบหน้า",
     "progress_sheet_file_per_department": "แยกตามกอง",
     "progress_sheet_file": "สถานะมาตรการ",
+    # error messages by code (errors.ItaError: text_prefix + code)
+    "error_target_range": "เป้าหมายต้องเป็นจำนวนเต็ม 0 ขึ้นไป",
+    "error_negative_count": "จำนวนผู้ตอบต้องไม่ติดลบ",
+    "error_department_not_found": "ไม่พบกอง/ส่วนราชการนี้ในหน่วยงาน",
+    "error_batch_not_found": "ไม่พบรายการนำเข้านี้",
+    "error_unknown_value": "ไม่รู้จักค่า {key}",
+    "error_score_range": "คะแนนต้องอยู่ระหว่าง 0 ถึง 100",
+    "error_demo_loaded": "ข้อมูลตัวอย่างถูกโหลดไว้แล้ว",
+    "error_demo_org_exists": "มีหน่วยงานชื่อ {name} อยู่แล้ว จึงโหลดข้อมูลตัวอย่างไม่ได้",
 }
 
 EN: dict[str, str] = {
@@ -1175,6 +1184,15 @@ EN: dict[str, str] = {
     "no_progress_yet": "No progress recorded yet",
     "progress_sheet_file_per_department": "by_department",
     "progress_sheet_file": "measure_status",
+    # error messages by code (errors.ItaError: text_prefix + code)
+    "error_target_range": "A target must be a whole number, 0 or more",
+    "error_negative_count": "A number of respondents cannot be negative",
+    "error_department_not_found": "No such department in this organisation",
+    "error_batch_not_found": "No such import",
+    "error_unknown_value": "Unknown value {key}",
+    "error_score_range": "A score must be between 0 and 100",
+    "error_demo_loaded": "The example data is loaded already",
+    "error_demo_org_exists": "An organisation named {name} exists already, so the example data cannot be loaded",
 }
 
 

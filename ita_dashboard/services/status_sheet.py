@@ -34,6 +34,7 @@ from typing import Any, Optional
 
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit, thai
 from ..importers.tabular import FileProblem, cell_text, find_header_row, is_blank, read_sheets
 from ..models import ImportBatch, Measure, MeasureDepartment, ProgressUpdate, Status
@@ -92,7 +93,7 @@ SHEET_NAME_UNASSIGNED = "ยังไม่ระบุกอง"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-class StatusSheetError(ValueError):
+class StatusSheetError(ItaError, ValueError):
     """A status sheet that cannot be used as a whole; ``str(exc)`` is Thai."""
 
 

@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from ..textsafe import md
-from .. import audit, audit_text, auth, thai
+from .. import audit, audit_text, thai
+from ..errors import ItaError
 from ..models import Role
-from ..permissions import PermissionDenied
 from ..services import aliases, orgs, surveys, users as users_svc
 from ..services.framework_overrides import agency_value, framework_for, set_override
 from . import abbreviation_views, common
 from ..texts import role_label, t
 from .thai_date import date_picker
 
-_ERRORS = (ValueError, PermissionDenied, auth.AuthError)
+_ERRORS = (ItaError,)  # the services' user-facing failures; anything else is a bug and shows as one
 
 
 def _run(fn, ok: str = "") -> bool:
@@ -28,7 +28,7 @@ def _run(fn, ok: str = "") -> bool:
             st.success(ok)
         return True
     except _ERRORS as exc:
-        st.error(md(str(exc)))
+        common.show_error(exc)
         return False
 
 

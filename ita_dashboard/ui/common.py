@@ -32,6 +32,7 @@ from ..services import orgs as orgs_svc
 from ..services import summary as summary_svc
 from ..services.data_version import data_version
 from ..services.surveys import fiscal_years_with_data
+from ..errors import ItaError
 from ..texts import role_label, t
 
 
@@ -448,5 +449,6 @@ def effective_date(month_end: dt.date) -> dt.date:
 
 
 def show_error(exc: Exception) -> None:
-    """An error's message quotes user input (a name, a cell): shown as text."""
-    st.error(md(str(exc)))
+    """An error's message quotes user input (a name, a cell): shown as text. An ``ItaError`` is
+    shown in the screen's language (its code's text); anything else by its ``str``."""
+    st.error(md(exc.message() if isinstance(exc, ItaError) else str(exc)))

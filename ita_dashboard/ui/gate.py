@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from ..textsafe import md
 from .. import auth, thai
+from ..errors import ItaError
 from ..framework import AGENCY_KINDS
 from ..models import Organization, User
 from ..permissions import Actor
@@ -47,8 +48,8 @@ def setup_screen() -> None:
                                                 organization_id=org.id)
                     common.login(user)
                     st.rerun()
-                except (ValueError, PermissionError) as exc:
-                    st.error(md(str(exc)))
+                except ItaError as exc:
+                    common.show_error(exc)
     with right:
         st.subheader(t("setup_demo"))
         st.caption(t("demo_badge"))

@@ -14,6 +14,7 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..errors import ItaError
 from ..importers.tabular import FileProblem
 from ..permissions import PermissionDenied, can_add_activity, can_edit_measure, can_update_progress
 from ..services import activities as act_svc
@@ -140,8 +141,8 @@ def _upload(ctx: common.PageContext, states) -> None:
                 result = {"read": batch.read_count, "imported": batch.imported_count,
                           "duplicate": batch.duplicate_count, "rejected": batch.rejected_count,
                           "rejected_rows": list(batch.rejected_rows)}
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.session_state[_RESULT_KEY] = result
         st.session_state[_UPLOAD_N_KEY] = n + 1  # a fresh uploader: the file is not offered twice

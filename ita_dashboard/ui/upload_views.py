@@ -9,9 +9,9 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..errors import ItaError
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT
 from ..importers.tabular import FileProblem
-from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
 from ..texts import t
@@ -78,8 +78,8 @@ def survey_upload(ctx: common.PageContext) -> None:
                                                  signature=parsed.signature, mapping=parsed.mapping_used)
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
                                               parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected)
                    + f" · {instrument.upper()} {t('fiscal_year')} {t('year_be', year=r.fiscal_year)}")
@@ -127,8 +127,8 @@ def measures_upload(ctx: common.PageContext) -> None:
             with common.session(write=True) as s:
                 r = uploads.import_measures(s, actor=ctx.actor, organization_id=ctx.org_id, plan=plan,
                                             fiscal_year=year, file_name=file.name, data=data)
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.success(t("measures_import_done", created=r.created, updated=r.updated, unchanged=r.unchanged))
         if r.unresolved_owners:
@@ -164,8 +164,8 @@ def batch_list(ctx: common.PageContext) -> None:
                         with common.session(write=True) as s:
                             uploads.undo_batch(s, actor=ctx.actor, batch_id=b.id)
                         st.rerun()
-                    except (PermissionDenied, ValueError) as exc:
-                        st.error(md(str(exc)))
+                    except ItaError as exc:
+                        common.show_error(exc)
 
 
 def _vanished_table(rows) -> None:
