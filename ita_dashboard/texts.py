@@ -720,6 +720,7 @@ TH: dict[str, str] = {
     # screen texts that were written inline in ui/ (issue 14)
     "admin_add_department": "เพิ่มกอง/ส่วนราชการ",
     "admin_add": "เพิ่ม",
+    "admin_eligible_staff_missing": "กรุณาใส่จำนวนบุคลากรที่มีสิทธิ์ตอบของทุกกอง (0 ได้)",
     "admin_targets_caption": "เป้าหมาย IIT ตั้งต้นจากจำนวนบุคลากรที่มีสิทธิ์ตอบของแต่ละกอง; EIT ตั้งต้นจากจำนวนขั้นต่ำตามประเภทและขนาดหน่วยงาน แก้ไขได้",
     "admin_itas_snapshot": "ยอดที่เห็นในระบบ ITAS",
     "admin_aliases_all_matched": "ทุกชื่อจับคู่กับกอง/ส่วนราชการได้แล้ว",
@@ -1147,6 +1148,7 @@ EN: dict[str, str] = {
     # screen texts that were written inline in ui/ (issue 14)
     "admin_add_department": "Add a department",
     "admin_add": "Add",
+    "admin_eligible_staff_missing": "Give every department's number of eligible staff (0 is fine)",
     "admin_targets_caption": "IIT targets start from each department's number of eligible staff; EIT targets from the minimum for the agency's kind and size. Both can be changed",
     "admin_itas_snapshot": "Totals seen in ITAS",
     "admin_aliases_all_matched": "Every name is matched to a department",
@@ -1197,6 +1199,7 @@ EN: dict[str, str] = {
 
 
 def language() -> str:
+    """``th`` or ``en``: the one place the language setting (ITA_LANG) is read."""
     return "en" if os.environ.get("ITA_LANG", "th").lower().startswith("en") else "th"
 
 

@@ -45,7 +45,9 @@ def departments(ctx: common.PageContext) -> None:
             for dep_id, row in edited.iterrows():
                 orgs.update_department(s, department_id=int(dep_id), iit_eligible_staff=int(row[t("eligible_staff")]),
                                        aliases=[a for a in str(row[t("aliases")]).split(",")], actor=ctx.actor)
-        if _run(save, t("saved")):
+        if edited[t("eligible_staff")].isna().any():  # an emptied cell: said so (int(NaN) would be a crash)
+            st.error(t("admin_eligible_staff_missing"))
+        elif _run(save, t("saved")):
             st.rerun()
     with st.form("add_dep"):
         name = st.text_input(t("admin_add_department"))
