@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="แดชบอร์ด ITA", page_icon=":material/monitoring:", layout="wide")
+from ita_dashboard.texts import t  # pure data: importing it calls no streamlit
+
+st.set_page_config(page_title=t("app_title"), page_icon=":material/monitoring:", layout="wide")
 
 from ita_dashboard.ui import common, gate  # noqa: E402
-from ita_dashboard.ui.strings import t  # noqa: E402
 
 common.get_engine()  # creates or upgrades the schema before anything else
 common.sync_session_cookie()  # the login-session cookie, after a login or a logout

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any, Mapping, Optional
 
 from . import thai
-from .ui.strings import role_label, status_label, t
+from .texts import role_label, status_label, t
 
 # Column names that mean nothing to a reader of the trail.
 _HIDDEN = {"id", "created_at", "updated_at", "user_id", "organization_id", "measure_id", "import_batch_id",

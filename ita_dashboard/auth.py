@@ -24,6 +24,7 @@ from sqlmodel import Session, col, func, select
 from . import audit
 from . import sessions as login_sessions
 from .config import get_settings
+from .errors import ItaError
 from .models import AuditEvent, Role, User, utcnow
 
 _hasher = PasswordHasher()
@@ -41,7 +42,7 @@ _COMMON = {
 _RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
 
 
-class AuthError(ValueError):
+class AuthError(ItaError, ValueError):
     """A user-facing problem with credentials or account data (message in Thai)."""
 
 

@@ -69,6 +69,7 @@ from sqlmodel import Session, SQLModel
 
 from . import audit, db, models, sessions
 from .importers import guard
+from .errors import ItaError
 from .permissions import Actor, PermissionDenied, require_admin
 
 APP_NAME = "ita-dashboard"
@@ -89,14 +90,19 @@ MAX_MEMBERS = 1000
 Source = Union[str, os.PathLike, IO[bytes]]
 
 
-class BackupError(ValueError):
+class BackupError(ItaError, ValueError):
     """A backup cannot be written or restored. ``str(exc)`` is an English line for the command
-    line; ``code`` and ``params`` pick the Thai text on screen (ui/strings.py ``backup_error_<code>``)."""
+    line; ``code`` and ``params`` pick the Thai text on screen (texts.py ``backup_error_<code>``)."""
+
+    codes = ("no_schema", "exists", "no_dir", "corrupt", "too_large", "not_found", "not_backup", "newer",
+             "unsigned", "bad_signature", "bad_value", "rejected")
+    text_prefix = "backup_error_"
 
     def __init__(self, code: str, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+        super().__init__(message, code=code, **params)
+
+    def _coded_text(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ def _member(name: str) -> str:
 def require_database_admin(session: Session, *, actor: Actor) -> None:
     """Backups hold every organisation's data, password hashes included: only an actor who is
     admin of every organisation in the database may take or restore one."""
-    from .ui.strings import t  # pure data, no streamlit
+    from .texts import t  # pure data, no streamlit
 
     require_admin(actor)
     for org_id in session.execute(select(models.Organization.id)).scalars().all():

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from . import thai
 from .textsafe import plot
-from .ui.strings import t
+from .texts import t
 
 FONT = "Sarabun, 'TH Sarabun New', Loma, Garuda, 'Noto Sans Thai', sans-serif"
 COLORS = {

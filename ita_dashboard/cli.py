@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from . import db
+from .errors import ItaError
 from .permissions import Actor
 
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit code 1."""
+class CliError(ItaError):
+    """A user-facing failure of the command line itself: printed as one line, exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -411,10 +412,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from .auth import AuthError
-    from .importers.tabular import FileProblem
-    from .permissions import PermissionDenied
-
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
@@ -424,11 +421,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # `summary --json | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (CliError, FileProblem, AuthError, PermissionDenied, ValueError, LookupError) as exc:
+    except ItaError as exc:  # the user's mistake, or the database busy or gone: its message
         return _fail(str(exc))
-    except db.DatabaseUnavailable as exc:  # busy for longer than the timeout, or the SQLite file gone
-        return _fail(str(exc))
-    except Exception as exc:  # last resort: still one line, never a traceback (ITA_DEBUG=1 shows it)
+    except Exception as exc:  # a bug: still one line, never a traceback (ITA_DEBUG=1 shows it)
         if os.environ.get("ITA_DEBUG"):
             raise
-        return _fail(f"{type(exc).__name__}: {exc}")
+        return _fail(f"internal error: {type(exc).__name__}: {exc}")

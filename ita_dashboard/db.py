@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from . import config
+from .errors import ItaError
 
 _migrate_lock = threading.Lock()
 
@@ -41,17 +42,16 @@ _migrate_lock = threading.Lock()
 SQLITE_BUSY_TIMEOUT_S = 10.0
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(ItaError, RuntimeError):
     """The database cannot take this unit of work now. ``str(exc)`` is the Thai message for the
     screen and the CLI's one line; ``code`` names the case (``busy`` / ``gone``)."""
 
     code = "unavailable"
+    codes = ("busy", "gone")
+    text_prefix = "db_error_"
 
     def __init__(self, message: Optional[str] = None, **params: Any) -> None:
-        from .ui.strings import t  # pure data, no streamlit
-
-        self.params = params
-        super().__init__(message or t(f"db_error_{self.code}", **params))
+        super().__init__(message or None, **params)
 
 
 class DatabaseBusy(DatabaseUnavailable):

@@ -20,10 +20,17 @@ from sqlmodel import Session, select
 
 from . import auth, thai
 from .config import SEEDS_DIR
+from .errors import ItaError
 from .models import Instrument, Measure, Organization, Role, Status
 from .permissions import Actor
 from .services import orgs as orgs_svc
 from .services import measures as measures_svc
+
+
+class DemoError(ItaError, ValueError):
+    """The example data cannot be loaded into this database."""
+
+    codes = ("demo_loaded", "demo_org_exists")
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def load_demo(session: Session) -> DemoResult:
     from .services.measure_import import create_activities, import_plan
 
     if demo_loaded(session):
-        raise ValueError("ข้อมูลตัวอย่างถูกโหลดไว้แล้ว")
+        raise DemoError(code="demo_loaded")
     rng = random.Random(2568)
     actor = Actor.system()
     result = DemoResult()
@@ -127,7 +134,7 @@ def load_demo(session: Session) -> DemoResult:
         data = (SEEDS_DIR / agency.seed_file).read_bytes()
         plan = parse_measures_file(data, filename=agency.seed_file)
         if orgs_svc.find_organization(session, name=plan.organization_name):
-            raise ValueError(f"มีหน่วยงานชื่อ {plan.organization_name} อยู่แล้ว จึงโหลดข้อมูลตัวอย่างไม่ได้")
+            raise DemoError(code="demo_org_exists", name=plan.organization_name)
         org = orgs_svc.create_organization(
             session, name=plan.organization_name, kind=agency.kind, size=agency.size,
             province=plan.province, district=plan.district, is_demo=True, actor=actor,

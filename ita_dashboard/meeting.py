@@ -26,7 +26,7 @@ from .services import surveys as surveys_svc
 from .services.orgs import departments_of
 from .services.summary import build_summary
 from .services.summary_types import Summary
-from .ui.strings import status_label, t
+from .texts import status_label, t
 
 MAX_ROWS = 8  # list rows on one slide: more would not be readable on a projector
 SCREEN_FONT_SIZE = 20  # plotly font size on the projector (the pages use 15)

@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
+from .errors import ItaError
 from .models import Role, User
 
 # organisation id -> (role there, department there)
 Grants = Mapping[int, tuple[Role, Optional[int]]]
 
 
-class PermissionDenied(PermissionError):
+class PermissionDenied(ItaError, PermissionError):
     """The actor may not do this; ``str(exc)`` is a Thai message."""
 
 

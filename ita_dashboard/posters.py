@@ -19,12 +19,18 @@ from dataclasses import dataclass, field
 from typing import Literal, Optional
 from urllib.parse import urlsplit
 
+from .errors import ItaError
 from .pdf_fonts import (  # noqa: F401 - font names re-exported for callers and tests of the posters
     ASSET_FONT_DIR, PT_MM, ZWSP, ThaiFont, ThaiFontMissing, find_thai_font, pdf_to_png, raqm_available,
     shaping_available, thai_fpdf,
 )
 from .pdf_fonts import NO_LINE_END as _NO_LINE_END, NO_LINE_START as _NO_LINE_START  # noqa: F401
 from .pdf_fonts import TextMeasure as _Measure, fit_text as _fit, wrap_text as _wrap  # noqa: F401
+
+
+class PosterError(ItaError, ValueError):
+    """A poster request that cannot be drawn as given (code, link, size...); message in Thai."""
+
 
 ITAS_BASE = "https://itas.nacc.go.th/go"
 INSTRUMENTS = ("iit", "eit")
@@ -65,18 +71,18 @@ def validate_itas_code(code: str) -> str:
     if m:
         text = m.group(1)
     if not text:
-        raise ValueError("กรุณาระบุรหัสหน่วยงานใน ITAS")
+        raise PosterError("กรุณาระบุรหัสหน่วยงานใน ITAS")
     if len(text) > MAX_CODE:
-        raise ValueError(f"รหัสหน่วยงานใน ITAS ยาวเกิน {MAX_CODE} ตัวอักษร")
+        raise PosterError(f"รหัสหน่วยงานใน ITAS ยาวเกิน {MAX_CODE} ตัวอักษร")
     if not _CODE_RE.fullmatch(text):
-        raise ValueError("รหัสหน่วยงานใน ITAS ใช้ได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข ขีด (-) และขีดล่าง (_)")
+        raise PosterError("รหัสหน่วยงานใน ITAS ใช้ได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข ขีด (-) และขีดล่าง (_)")
     return text
 
 
 def itas_link(code: str, instrument: str) -> str:
     """``https://itas.nacc.go.th/go/<iit|eit>/<code>``."""
     if instrument not in INSTRUMENTS:
-        raise ValueError("แบบวัดต้องเป็น IIT หรือ EIT")
+        raise PosterError("แบบวัดต้องเป็น IIT หรือ EIT")
     return f"{ITAS_BASE}/{instrument}/{validate_itas_code(code)}"
 
 
@@ -84,17 +90,17 @@ def validate_form_url(url: str) -> str:
     """A form link for a poster: an absolute http(s) link without spaces, as a QR code can hold."""
     text = (url or "").strip()
     if not text:
-        raise ValueError("กรุณาระบุลิงก์แบบสอบถาม")
+        raise PosterError("กรุณาระบุลิงก์แบบสอบถาม")
     if len(text) > MAX_URL:
-        raise ValueError(f"ลิงก์ยาวเกิน {MAX_URL} ตัวอักษร (ใช้ลิงก์แบบย่อแทน)")
+        raise PosterError(f"ลิงก์ยาวเกิน {MAX_URL} ตัวอักษร (ใช้ลิงก์แบบย่อแทน)")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text):
-        raise ValueError("ลิงก์ต้องไม่มีช่องว่างหรืออักขระควบคุม")
+        raise PosterError("ลิงก์ต้องไม่มีช่องว่างหรืออักขระควบคุม")
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        raise ValueError("ลิงก์ไม่ถูกต้อง") from exc
+        raise PosterError("ลิงก์ไม่ถูกต้อง") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not parts.hostname:
-        raise ValueError("ลิงก์ต้องขึ้นต้นด้วย http:// หรือ https:// และมีชื่อเว็บไซต์")
+        raise PosterError("ลิงก์ต้องขึ้นต้นด้วย http:// หรือ https:// และมีชื่อเว็บไซต์")
     return text
 
 
@@ -157,18 +163,18 @@ def _clean_text(text: Optional[str], *, limit: int, what: str, multiline: bool) 
         lines.append(" ".join(kept.split()))
     out = ("\n" if multiline else " ").join(x for x in lines if x).strip()
     if len(out) > limit:
-        raise ValueError(f"{what}ยาวเกิน {limit} ตัวอักษร")
+        raise PosterError(f"{what}ยาวเกิน {limit} ตัวอักษร")
     return out
 
 
 def _spec(*, org_name, instrument, url, size, heading, note, instruction) -> _Spec:
     if instrument not in (*INSTRUMENTS, None):
-        raise ValueError("แบบวัดต้องเป็น IIT, EIT หรือแบบสอบถามอื่น")
+        raise PosterError("แบบวัดต้องเป็น IIT, EIT หรือแบบสอบถามอื่น")
     if size not in PAGE_SIZES:
-        raise ValueError("ขนาดโปสเตอร์ต้องเป็น A4 หรือ A5")
+        raise PosterError("ขนาดโปสเตอร์ต้องเป็น A4 หรือ A5")
     org = _clean_text(org_name, limit=MAX_ORG, what="ชื่อหน่วยงาน", multiline=False)
     if not org:
-        raise ValueError("กรุณาระบุชื่อหน่วยงาน")
+        raise PosterError("กรุณาระบุชื่อหน่วยงาน")
     return _Spec(
         org_name=org,
         instrument=instrument,
@@ -365,7 +371,7 @@ def poster_png(*, org_name: str, instrument: Optional[Literal["iit", "eit"]], ur
     rasterised by PDFium (renderer ``"pdftoppm"``, its old name).
     """
     if not 36 <= dpi <= 600:
-        raise ValueError("ความละเอียดต้องอยู่ระหว่าง 36 ถึง 600 dpi")
+        raise PosterError("ความละเอียดต้องอยู่ระหว่าง 36 ถึง 600 dpi")
     spec = _spec(org_name=org_name, instrument=instrument, url=url, size=size, heading=heading, note=note,
                  instruction=instruction)
     if renderer == "auto":

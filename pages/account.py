@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ita_dashboard.ui import common, gate
-from ita_dashboard.ui.strings import role_label, t
+from ita_dashboard.texts import role_label, t
 from ita_dashboard.ui.widgets import md_escape
 
 common.through_app_entry()

@@ -9,7 +9,7 @@ from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services import measures as svc
 from ita_dashboard.services.orgs import departments_of
 from ita_dashboard.ui import common, measure_views, progress_views, widgets
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 widgets.thai_file_uploader()

@@ -6,7 +6,7 @@ from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services import oit as oit_svc
 from ita_dashboard.services.framework_overrides import agency_value
 from ita_dashboard.ui import common, oit_views, widgets
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 st.title(f"{t('nav_oit')} · {widgets.md_escape(ctx.org.name)}")

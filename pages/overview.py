@@ -6,7 +6,7 @@ from ita_dashboard.textsafe import md
 from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.compare_views import year_comparison
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 st.title(f"{t('nav_overview')} · {md(ctx.org.name)}")

@@ -7,7 +7,7 @@ from ita_dashboard.textsafe import md
 from ita_dashboard import thai
 from ita_dashboard.reports import docx_report, measures_table as rpt
 from ita_dashboard.ui import common, oit_views
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 st.title(f"{t('nav_report')} · {md(ctx.org.name)}")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ita_dashboard.services import rollup as rollup_svc
 from ita_dashboard.ui import common, rollup_views
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 st.title(t("rollup_title"))

@@ -8,7 +8,7 @@ from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services.framework_overrides import framework_for
 from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.poster_views import poster_section
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context()
 st.title(f"{t('nav_surveys')} · {md(ctx.org.name)}")

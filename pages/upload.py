@@ -5,7 +5,7 @@ import streamlit as st
 from ita_dashboard.textsafe import md
 from ita_dashboard.ui import common, upload_views, widgets
 from ita_dashboard.models import Role
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 ctx = common.page_context(roles=[Role.admin])
 widgets.thai_file_uploader()

@@ -496,7 +496,7 @@ def test_cli_backup_and_restore(demo_source, tmp_path):
 
 
 def test_admin_page_backup_tab(monkeypatch, tmp_path):
-    from ita_dashboard.ui.strings import t
+    from ita_dashboard.texts import t
     from tests.test_pages import run_app, texts
 
     url = f"sqlite:///{tmp_path / 'one.db'}"
@@ -549,7 +549,7 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
 
 
 def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatch, tmp_path):
-    from ita_dashboard.ui.strings import t
+    from ita_dashboard.texts import t
     from tests.test_pages import run_app
 
     url = f"sqlite:///{tmp_path / 'one.db'}"
@@ -579,7 +579,7 @@ def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatc
 
 
 def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monkeypatch, demo_source):
-    from ita_dashboard.ui.strings import t
+    from ita_dashboard.texts import t
     from tests.test_pages import run_app, texts
 
     at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="pages/admin.py")

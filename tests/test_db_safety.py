@@ -23,7 +23,7 @@ from ita_dashboard import cli, db
 from ita_dashboard.models import Organization
 from ita_dashboard.permissions import Actor
 from ita_dashboard.services import orgs
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 
 from tests.helpers import make_org
 

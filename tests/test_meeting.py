@@ -18,7 +18,7 @@ from ita_dashboard.reports import meeting_pack
 from ita_dashboard.services import activities as activities_svc
 from ita_dashboard.services import measures as measures_svc
 from ita_dashboard.services.summary import build_summary
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 from tests.helpers import actor_for, make_demo_db, make_measure, make_org, make_user
 from tests.test_pages import run_app, texts
 

@@ -187,7 +187,7 @@ def test_org_options_are_filtered_in_sql(engine):
 
 def test_rollup_page_shows_a_write_at_once_despite_the_cache(monkeypatch, tmp_path):
     from ita_dashboard.models import Organization
-    from ita_dashboard.ui.strings import t
+    from ita_dashboard.texts import t
     from tests.helpers import make_demo_db, make_user
 
     url = make_demo_db(tmp_path / "demo.db")

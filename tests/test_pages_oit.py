@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from ita_dashboard import db
 from ita_dashboard.models import OitItem
-from ita_dashboard.ui.strings import t
+from ita_dashboard.texts import t
 from tests.test_pages import demo_url, run_app, texts  # noqa: F401 - fixtures and helpers shared with the page tests
 
 

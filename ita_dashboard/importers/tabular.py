@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from ..errors import ItaError
+
 Cell = Any
 Row = list[Cell]
 
@@ -29,7 +31,7 @@ CSV = "csv"
 DOCX = "docx"
 
 
-class FileProblem(ValueError):
+class FileProblem(ItaError, ValueError):
     """A file that cannot be used; ``str(exc)`` is a message for the user (Thai)."""
 
 

@@ -16,7 +16,7 @@ from typing import Optional
 from .. import thai
 from ..meeting import BarChart, BigNumber, MeetingDeck, Slide, SlideRow
 from ..pdf_fonts import PT_MM, TextMeasure, fit_text, pdf_to_png, pdftoppm_available, thai_fpdf
-from ..ui.strings import t
+from ..texts import t
 
 PAGE = (297.0, 210.0)  # A4 landscape, mm
 CHART_PAGE = (254.0, 143.0)  # one chart alone (16:9), for the PNG

@@ -22,6 +22,7 @@ from typing import Optional
 
 from sqlmodel import Session, select
 
+from ..errors import ItaError
 from .. import audit
 from ..departments import STANDARD_ABBREVIATIONS, Abbreviation, abbreviation_key, normalize_name
 from ..models import Department, DepartmentAbbreviation, utcnow
@@ -31,7 +32,7 @@ MAX_KEY = 12
 MAX_EXPANSION = 120
 
 
-class AbbreviationError(ValueError):
+class AbbreviationError(ItaError, ValueError):
     """A table edit refused; ``str(exc)`` is a Thai message."""
 
 

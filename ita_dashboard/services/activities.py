@@ -20,6 +20,7 @@ from typing import Optional
 
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit, thai
 from .. import permissions
 from ..models import Activity, Measure, MeasureDepartment, Organization
@@ -29,7 +30,7 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = ("png", "jpg", "jpeg", "webp")
 
 
-class ActivityError(ValueError):
+class ActivityError(ItaError, ValueError):
     """Bad activity input; ``str(exc)`` is Thai."""
 
 

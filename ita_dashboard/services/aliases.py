@@ -9,8 +9,16 @@ from __future__ import annotations
 from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
+
 from ..models import Department, Measure, SurveyResponse, counted
 from ..permissions import Actor, require_admin
+
+
+class AliasError(ItaError, ValueError):
+    """A name cannot be matched as asked."""
+
+    codes = ("department_not_found",)
 
 
 def unresolved_names(session: Session, *, organization_id: int, fiscal_year: int) -> dict[str, int]:
@@ -40,7 +48,7 @@ def map_alias(session: Session, *, actor: Actor, organization_id: int, written: 
     require_admin(actor, organization_id)
     dep = session.get(Department, department_id)
     if dep is None or dep.organization_id != organization_id:
-        raise ValueError("ไม่พบกอง/ส่วนราชการนี้ในหน่วยงาน")
+        raise AliasError(code="department_not_found")
     n = map_department_alias(session, organization_id=organization_id, written=written, department_id=department_id,
                              user_id=actor.user_id)
     n += map_owner_alias(session, organization_id=organization_id, written=written, department_id=department_id,

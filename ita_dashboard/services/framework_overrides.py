@@ -12,9 +12,16 @@ from typing import Any, Optional
 from sqlmodel import Session, select
 
 from .. import audit
+from ..errors import ItaError
 from ..framework import Framework, load_framework
 from ..models import FrameworkOverride
 from ..permissions import Actor, require_admin
+
+
+class FrameworkOverrideError(ItaError, ValueError):
+    """An agency value the framework does not accept."""
+
+    codes = ("unknown_value", "score_range")
 
 AGENCY_PREFIX = "agency."
 AGENCY_KEYS = ("agency.oit_estimate",)
@@ -45,14 +52,17 @@ def set_override(
     require_admin(actor, organization_id)
     if key.startswith(AGENCY_PREFIX):
         if key not in AGENCY_KEYS:
-            raise ValueError(f"ไม่รู้จักค่า {key}")
+            raise FrameworkOverrideError(code="unknown_value", key=key)
         if value is not None and not (0 <= float(value) <= 100):
-            raise ValueError("คะแนนต้องอยู่ระหว่าง 0 ถึง 100")
+            raise FrameworkOverrideError(code="score_range")
     elif value is not None:
         current = overrides_of(session, organization_id=organization_id, fiscal_year=fiscal_year)
         current = {k: v for k, v in current.items() if not k.startswith(AGENCY_PREFIX)}
         current[key] = value
-        load_framework(fiscal_year, overrides=current)  # raises ValueError on a bad key/value
+        try:
+            load_framework(fiscal_year, overrides=current)
+        except ValueError as exc:  # the framework's own check of a key/value: its sentence is the message
+            raise FrameworkOverrideError(str(exc)) from exc
     row = session.exec(
         select(FrameworkOverride).where(
             FrameworkOverride.organization_id == organization_id,

@@ -15,6 +15,7 @@ from typing import Iterable, Optional, Sequence
 
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit, thai
 from . import orgs
 from ..departments import DepartmentResolver, means_all_departments, normalize_name, split_owner_text
@@ -26,7 +27,7 @@ _TEXT_FIELDS = ("section_number", "section_title", "title", "steps", "owner_text
 _DERIVED_FIELDS = ("start_date", "end_date", "recurrence", "period_unparsed", "owner_all", "unresolved_owners")
 
 
-class MeasureImportError(ValueError):
+class MeasureImportError(ItaError, ValueError):
     """A plan that cannot be imported as given; ``str(exc)`` is a Thai message."""
 
 

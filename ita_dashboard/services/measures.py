@@ -14,13 +14,14 @@ from typing import Optional
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit, thai
 from ..models import Department, Measure, MeasureDepartment, ProgressUpdate, Status
 from ..permissions import Actor, require_edit_measure
 from . import measure_state
 
 
-class ProgressError(ValueError):
+class ProgressError(ItaError, ValueError):
     """Bad progress input; message in Thai."""
 
 

@@ -12,12 +12,13 @@ from typing import Optional
 
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit
 from ..models import Department, Organization, OrgMembership, Role, User
 from ..permissions import Actor, PermissionDenied, require_admin
 
 
-class MembershipError(ValueError):
+class MembershipError(ItaError, ValueError):
     """Bad membership input; message in Thai."""
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit, linkcheck
 from ..framework.oit_items import COVERS, number_key
 from ..models import Department, OitItem, OitLinkCheck, OitStatus, OitUpdate, Organization, utcnow
@@ -37,7 +38,7 @@ INDICATORS = (9, 10)
 NO_INDICATOR = 0  # items whose indicator the agency has not set: a group of their own, so none is left out
 
 
-class OitError(ValueError):
+class OitError(ItaError, ValueError):
     """Bad OIT input or request; ``str(exc)`` is a Thai message."""
 
 

@@ -7,13 +7,14 @@ from typing import Optional
 
 from sqlmodel import Session
 
+from ..errors import ItaError
 from .. import audit
 from ..models import Organization
 from ..permissions import Actor, require_admin
 from ..posters import validate_itas_code
 
 
-class OrgSettingsError(ValueError):
+class OrgSettingsError(ItaError, ValueError):
     """Bad setting or unknown organisation; message in Thai."""
 
 

@@ -7,6 +7,7 @@ from typing import Iterable, Optional
 
 from sqlmodel import Session, col, select
 
+from ..errors import ItaError
 from .. import audit
 from ..departments import DepartmentRef, DepartmentResolver, normalize_name
 from ..framework import AGENCY_KINDS
@@ -14,7 +15,7 @@ from ..models import Department, Organization
 from ..permissions import Actor, require_admin, require_every_org_admin
 
 
-class OrgError(ValueError):
+class OrgError(ItaError, ValueError):
     """Bad organisation or department data; message in Thai."""
 
 

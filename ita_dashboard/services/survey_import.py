@@ -83,6 +83,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlmodel import Session, col
 
+from ..errors import ItaError
 from .. import audit
 from ..departments import DepartmentResolver, normalize_name
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT, ParsedRow, ParsedSurvey
@@ -104,7 +105,7 @@ INDICATOR_SLOTS = 5  # SurveyResponse.indicator_score_1..5
 IN_CHUNK = 900  # ids per IN (...) list: below SQLite's oldest parameter limit
 
 
-class SurveyImportError(ValueError):
+class SurveyImportError(ItaError, ValueError):
     """A request the import service refuses; ``str(exc)`` is a message for the user (Thai)."""
 
 

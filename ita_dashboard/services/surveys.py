@@ -16,10 +16,17 @@ from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, col, select
 
 from .. import audit
+from ..errors import ItaError
 from ..models import Instrument, ItasSnapshot, Organization, SurveyResponse, SurveyTarget, counted
 from ..permissions import Actor, require_admin
 from .framework_overrides import framework_for
 from .orgs import departments_of
+
+
+class SurveyTargetError(ItaError, ValueError):
+    """A target or an ITAS total the admin typed that cannot be stored."""
+
+    codes = ("target_range", "negative_count")
 
 UNSPECIFIED = "(ไม่ระบุ)"
 
@@ -208,7 +215,7 @@ def set_target(
     """Set (or, with target=None, clear back to the default) one target; audited."""
     require_admin(actor, organization_id)
     if target is not None and (int(target) < 0 or int(target) > 1_000_000):
-        raise ValueError("เป้าหมายต้องเป็นจำนวนเต็ม 0 ขึ้นไป")
+        raise SurveyTargetError(code="target_range")
     existing = session.exec(
         select(SurveyTarget).where(
             SurveyTarget.organization_id == organization_id, SurveyTarget.fiscal_year == fiscal_year,
@@ -240,7 +247,7 @@ def record_itas_snapshot(
     require_admin(actor, organization_id)
     for v in (iit_count, eit_count):
         if v is not None and v < 0:
-            raise ValueError("จำนวนผู้ตอบต้องไม่ติดลบ")
+            raise SurveyTargetError(code="negative_count")
     snap = ItasSnapshot(organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of,
                         iit_count=iit_count, eit_count=eit_count, user_id=actor.user_id)
     session.add(snap)

@@ -11,9 +11,16 @@ from typing import Optional
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..errors import ItaError
 from ..importers.tabular import FileProblem
 from ..models import ImportBatch
 from ..permissions import Actor, require_admin
+
+
+class UploadError(ItaError, ValueError):
+    """An import batch request that cannot be carried out."""
+
+    codes = ("batch_not_found",)
 
 
 def check_size(data: bytes) -> None:
@@ -48,7 +55,7 @@ def undo_batch(session: Session, *, actor: Actor, batch_id: int) -> None:
 
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
-        raise ValueError("ไม่พบรายการนำเข้านี้")
+        raise UploadError(code="batch_not_found")
     require_admin(actor, batch.organization_id)
     survey_import.undo_batch(session, batch_id=batch_id, user_id=actor.user_id)
 

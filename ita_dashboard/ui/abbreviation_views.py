@@ -16,13 +16,12 @@ from typing import Any, Optional
 import pandas as pd
 import streamlit as st
 
-from ..textsafe import md
 from ..departments import abbreviation_key
-from ..permissions import PermissionDenied
+from ..errors import ItaError
 from ..services import abbreviations as abbr
 from ..services import orgs
 from . import common
-from .strings import t
+from ..texts import t
 
 COLUMNS = ("abbreviation", "expansion", "department", "active", "source")
 NO_DEPARTMENT = "—"  # the department cell of an entry that stands for a unit word
@@ -165,8 +164,8 @@ def _apply(ctx: common.PageContext, todo: list[Change]) -> bool:
                     raise abbr.AbbreviationError(t("abbr_row_error", row=change.row, message=exc)) if change.row else exc
                 responses += r.responses_resolved
                 measures += r.measures_changed
-    except (ValueError, PermissionDenied) as exc:
-        st.error(md(str(exc)))
+    except ItaError as exc:
+        common.show_error(exc)
         return False
     st.session_state["flash"] = t("abbr_saved", changes=len(todo), responses=responses, measures=measures)
     st.session_state.pop("abbr_editor", None)

@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from ..textsafe import md
-from .. import audit, audit_text, auth, thai
+from .. import audit, audit_text, thai
+from ..errors import ItaError
 from ..models import Instrument, Role
-from ..permissions import PermissionDenied
 from ..services import aliases, orgs, surveys, users as users_svc
 from ..services.framework_overrides import agency_value, framework_for, set_override
 from . import abbreviation_views, common
-from .strings import role_label, t
+from ..texts import role_label, t
 from .thai_date import date_picker
 
-_ERRORS = (ValueError, PermissionDenied, auth.AuthError)
+_ERRORS = (ItaError,)  # the services' user-facing failures; anything else is a bug and shows as one
 
 
 def _run(fn, ok: str = "") -> bool:
@@ -28,7 +28,7 @@ def _run(fn, ok: str = "") -> bool:
             st.success(ok)
         return True
     except _ERRORS as exc:
-        st.error(md(str(exc)))
+        common.show_error(exc)
         return False
 
 
@@ -45,19 +45,21 @@ def departments(ctx: common.PageContext) -> None:
             for dep_id, row in edited.iterrows():
                 orgs.update_department(s, department_id=int(dep_id), iit_eligible_staff=int(row[t("eligible_staff")]),
                                        aliases=[a for a in str(row[t("aliases")]).split(",")], actor=ctx.actor)
-        if _run(save, t("saved")):
+        if edited[t("eligible_staff")].isna().any():  # an emptied cell: said so (int(NaN) would be a crash)
+            st.error(t("admin_eligible_staff_missing"))
+        elif _run(save, t("saved")):
             st.rerun()
     with st.form("add_dep"):
-        name = st.text_input("เพิ่มกอง/ส่วนราชการ")
+        name = st.text_input(t("admin_add_department"))
         staff = st.number_input(t("eligible_staff"), 0, 100000, 0)
-        if st.form_submit_button("เพิ่ม"):
+        if st.form_submit_button(t("admin_add")):
             if _run(lambda s: orgs.add_department(s, organization_id=ctx.org_id, name=name, iit_eligible_staff=int(staff),
                                                    actor=ctx.actor), t("saved")):
                 st.rerun()
 
 
 def targets(ctx: common.PageContext) -> None:
-    st.caption("เป้าหมาย IIT ตั้งต้นจากจำนวนบุคลากรที่มีสิทธิ์ตอบของแต่ละกอง; EIT ตั้งต้นจากจำนวนขั้นต่ำตามประเภทและขนาดหน่วยงาน แก้ไขได้")
+    st.caption(t("admin_targets_caption"))
     for inst in ("iit", "eit"):
         with common.session() as s:
             org_target, dep_targets = surveys.targets(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, instrument=inst)
@@ -86,7 +88,7 @@ def targets(ctx: common.PageContext) -> None:
                                            department_id=int(dep_id) or None, target=value, actor=ctx.actor)
             if _run(save, t("saved")):
                 st.rerun()
-    st.subheader("ยอดที่เห็นในระบบ ITAS")
+    st.subheader(t("admin_itas_snapshot"))
     with st.form("itas_snapshot"):
         lo, hi = thai.fiscal_year_bounds(ctx.fiscal_year)
         latest = max(lo, min(hi, dt.date.today()))
@@ -118,9 +120,9 @@ def mapping(ctx: common.PageContext) -> None:
         names = aliases.unresolved_names(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year)
         deps = orgs.departments_of(s, organization_id=ctx.org_id)
     if not names:
-        st.success("ทุกชื่อจับคู่กับกอง/ส่วนราชการได้แล้ว")
+        st.success(t("admin_aliases_all_matched"))
         return
-    st.caption("ชื่อที่เขียนไว้ในแบบวัดหรือในช่องผู้รับผิดชอบที่ยังไม่ตรงกับกองใด เลือกกองเพื่อจับคู่ ระบบจะจำเป็นชื่อเรียกอื่นของกองนั้น")
+    st.caption(t("admin_aliases_caption"))
     for i, (name, n) in enumerate(sorted(names.items(), key=lambda kv: -kv[1])):
         c = st.columns([3, 3, 1])
         c[0].text(f"{name} ({n})")
@@ -143,8 +145,8 @@ def users(ctx: common.PageContext) -> None:
     dep_names = {d.id: d.name for d in deps}
     st.dataframe(pd.DataFrame([{
         t("username"): u.username, t("display_name"): u.display_name, t("role"): role_label(Role(u.role).value),
-        t("department"): dep_names.get(u.department_id, ""), "ใช้งาน": "✓" if u.active else "✗",
-        "ล็อกถึง": _when(u.locked_until) if u.locked_until else "",
+        t("department"): dep_names.get(u.department_id, ""), t("admin_user_active"): "✓" if u.active else "✗",
+        t("admin_user_locked_until"): _when(u.locked_until) if u.locked_until else "",
     } for u in people]), hide_index=True, placeholder="", width="stretch")
     with st.form("add_user"):
         st.subheader(t("add_user"))
@@ -161,13 +163,13 @@ def users(ctx: common.PageContext) -> None:
                     t("saved")):
                 st.rerun()
     with st.form("edit_user"):
-        st.subheader("แก้ไขผู้ใช้")
+        st.subheader(t("admin_edit_user"))
         ids = [u.id for u in people]
         uid = st.selectbox(t("username"), ids, format_func=lambda i: next(u.username for u in people if u.id == i))
         c = st.columns(3)
-        role = c[0].selectbox(t("role"), [None] + [r.value for r in Role], format_func=lambda r: "ไม่เปลี่ยน" if r is None else role_label(r))
-        active = c[1].selectbox("ใช้งาน", [None, True, False], format_func=lambda v: "ไม่เปลี่ยน" if v is None else ("เปิด" if v else "ปิด"))
-        reset = c[2].text_input("ตั้งรหัสผ่านชั่วคราวใหม่", type="password")
+        role = c[0].selectbox(t("role"), [None] + [r.value for r in Role], format_func=lambda r: t("admin_unchanged") if r is None else role_label(r))
+        active = c[1].selectbox(t("admin_user_active"), [None, True, False], format_func=lambda v: t("admin_unchanged") if v is None else t("admin_on" if v else "admin_off"))
+        reset = c[2].text_input(t("admin_reset_password"), type="password")
         if st.form_submit_button(t("save")):
             if _run(lambda s: users_svc.update_user(s, actor=ctx.actor, user_id=uid, role=role, active=active,
                                                     reset_password=reset or None), t("saved")):
@@ -207,11 +209,11 @@ def framework(ctx: common.PageContext) -> None:
             for name, entry in sourced
         ]), hide_index=True, placeholder="", width="stretch")
     with st.form("overrides"):
-        st.subheader("ค่าของหน่วยงานเอง")
+        st.subheader(t("admin_own_values"))
         c = st.columns(4)
-        w_iit = c[0].number_input("น้ำหนัก IIT", 0.0, 1.0, float(fw.instruments["iit"].weight or 0), 0.05)
-        w_eit = c[1].number_input("น้ำหนัก EIT", 0.0, 1.0, float(fw.instruments["eit"].weight or 0), 0.05)
-        w_oit = c[2].number_input("น้ำหนัก OIT", 0.0, 1.0, float(fw.instruments["oit"].weight or 0), 0.05)
+        w_iit = c[0].number_input(t("admin_weight", instrument="IIT"), 0.0, 1.0, float(fw.instruments["iit"].weight or 0), 0.05)
+        w_eit = c[1].number_input(t("admin_weight", instrument="EIT"), 0.0, 1.0, float(fw.instruments["eit"].weight or 0), 0.05)
+        w_oit = c[2].number_input(t("admin_weight", instrument="OIT"), 0.0, 1.0, float(fw.instruments["oit"].weight or 0), 0.05)
         oit_v = c[3].number_input(t("oit_estimate"), 0.0, 100.0, float(oit or 0), 0.5)
         if st.form_submit_button(t("save")):
             def save(s):

@@ -12,18 +12,17 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import backup, db, thai
+from ..errors import ItaError
 from ..permissions import PermissionDenied
 from . import common
-from .strings import role_label, t
+from ..texts import role_label, t
 
 _FILE_KEY = "backup_file"  # (file name, bytes, rows, tables) of the last backup made here
 _PREVIEW_KEY = "restore_preview"  # ((file id, size), BackupPreview or the Thai error text)
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, backup.BackupError):
-        return t(f"backup_error_{exc.code}", **exc.params)
-    return str(exc)
+def _error_text(exc: ItaError) -> str:
+    return exc.message()  # BackupError: the Thai text of its code, not the English CLI line
 
 
 def _local_time(iso: str) -> str:

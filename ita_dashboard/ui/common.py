@@ -32,7 +32,8 @@ from ..services import orgs as orgs_svc
 from ..services import summary as summary_svc
 from ..services.data_version import data_version
 from ..services.surveys import fiscal_years_with_data
-from .strings import role_label, t
+from ..errors import ItaError
+from ..texts import role_label, t
 
 
 @st.cache_resource(show_spinner=False)
@@ -357,7 +358,7 @@ def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = 
     # Roles are per organisation: the page sees the actor as it stands in the selected one.
     actor = actor.for_org(org.id)
     if roles is not None and actor.role not in set(roles):
-        st.error("คุณไม่มีสิทธิ์เข้าถึงหน้านี้")
+        st.error(t("no_access"))
         st.stop()
     year = _year_filter(org) if year_filter else st.session_state.get("fiscal_year")
     _sidebar_footer(user, org, actor.role)
@@ -417,7 +418,7 @@ def _year_filter(org: Organization) -> int:
     if st.session_state.get("fiscal_year") not in options or st.session_state.get("_year_org") != org.id:
         st.session_state["fiscal_year"] = default
         st.session_state["_year_org"] = org.id
-    return _persistent_select(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: f"พ.ศ. {y}")
+    return _persistent_select(t("fiscal_year"), options, key="fiscal_year", format_func=lambda y: t("year_be", year=y))
 
 
 def _sidebar_footer(user: User, org: Organization, role: Role) -> None:
@@ -448,5 +449,6 @@ def effective_date(month_end: dt.date) -> dt.date:
 
 
 def show_error(exc: Exception) -> None:
-    """An error's message quotes user input (a name, a cell): shown as text."""
-    st.error(md(str(exc)))
+    """An error's message quotes user input (a name, a cell): shown as text. An ``ItaError`` is
+    shown in the screen's language (its code's text); anything else by its ``str``."""
+    st.error(md(exc.message() if isinstance(exc, ItaError) else str(exc)))

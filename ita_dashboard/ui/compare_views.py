@@ -10,7 +10,7 @@ import streamlit as st
 from .. import thai
 from ..services.year_compare import compare_with_last_year
 from . import common
-from .strings import t
+from ..texts import t
 
 
 def _cell(n: int, total) -> str:

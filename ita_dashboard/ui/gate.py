@@ -7,12 +7,13 @@ from sqlmodel import select
 
 from ..textsafe import md
 from .. import auth, thai
+from ..errors import ItaError
 from ..framework import AGENCY_KINDS
 from ..models import Organization, User
 from ..permissions import Actor
 from ..services import orgs as orgs_svc
 from . import common
-from .strings import t
+from ..texts import t
 
 
 def database_is_empty() -> bool:
@@ -25,11 +26,11 @@ def setup_screen() -> None:
     st.write(t("setup_intro"))
     left, right = st.columns(2)
     with left.form("setup_form"):
-        name = st.text_input(t("setup_org_name"), placeholder="เทศบาลตำบล...")
+        name = st.text_input(t("setup_org_name"), placeholder=t("setup_org_placeholder"))
         kind = st.selectbox(t("setup_org_kind"), AGENCY_KINDS)
         province = st.text_input(t("province"))
         district = st.text_input(t("district"))
-        departments = st.text_area(t("setup_departments"), "สำนักปลัด\nกองคลัง\nกองช่าง")
+        departments = st.text_area(t("setup_departments"), t("setup_departments_example"))
         username = st.text_input(t("setup_admin_user"), "admin")
         password = st.text_input(t("password"), type="password")
         password2 = st.text_input(t("new_password_again"), type="password")
@@ -47,15 +48,15 @@ def setup_screen() -> None:
                                                 organization_id=org.id)
                     common.login(user)
                     st.rerun()
-                except (ValueError, PermissionError) as exc:
-                    st.error(md(str(exc)))
+                except ItaError as exc:
+                    common.show_error(exc)
     with right:
         st.subheader(t("setup_demo"))
         st.caption(t("demo_badge"))
         if st.button(t("setup_demo"), key="load_demo"):
             from ..demo import DEMO_PASSWORD, load_demo
 
-            with st.spinner("กำลังโหลดข้อมูลตัวอย่าง..."):
+            with st.spinner(t("setup_demo_loading")):
                 with common.session(write=True) as s:
                     result = load_demo(s)
             st.session_state["demo_message"] = t(

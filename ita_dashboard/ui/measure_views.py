@@ -13,7 +13,7 @@ from ..models import Role, Status
 from ..permissions import PermissionDenied, can_edit_measure
 from ..services import measures as svc
 from . import common
-from .strings import role_label, status_label, t
+from ..texts import role_label, status_label, t
 from .thai_date import date_picker
 from .widgets import md_escape
 
@@ -153,7 +153,7 @@ def _history(m) -> None:
         rows = svc.history(s, measure_id=m.id)
     st.subheader(t("history"))
     if not rows:
-        st.caption("ยังไม่มีการบันทึกความคืบหน้า")
+        st.caption(t("no_progress_yet"))
         return
     st.dataframe(pd.DataFrame([
         {t("as_of_date"): thai.format_date_th(r.as_of, abbr=True), t("status"): status_label(r.status.value if hasattr(r.status, "value") else r.status),

@@ -15,7 +15,7 @@ import streamlit as st
 from .. import meeting
 from ..reports import meeting_pack
 from . import common
-from .strings import t
+from ..texts import t
 from .widgets import md_escape
 
 STATE_KEY = "meeting"

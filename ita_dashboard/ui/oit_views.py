@@ -15,15 +15,15 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..errors import ItaError
 from ..importers.oit_list import parse_oit_list
-from ..importers.tabular import FileProblem
 from ..models import OitStatus, Role
 from ..permissions import PermissionDenied, can_update_oit_item, is_org_admin
 from ..services import oit as oit_svc
 from ..services.orgs import departments_of
 from ..services.uploads import check_size
 from . import common, thai_date
-from .strings import t
+from ..texts import t
 
 STATUSES = [s.value for s in OitStatus]
 _FLASH = "oit_flash"
@@ -244,7 +244,7 @@ def _import(ctx: common.PageContext) -> None:
     try:
         check_size(data)
         parsed = parse_oit_list(data)
-    except (FileProblem, ValueError) as exc:
+    except ItaError as exc:
         common.show_error(exc)
         return
     st.dataframe(pd.DataFrame([{t("oit_col_number"): i.number, t("oit_col_name"): i.name,

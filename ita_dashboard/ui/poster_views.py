@@ -6,13 +6,13 @@ from typing import Optional
 
 import streamlit as st
 
-from ..textsafe import md
 from .. import posters
 from ..models import Organization
-from ..permissions import PermissionDenied, is_org_admin
+from ..errors import ItaError
+from ..permissions import is_org_admin
 from ..services import org_settings
 from . import common
-from .strings import t
+from ..texts import t
 
 EXPANDER_KEY = "poster_open"
 KINDS = ("iit", "eit", "other")
@@ -53,8 +53,8 @@ def _itas_code_form(ctx: common.PageContext, code: Optional[str]) -> Optional[st
                     org = org_settings.set_itas_code(s, organization_id=ctx.org_id, code=new_code, actor=ctx.actor)
                     code = org.itas_code
                 st.success(t("poster_code_saved"))
-            except (ValueError, PermissionDenied) as exc:
-                st.error(md(str(exc)))
+            except ItaError as exc:
+                common.show_error(exc)
     return code
 
 
@@ -91,8 +91,8 @@ def _poster_body(ctx: common.PageContext) -> None:
 
     try:
         pdf, png = _render(org_name, instrument, url, size, heading.strip(), note.strip())
-    except (ValueError, posters.ThaiFontMissing) as exc:
-        st.error(md(str(exc)))
+    except (ItaError, posters.ThaiFontMissing) as exc:
+        common.show_error(exc)
         return
     st.caption(t("poster_link"))
     st.code(url, language=None)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..errors import ItaError
 from ..importers.tabular import FileProblem
 from ..permissions import (PermissionDenied, can_add_activity, can_delete_activity, can_update_progress, is_org_admin,
                            may_add_activity)
@@ -21,7 +22,7 @@ from ..services import activities as act_svc
 from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
 from . import common
-from .strings import status_label, t
+from ..texts import status_label, t
 from .thai_date import date_picker
 from .widgets import md_escape
 
@@ -53,9 +54,9 @@ def status_sheet_section(ctx: common.PageContext, states, *, as_of: dt.date) -> 
         with common.session() as s:
             data = sheet_svc.build_status_workbook(s, organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year,
                                                    as_of=as_of, per_department=layout == "per_department")
-        suffix = "_แยกตามกอง" if layout == "per_department" else ""
+        suffix = "_" + t("progress_sheet_file_per_department") if layout == "per_department" else ""
         st.download_button(t("progress_sheet_download"), data, key="progress_sheet_download",
-                           file_name=f"สถานะมาตรการ_{ctx.fiscal_year}_{thai.file_date(as_of)}{suffix}.xlsx",
+                           file_name=f"{t('progress_sheet_file')}_{ctx.fiscal_year}_{thai.file_date(as_of)}{suffix}.xlsx",
                            mime=_XLSX_MIME, icon=":material/download:")
         _upload(ctx, states)
 
@@ -141,8 +142,8 @@ def _upload(ctx: common.PageContext, states) -> None:
                 result = {"read": batch.read_count, "imported": batch.imported_count,
                           "duplicate": batch.duplicate_count, "rejected": batch.rejected_count,
                           "rejected_rows": list(batch.rejected_rows)}
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.session_state[_RESULT_KEY] = result
         st.session_state[_UPLOAD_N_KEY] = n + 1  # a fresh uploader: the file is not offered twice

@@ -11,7 +11,7 @@ import streamlit as st
 from .. import charts, thai
 from ..services import rollup as rollup_svc
 from . import cache, common
-from .strings import t
+from ..texts import t
 
 WEAKEST_N = 10
 

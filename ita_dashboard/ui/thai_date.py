@@ -18,7 +18,7 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
-from .strings import t
+from ..texts import t
 
 
 def date_picker(label: str, value: dt.date, *, key: str, min_value: dt.date, max_value: dt.date,

@@ -9,13 +9,13 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import thai
+from ..errors import ItaError
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT
 from ..importers.tabular import FileProblem
 from ..models import BatchKind
-from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
-from .strings import t
+from ..texts import t
 from .widgets import batch_kind_label, md_escape, rejected_frame
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
@@ -23,7 +23,7 @@ _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
 
 # Parsing a 100,000-row export takes seconds; every widget click reruns the page, so the parse
 # is kept per file content (shared, read-only: the importers never modify a parsed file).
-@st.cache_resource(max_entries=4, show_spinner="กำลังอ่านไฟล์...")
+@st.cache_resource(max_entries=4, show_spinner=t("upload_reading_file"))
 def _parse_survey(data: bytes, name: str, mapping_json: str = "null"):
     from ..importers.surveys import parse_survey_file
 
@@ -32,7 +32,7 @@ def _parse_survey(data: bytes, name: str, mapping_json: str = "null"):
     return parse_survey_file(data, filename=name, mapping=json.loads(mapping_json), allow_non_survey=True)
 
 
-@st.cache_resource(max_entries=4, show_spinner="กำลังอ่านไฟล์...")
+@st.cache_resource(max_entries=4, show_spinner=t("upload_reading_file"))
 def _parse_measures(data: bytes, name: str):
     from ..importers.measures import parse_measures_file
 
@@ -54,11 +54,12 @@ def survey_upload(ctx: common.PageContext) -> None:
     st.subheader(t("preview"))
     if parsed.not_a_survey_reason:  # a register, an attendance list...: say so before anything else
         st.error(md_escape(parsed.not_a_survey_reason))
-    st.markdown(f"{t('recognised_columns')}: เวลา = **{md_escape(parsed.timestamp_column)}**, "
-                f"{t('department')} = **{md_escape(parsed.department_column or '–')}**, คำถาม {len(parsed.answer_columns)} ข้อ "
-                f"(แถวหัวตาราง {parsed.header_row}, ชีต {md_escape(parsed.sheet_name)})")
+    st.markdown(t("upload_recognised", recognised=t("recognised_columns"), time=md_escape(parsed.timestamp_column),
+                  department=t("department"), department_column=md_escape(parsed.department_column or "–"),
+                  questions=len(parsed.answer_columns), header_row=parsed.header_row,
+                  sheet=md_escape(parsed.sheet_name)))
     preview = pd.DataFrame([
-        {"แถว": r.row_number, "เวลา": thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
+        {t("upload_col_row"): r.row_number, t("upload_col_time"): thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
         for r in parsed.rows[:10]
     ])
     st.dataframe(preview, hide_index=True, width="stretch")
@@ -67,22 +68,22 @@ def survey_upload(ctx: common.PageContext) -> None:
         st.dataframe(rejected_frame(parsed.rejected[:50]), hide_index=True, placeholder="", width="stretch")
     import_anyway = True
     if parsed.not_a_survey_reason:
-        import_anyway = st.checkbox("นำเข้าต่อไป — ฉันตรวจสอบแล้วว่าไฟล์นี้เป็นคำตอบแบบสำรวจจริง",
+        import_anyway = st.checkbox(t("upload_import_anyway"),
                                     key=f"up_not_survey_ok_{parsed.signature}")
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm", disabled=not import_anyway):
         try:
-            with st.spinner("กำลังนำเข้า..."):
+            with st.spinner(t("upload_importing")):
                 with common.session(write=True) as s:
                     if st.session_state.get("up_mapping_changed"):
                         uploads.remember_mapping(s, actor=ctx.actor, organization_id=ctx.org_id,
                                                  signature=parsed.signature, mapping=parsed.mapping_used)
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
                                               parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.success(t("import_done", read=r.read, imported=r.imported, duplicate=r.duplicate, rejected=r.rejected)
-                   + f" · {instrument.upper()} {t('fiscal_year')} พ.ศ. {r.fiscal_year}")
+                   + f" · {instrument.upper()} {t('fiscal_year')} {t('year_be', year=r.fiscal_year)}")
         c = st.columns(4)
         for col, key in zip(c, ("read", "imported", "duplicate", "rejected")):
             col.metric(t(key), getattr(r, key))
@@ -116,9 +117,10 @@ def measures_upload(ctx: common.PageContext) -> None:
         for m in plan.measures
     ]), hide_index=True, width="stretch")
     if plan.skipped:  # every line with text that is not imported, with where and why
-        st.warning(f"ข้อความในไฟล์ที่ไม่ได้นำเข้าเป็นมาตรการ: {len(plan.skipped)} แถว")
+        st.warning(t("upload_skipped", n=len(plan.skipped)))
         st.dataframe(pd.DataFrame([
-            {"ตำแหน่ง": (f"ชีต {s.sheet} " if s.sheet else "") + s.place, "เหตุผล": s.reason, "ข้อความ": s.text}
+            {t("upload_col_place"): (t("upload_sheet", sheet=s.sheet) + " " if s.sheet else "") + s.place, t("upload_col_reason"): s.reason,
+             t("upload_col_text"): s.text}
             for s in plan.skipped
         ]), hide_index=True, width="stretch")
     if st.button(t("confirm_import"), type="primary", key="up_measures_confirm"):
@@ -126,8 +128,8 @@ def measures_upload(ctx: common.PageContext) -> None:
             with common.session(write=True) as s:
                 r = uploads.import_measures(s, actor=ctx.actor, organization_id=ctx.org_id, plan=plan,
                                             fiscal_year=year, file_name=file.name, data=data)
-        except (FileProblem, PermissionDenied, ValueError) as exc:
-            st.error(t("file_problem", reason=md(str(exc))))
+        except ItaError as exc:
+            st.error(t("file_problem", reason=md(exc.message())))
             return
         st.success(t("measures_import_done", created=r.created, updated=r.updated, unchanged=r.unchanged))
         if r.unresolved_owners:
@@ -140,7 +142,7 @@ def batch_list(ctx: common.PageContext) -> None:
     with common.session() as s:
         batches = uploads.list_batches(s, organization_id=ctx.org_id)
     if not batches:
-        st.caption("ยังไม่มีการนำเข้า")
+        st.caption(t("upload_no_batches"))
         return
     for b in batches:
         label = (f"{batch_kind_label(b.kind)} · {md_escape(b.file_name)} · "
@@ -163,8 +165,8 @@ def batch_list(ctx: common.PageContext) -> None:
                         with common.session(write=True) as s:
                             uploads.undo_batch(s, actor=ctx.actor, batch_id=b.id)
                         st.rerun()
-                    except (PermissionDenied, ValueError) as exc:
-                        st.error(md(str(exc)))
+                    except ItaError as exc:
+                        common.show_error(exc)
 
 
 def _vanished_table(rows) -> None:
@@ -187,16 +189,16 @@ def _parse_with_mapping(ctx: common.PageContext, data: bytes, name: str):
         remembered = uploads.recall_mapping(s, organization_id=ctx.org_id, signature=parsed.signature)
     if remembered:
         parsed = _parse_survey(data, name, json.dumps(remembered, sort_keys=True))
-        st.caption("ใช้การจับคู่คอลัมน์ที่บันทึกไว้สำหรับแบบฟอร์มนี้")
+        st.caption(t("upload_mapping_remembered"))
     m = parsed.mapping_used
     columns = [c for c in [m.get("timestamp"), m.get("department"), *m.get("ids", []), *m.get("ignored", []),
                            *m.get("answers", [])] if c]
-    with st.expander("แก้ไขการจับคู่คอลัมน์"):
+    with st.expander(t("upload_edit_mapping")):
         c = st.columns(2)
-        ts = c[0].selectbox("คอลัมน์เวลา", columns, index=columns.index(m["timestamp"]), key=f"map_ts_{parsed.signature}")
+        ts = c[0].selectbox(t("upload_time_column"), columns, index=columns.index(m["timestamp"]), key=f"map_ts_{parsed.signature}")
         dep_options = [None, *columns]
         dep = c[1].selectbox(t("department"), dep_options, index=dep_options.index(m.get("department")),
-                             format_func=lambda v: "(ไม่มี)" if v is None else v, key=f"map_dep_{parsed.signature}")
+                             format_func=lambda v: t("upload_no_column") if v is None else v, key=f"map_dep_{parsed.signature}")
     changed = ts != m["timestamp"] or dep != m.get("department")
     st.session_state["up_mapping_changed"] = changed or bool(remembered)
     if changed:

@@ -13,7 +13,7 @@ from ..services import measures as measures_svc
 from ..models import Instrument
 from ..services import summary as summary_svc
 from ..services.summary_types import DepartmentRank, DueMeasure, Summary, UnmatchedName
-from .strings import status_label, t
+from ..texts import status_label, t
 
 
 def measure_states(session, ctx, as_of: dt.date):

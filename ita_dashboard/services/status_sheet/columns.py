@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ...errors import ItaError
 from ...models import Status
 
 COL_KEY = "รหัส"
@@ -56,7 +57,7 @@ SHEET_NAME_UNASSIGNED = "ยังไม่ระบุกอง"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-class StatusSheetError(ValueError):
+class StatusSheetError(ItaError, ValueError):
     """A status sheet that cannot be used as a whole; ``str(exc)`` is Thai."""
 
 

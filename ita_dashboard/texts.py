@@ -1,6 +1,7 @@
 """Every text the user reads, in Thai, with the English view one switch away (ITA_LANG=en).
 
-Pure data: imported by ``ita_dashboard.charts`` too, so it must not import streamlit.
+Pure data, package-level: services, charts, reports, the CLI and ``ui/`` all read it, so it must not
+import streamlit (nothing outside ``ita_dashboard/ui/`` imports ``ui/``).
 """
 
 from __future__ import annotations
@@ -716,6 +717,56 @@ TH: dict[str, str] = {
     "backup_error_exists": "มีไฟล์ {path} อยู่แล้ว",
     "backup_error_no_dir": "ไม่พบโฟลเดอร์ {path}",
     "backup_error_rejected": "ฐานข้อมูลไม่ยอมรับข้อมูลในไฟล์สำรอง ({detail}) ข้อมูลเดิมไม่เปลี่ยนแปลง",
+    # screen texts that were written inline in ui/ (issue 14)
+    "admin_add_department": "เพิ่มกอง/ส่วนราชการ",
+    "admin_add": "เพิ่ม",
+    "admin_eligible_staff_missing": "กรุณาใส่จำนวนบุคลากรที่มีสิทธิ์ตอบของทุกกอง (0 ได้)",
+    "admin_targets_caption": "เป้าหมาย IIT ตั้งต้นจากจำนวนบุคลากรที่มีสิทธิ์ตอบของแต่ละกอง; EIT ตั้งต้นจากจำนวนขั้นต่ำตามประเภทและขนาดหน่วยงาน แก้ไขได้",
+    "admin_itas_snapshot": "ยอดที่เห็นในระบบ ITAS",
+    "admin_aliases_all_matched": "ทุกชื่อจับคู่กับกอง/ส่วนราชการได้แล้ว",
+    "admin_aliases_caption": "ชื่อที่เขียนไว้ในแบบวัดหรือในช่องผู้รับผิดชอบที่ยังไม่ตรงกับกองใด เลือกกองเพื่อจับคู่ ระบบจะจำเป็นชื่อเรียกอื่นของกองนั้น",
+    "admin_user_active": "ใช้งาน",
+    "admin_user_locked_until": "ล็อกถึง",
+    "admin_edit_user": "แก้ไขผู้ใช้",
+    "admin_unchanged": "ไม่เปลี่ยน",
+    "admin_on": "เปิด",
+    "admin_off": "ปิด",
+    "admin_reset_password": "ตั้งรหัสผ่านชั่วคราวใหม่",
+    "admin_own_values": "ค่าของหน่วยงานเอง",
+    "admin_weight": "น้ำหนัก {instrument}",
+    "upload_reading_file": "กำลังอ่านไฟล์...",
+    "upload_recognised": "{recognised}: เวลา = **{time}**, {department} = **{department_column}**, คำถาม {questions} ข้อ (แถวหัวตาราง {header_row}, ชีต {sheet})",
+    "upload_col_row": "แถว",
+    "upload_col_time": "เวลา",
+    "upload_import_anyway": "นำเข้าต่อไป — ฉันตรวจสอบแล้วว่าไฟล์นี้เป็นคำตอบแบบสำรวจจริง",
+    "upload_importing": "กำลังนำเข้า...",
+    "year_be": "พ.ศ. {year}",
+    "upload_skipped": "ข้อความในไฟล์ที่ไม่ได้นำเข้าเป็นมาตรการ: {n} แถว",
+    "upload_col_place": "ตำแหน่ง",
+    "upload_sheet": "ชีต {sheet}",
+    "upload_col_reason": "เหตุผล",
+    "upload_col_text": "ข้อความ",
+    "upload_no_batches": "ยังไม่มีการนำเข้า",
+    "upload_mapping_remembered": "ใช้การจับคู่คอลัมน์ที่บันทึกไว้สำหรับแบบฟอร์มนี้",
+    "upload_edit_mapping": "แก้ไขการจับคู่คอลัมน์",
+    "upload_time_column": "คอลัมน์เวลา",
+    "upload_no_column": "(ไม่มี)",
+    "no_access": "คุณไม่มีสิทธิ์เข้าถึงหน้านี้",
+    "setup_org_placeholder": "เทศบาลตำบล...",
+    "setup_departments_example": "สำนักปลัด\nกองคลัง\nกองช่าง",
+    "setup_demo_loading": "กำลังโหลดข้อมูลตัวอย่าง...",
+    "no_progress_yet": "ยังไม่มีการบันทึกความคืบหน้า",
+    "progress_sheet_file_per_department": "แยกตามกอง",
+    "progress_sheet_file": "สถานะมาตรการ",
+    # error messages by code (errors.ItaError: text_prefix + code)
+    "error_target_range": "เป้าหมายต้องเป็นจำนวนเต็ม 0 ขึ้นไป",
+    "error_negative_count": "จำนวนผู้ตอบต้องไม่ติดลบ",
+    "error_department_not_found": "ไม่พบกอง/ส่วนราชการนี้ในหน่วยงาน",
+    "error_batch_not_found": "ไม่พบรายการนำเข้านี้",
+    "error_unknown_value": "ไม่รู้จักค่า {key}",
+    "error_score_range": "คะแนนต้องอยู่ระหว่าง 0 ถึง 100",
+    "error_demo_loaded": "ข้อมูลตัวอย่างถูกโหลดไว้แล้ว",
+    "error_demo_org_exists": "มีหน่วยงานชื่อ {name} อยู่แล้ว จึงโหลดข้อมูลตัวอย่างไม่ได้",
 }
 
 EN: dict[str, str] = {
@@ -1094,10 +1145,61 @@ EN: dict[str, str] = {
     "level_estimated": "Estimated rating: {level}",
     "level_held_back": "{level}: {names} below the bar of the next label",
     "backup_error_rejected": "The database refused the backup's data ({detail}); the current data is unchanged",
+    # screen texts that were written inline in ui/ (issue 14)
+    "admin_add_department": "Add a department",
+    "admin_add": "Add",
+    "admin_eligible_staff_missing": "Give every department's number of eligible staff (0 is fine)",
+    "admin_targets_caption": "IIT targets start from each department's number of eligible staff; EIT targets from the minimum for the agency's kind and size. Both can be changed",
+    "admin_itas_snapshot": "Totals seen in ITAS",
+    "admin_aliases_all_matched": "Every name is matched to a department",
+    "admin_aliases_caption": "Names written in the surveys or in the owner column that match no department yet. Pick a department to match; the name is remembered as another name of that department",
+    "admin_user_active": "Active",
+    "admin_user_locked_until": "Locked until",
+    "admin_edit_user": "Edit a user",
+    "admin_unchanged": "Unchanged",
+    "admin_on": "On",
+    "admin_off": "Off",
+    "admin_reset_password": "New temporary password",
+    "admin_own_values": "The agency's own values",
+    "admin_weight": "{instrument} weight",
+    "upload_reading_file": "Reading the file...",
+    "upload_recognised": "{recognised}: time = **{time}**, {department} = **{department_column}**, {questions} questions (header row {header_row}, sheet {sheet})",
+    "upload_col_row": "Row",
+    "upload_col_time": "Time",
+    "upload_import_anyway": "Import anyway: I checked that this file holds real survey answers",
+    "upload_importing": "Importing...",
+    "year_be": "{year} (BE)",
+    "upload_skipped": "Text in the file not imported as measures: {n} rows",
+    "upload_col_place": "Place",
+    "upload_sheet": "sheet {sheet}",
+    "upload_col_reason": "Reason",
+    "upload_col_text": "Text",
+    "upload_no_batches": "Nothing imported yet",
+    "upload_mapping_remembered": "Using the column mapping saved for this form",
+    "upload_edit_mapping": "Edit the column mapping",
+    "upload_time_column": "Time column",
+    "upload_no_column": "(none)",
+    "no_access": "You may not open this page",
+    "setup_org_placeholder": "Subdistrict municipality...",
+    "setup_departments_example": "สำนักปลัด\nกองคลัง\nกองช่าง",
+    "setup_demo_loading": "Loading the example data...",
+    "no_progress_yet": "No progress recorded yet",
+    "progress_sheet_file_per_department": "by_department",
+    "progress_sheet_file": "measure_status",
+    # error messages by code (errors.ItaError: text_prefix + code)
+    "error_target_range": "A target must be a whole number, 0 or more",
+    "error_negative_count": "A number of respondents cannot be negative",
+    "error_department_not_found": "No such department in this organisation",
+    "error_batch_not_found": "No such import",
+    "error_unknown_value": "Unknown value {key}",
+    "error_score_range": "A score must be between 0 and 100",
+    "error_demo_loaded": "The example data is loaded already",
+    "error_demo_org_exists": "An organisation named {name} exists already, so the example data cannot be loaded",
 }
 
 
 def language() -> str:
+    """``th`` or ``en``: the one place the language setting (ITA_LANG) is read."""
     return "en" if os.environ.get("ITA_LANG", "th").lower().startswith("en") else "th"
 
 
