@@ -504,7 +504,7 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
     db.migrate(engine)
     org_id = make_org(engine)
     make_user(engine, username="solo_admin", role="admin", org_id=org_id)
-    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="solo_admin", page="app_pages/admin.py")
     assert t("backup_tab") in [tab.label for tab in at.tabs]
     assert t("backup_intro") in texts(at)
     at.button(key="backup_create").click().run()
@@ -562,7 +562,7 @@ def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatc
     with db.session_scope(engine) as s:
         orgs.add_department(s, organization_id=org_id, name="กองที่เพิ่มหลังสำรอง", actor=SYSTEM)
     before = fingerprint(engine)
-    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="solo_admin", page="app_pages/admin.py")
     at.file_uploader(key="restore_upload").upload("unsigned.zip", made.path.read_bytes(), "application/zip")
     at.checkbox(key="restore_confirm").check()
     at.run()
@@ -582,7 +582,7 @@ def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monk
     from ita_dashboard.ui.strings import t
     from tests.test_pages import run_app, texts
 
-    at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="app_pages/admin.py")
     assert t("backup_need_global_admin") in texts(at)
     assert not [b for b in at.button if b.key == "backup_create"]
 

@@ -202,7 +202,7 @@ def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     engine.dispose()
     at = run_app(monkeypatch, url, username="officer")
     assert sorted(at.sidebar.selectbox(key="_w_org_id").options) == sorted(o.name for o in orgs)
-    at.switch_page("pages/rollup.py").run()
+    at.switch_page("app_pages/rollup.py").run()
     assert not at.exception, [e.message for e in at.exception]
     shown = texts(at)
     assert "ภาพรวมหลายหน่วยงาน" in shown and "2 หน่วยงาน" in shown
@@ -216,5 +216,5 @@ def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     assert at.session_state["org_id"] == target.id
     assert target.name in at.title[0].value.replace("\\", "")  # the title escapes the name
     # The admin page refuses: an executive everywhere.
-    at.switch_page("pages/admin.py").run()
+    at.switch_page("app_pages/admin.py").run()
     assert "คุณไม่มีสิทธิ์เข้าถึงหน้านี้" in texts(at)

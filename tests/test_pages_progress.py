@@ -16,7 +16,7 @@ from ita_dashboard.services import activities as act_svc
 from tests.test_activities import tiny_png
 from tests.test_pages import REPO, TIMEOUT, texts, user_id
 
-PAGE = "pages/measures.py"
+PAGE = "app_pages/measures.py"
 SHEET_EXPANDER = "อัปเดตความคืบหน้าด้วยไฟล์ Excel"
 
 

@@ -316,7 +316,7 @@ def test_report_page_offers_word_and_excel_and_thai_digits(monkeypatch, tmp_path
     from tests.test_pages import run_app, texts
 
     url = make_demo_db(tmp_path / "demo.db")
-    at = run_app(monkeypatch, url, username="naoo_admin", page="pages/report.py")
+    at = run_app(monkeypatch, url, username="naoo_admin", page="app_pages/report.py")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["ดาวน์โหลด Word", "ดาวน์โหลด Excel"]
     assert "2566 \\(รอบ 12 เดือน\\)" in texts(at)  # markdown-escaped title line
