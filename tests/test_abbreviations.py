@@ -392,7 +392,7 @@ def test_changes_turn_the_edited_table_into_service_calls():
 
 
 def test_admin_page_shows_and_edits_the_table(monkeypatch, tmp_path):
-    from tests.test_pages import run_app, texts
+    from tests.apptest_utils import run_app, texts
 
     url = f"sqlite:///{tmp_path / 'abbr.db'}"
     engine = db.make_engine(url)

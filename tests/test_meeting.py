@@ -20,7 +20,7 @@ from ita_dashboard.services import measures as measures_svc
 from ita_dashboard.services.summary import build_summary
 from ita_dashboard.ui.strings import t
 from tests.helpers import actor_for, make_demo_db, make_measure, make_org, make_user
-from tests.test_pages import run_app, texts
+from tests.apptest_utils import run_app, texts
 
 NAOO = "เทศบาลตำบลนาอ้อ"
 needs_poppler = pytest.mark.skipif(not all(shutil.which(x) for x in ("pdftoppm", "pdftotext", "pdffonts", "pdfinfo")),

@@ -16,7 +16,7 @@ from ita_dashboard.services import surveys as surveys_svc
 from ita_dashboard.services.data_version import data_version
 from ita_dashboard.services.summary import build_summary, department_ranking
 from tests.helpers import make_measure, make_org
-from tests.test_pages import run_app
+from tests.apptest_utils import run_app
 
 
 @pytest.fixture

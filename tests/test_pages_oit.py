@@ -10,7 +10,13 @@ from sqlmodel import select
 from ita_dashboard import db
 from ita_dashboard.models import OitItem
 from ita_dashboard.ui.strings import t
-from tests.test_pages import demo_url, run_app, texts  # noqa: F401 - fixtures and helpers shared with the page tests
+from tests.apptest_utils import run_app, texts
+from tests.helpers import make_demo_db
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    return make_demo_db(tmp_path_factory.mktemp("pages_oit") / "demo.db")
 
 
 YEAR_END = dt.date(2023, 9, 30)  # FY 2566 is over: the head's form records as of its last day

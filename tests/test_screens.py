@@ -18,7 +18,7 @@ from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrumen
                                   ProgressUpdate, SurveyResponse, SurveyTarget, User)
 from ita_dashboard.services.summary import build_summary, department_ranking, unmatched_names
 from tests.helpers import make_demo_db
-from tests.test_pages import REPO, TIMEOUT, texts, user_id
+from tests.apptest_utils import REPO, TIMEOUT, texts, user_id
 
 NAOO = "เทศบาลตำบลนาอ้อ"
 
