@@ -5,6 +5,7 @@ import streamlit as st
 
 from ita_dashboard.textsafe import md
 from ita_dashboard import charts
+from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services import measures as svc
 from ita_dashboard.services.orgs import departments_of
 from ita_dashboard.ui import common, measure_views, progress_views, widgets
@@ -24,7 +25,7 @@ with common.session() as s:
                                     granularity=granularity, until=as_of)
 
 if not states:
-    widgets.no_plan_notice(can_import=ctx.actor.is_admin)
+    widgets.no_plan_notice(can_import=is_org_admin(ctx.actor, ctx.org_id))
     st.stop()
 
 filtered = measure_views.filters(states, departments=departments, fiscal_year=ctx.fiscal_year)

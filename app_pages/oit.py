@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services import oit as oit_svc
 from ita_dashboard.services.framework_overrides import agency_value
 from ita_dashboard.ui import common, oit_views, widgets
@@ -21,5 +22,5 @@ if states:
     oit_views.items_table(states)
     oit_views.status_form(ctx, states)
 oit_views.admin_tools(ctx, states)
-if not states and not ctx.actor.is_admin:
+if not states and not is_org_admin(ctx.actor, ctx.org_id):
     st.info(t("oit_empty_year", year=ctx.fiscal_year))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ita_dashboard.textsafe import md
+from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.compare_views import year_comparison
 from ita_dashboard.ui.strings import t
@@ -17,5 +18,6 @@ data = cache.summary(organization_id=ctx.org_id, fiscal_year=ctx.fiscal_year, as
 widgets.kpi_row(data)
 widgets.score_section(data)
 year_comparison(ctx, as_of=as_of)
-widgets.department_table(data, can_map=ctx.actor.is_admin)
-widgets.due_list(data["due"], as_of=as_of, has_plan=data["measures"]["total"] > 0, can_import=ctx.actor.is_admin)
+admin = is_org_admin(ctx.actor, ctx.org_id)
+widgets.department_table(data, can_map=admin)
+widgets.due_list(data.due, as_of=as_of, has_plan=data.measures.total > 0, can_import=admin)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ita_dashboard.textsafe import md
 from ita_dashboard import charts, thai
+from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services.framework_overrides import framework_for
 from ita_dashboard.ui import cache, common, widgets
 from ita_dashboard.ui.poster_views import poster_section
@@ -33,7 +34,7 @@ for tab, inst in zip(st.tabs(["IIT", "EIT"]), ("iit", "eit")):
             st.info(t("no_responses", instrument=inst.upper()))
             continue
         st.plotly_chart(charts.survey_by_department(status), width="stretch", key=f"dep_{inst}")
-        widgets.survey_checks(status, can_map=ctx.actor.is_admin)
+        widgets.survey_checks(status, can_map=is_org_admin(ctx.actor, ctx.org_id))
         st.plotly_chart(charts.cumulative_responses(by_day, target=status.target, window=window, today=as_of,
                                                     instrument=inst), width="stretch", key=f"cum_{inst}")
         st.plotly_chart(charts.responses_per_period(by_day, instrument=inst), width="stretch", key=f"week_{inst}")

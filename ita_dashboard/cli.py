@@ -131,12 +131,12 @@ def cmd_summary(args) -> int:
         year = args.year or summary.default_fiscal_year(s, organization_id=org.id)
         data = summary.build_summary(s, organization_id=org.id, fiscal_year=year, as_of=args.as_of)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(data.to_json_dict(), ensure_ascii=False))
     else:
-        m, iit, eit = data["measures"], data["surveys"]["iit"], data["surveys"]["eit"]
+        m, iit, eit = data.measures, data.iit, data.eit
         print(
-            f"{data['organization']} FY{data['fiscal_year']}: measures {m['done']}/{m['total']} done, "
-            f"{m['overdue']} overdue; IIT {iit['responses']}/{iit['target']}; EIT {eit['responses']}/{eit['target']}"
+            f"{data.organization} FY{data.fiscal_year}: measures {m.done}/{m.total} done, "
+            f"{m.overdue} overdue; IIT {iit.responses}/{iit.target}; EIT {eit.responses}/{eit.target}"
         )
     return 0
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from . import auth, thai
 from .config import SEEDS_DIR
-from .models import Measure, Organization, Role, Status
+from .models import Instrument, Measure, Organization, Role, Status
 from .permissions import Actor
 from .services import orgs as orgs_svc
 from .services import measures as measures_svc
@@ -192,7 +192,7 @@ def _surveys(session: Session, *, org: Organization, agency: DemoAgency, fiscal_
     for instrument, questions in (("iit", IIT_QUESTIONS), ("eit", EIT_QUESTIONS)):
         rows = []
         for name, staff, _aliases in agency.departments:
-            if instrument == "iit":
+            if instrument == Instrument.iit:
                 n = int(round(staff * agency.iit_share * rng.uniform(0.75, 1.15)))
             else:
                 n = int(round(agency.eit_count / len(agency.departments) * rng.uniform(0.6, 1.4)))
@@ -200,13 +200,13 @@ def _surveys(session: Session, *, org: Organization, agency: DemoAgency, fiscal_
                 day = start + dt.timedelta(days=int((stop - start).days * rng.random() ** 1.6))
                 ts = dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.randint(0, 59), rng.randint(0, 59)))
                 # IIT lands near 89 and EIT near 82: an EIT below the bar is the case the overview must show.
-                weights = (0.7, 0.27, 0.03, 0.0) if instrument == "iit" else (0.55, 0.37, 0.06, 0.02)
+                weights = (0.7, 0.27, 0.03, 0.0) if instrument == Instrument.iit else (0.55, 0.37, 0.06, 0.02)
                 answers = [rng.choices(_ANSWERS, weights=weights)[0] for _ in questions]
                 rows.append((ts, name, answers))
         rows.sort(key=lambda r: r[0])
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["Timestamp", "ท่านสังกัดส่วนราชการใด" if instrument == "iit" else "ส่วนราชการที่ท่านมาติดต่อ", *questions])
+        w.writerow(["Timestamp", "ท่านสังกัดส่วนราชการใด" if instrument == Instrument.iit else "ส่วนราชการที่ท่านมาติดต่อ", *questions])
         for ts, name, answers in rows:
             w.writerow([f"{ts.month}/{ts.day}/{ts.year} {ts:%H:%M:%S}", name, *answers])
         data = buf.getvalue().encode("utf-8-sig")

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 import plotly.graph_objects as go
 from sqlmodel import Session
 
 from . import charts, thai
-from .models import Status
+from .models import Instrument, Status
 from .services import activities as activities_svc
 from .services import measures as measures_svc
 from .services import oit as oit_svc
 from .services import surveys as surveys_svc
 from .services.orgs import departments_of
 from .services.summary import build_summary
+from .services.summary_types import Summary
 from .ui.strings import status_label, t
 
 MAX_ROWS = 8  # list rows on one slide: more would not be readable on a projector
@@ -120,7 +121,7 @@ def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_o
     departments = departments_of(session, organization_id=organization_id)
     by_dep = measures_svc.progress_by_department(states, departments=departments)
     instruments = [surveys_svc.instrument_status(session, organization_id=organization_id, fiscal_year=fiscal_year,
-                                                 instrument=i, as_of=as_of) for i in ("iit", "eit")]
+                                                 instrument=i.value, as_of=as_of) for i in Instrument]
     month_activities = activities_svc.list_activities(session, organization_id=organization_id,
                                                       fiscal_year=fiscal_year, month=(as_of.year, as_of.month))
     slides = [
@@ -137,8 +138,8 @@ def build_deck(session: Session, *, organization_id: int, fiscal_year: int, as_o
             fig.update_layout(font_size=SCREEN_FONT_SIZE)
             fig.update_xaxes(automargin=True, title_standoff=16)  # the axis title clear of the tick labels
             fig.update_yaxes(automargin=True)
-    return MeetingDeck(organization=data["organization"], fiscal_year=fiscal_year, as_of=as_of,
-                       is_demo=bool(data.get("is_demo")), slides=slides)
+    return MeetingDeck(organization=data.organization, fiscal_year=fiscal_year, as_of=as_of,
+                       is_demo=bool(data.is_demo), slides=slides)
 
 
 # --- the slides -------------------------------------------------------------------------------
@@ -167,23 +168,22 @@ def _score_with_verdict(v: Optional[float], bar: float) -> str:
     return f"{_score(v)} · " + (t("score_passes") if v >= bar else t("score_below"))
 
 
-def overall_slide(data: dict[str, Any]) -> Slide:
-    m, bar = data["measures"], data["passing_bar"]
+def overall_slide(data: Summary) -> Slide:
+    m, bar = data.measures, data.passing_bar
     numbers = [
-        BigNumber(t("kpi_measures_done"), f"{m['done']} / {m['total']}"),
-        BigNumber(t("kpi_overdue"), str(m["overdue"]), alert=m["overdue"] > 0),
+        BigNumber(t("kpi_measures_done"), f"{m.done} / {m.total}"),
+        BigNumber(t("kpi_overdue"), str(m.overdue), alert=m.overdue > 0),
     ]
-    for key in ("iit", "eit"):
-        s = data["surveys"][key]
-        note, behind = _gap_note(s["responses"], s["target"])
-        numbers.append(BigNumber(t(f"kpi_{key}"), _ratio(s["responses"], s["target"]), note=note, alert=behind))
-    numbers.append(BigNumber(t("kpi_days_left"), str(data["collection_window"]["days_left"])))
-    total = data["estimated_total"]
+    for key, s in data.surveys.items():
+        note, behind = _gap_note(s.responses, s.target)
+        numbers.append(BigNumber(t(f"kpi_{key.value}"), _ratio(s.responses, s.target), note=note, alert=behind))
+    numbers.append(BigNumber(t("kpi_days_left"), str(data.collection_window.days_left)))
+    total = data.estimated_total
     numbers.append(BigNumber(t("kpi_estimated_total"), _score(total), note=t("passing_bar", bar=f"{bar:g}"),
                              alert=total is not None and total < bar))
-    oit_label = t("oit_source_itas") if data.get("oit", {}).get("source") == "itas" else t("oit_source_items")
-    scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
-              oit_label: data.get("oit_estimate"), t("meeting_total_weighted"): total}
+    oit_label = t("oit_source_itas") if data.oit.source == "itas" else t("oit_source_items")
+    scores = {"IIT": data.iit.estimated_score, "EIT": data.eit.estimated_score,
+              oit_label: data.oit_estimate, t("meeting_total_weighted"): total}
     chart = BarChart(
         key="scores", title=t("meeting_scores_title"),
         series=[BarSeries("score", t("estimated_score"), charts.COLORS["bar"])],
@@ -192,21 +192,21 @@ def overall_slide(data: dict[str, Any]) -> Slide:
         reference=(bar, t("passing_bar", bar=f"{bar:g}")), scale_max=100.0,
     )
     fig = charts.score_bullets(scores, bar=bar)  # untitled on screen: the slide title says it
-    below = [k.upper() for k in data["below_bar"]]
+    below = [k.upper() for k in data.below_bar]
     rows = [SlideRow(t("meeting_below_bar", bar=f"{bar:g}", names=", ".join(below)), alert=True)] if below else []
-    if data.get("estimated_level"):
-        held = [k.upper() for k in data.get("level_held_back_by", [])]
-        rows.append(SlideRow(t("level_estimated", level=data["estimated_level"]),
-                             t("level_held_back", level=data["estimated_level"], names=", ".join(held)) if held else ""))
+    if data.estimated_level:
+        held = [k.upper() for k in data.level_held_back_by]
+        rows.append(SlideRow(t("level_estimated", level=data.estimated_level),
+                             t("level_held_back", level=data.estimated_level, names=", ".join(held)) if held else ""))
     return Slide("overall", t("meeting_slide_overall"), numbers=numbers, rows=rows, charts=[chart], figures=[fig],
                  note=t("estimate_note"))
 
 
-def measures_slide(data: dict[str, Any], by_dep: list[measures_svc.DepartmentProgress]) -> Slide:
-    m = data["measures"]
-    numbers = [BigNumber(t("kpi_measures_done"), f"{m['done']} / {m['total']}"),
-               BigNumber(t("status_in_progress"), str(m["in_progress"])),
-               BigNumber(t("kpi_overdue"), str(m["overdue"]), alert=m["overdue"] > 0)]
+def measures_slide(data: Summary, by_dep: list[measures_svc.DepartmentProgress]) -> Slide:
+    m = data.measures
+    numbers = [BigNumber(t("kpi_measures_done"), f"{m.done} / {m.total}"),
+               BigNumber(t("status_in_progress"), str(m.in_progress)),
+               BigNumber(t("kpi_overdue"), str(m.overdue), alert=m.overdue > 0)]
     rows = [r for r in by_dep if r.total]
     slide = Slide("measures", t("meeting_slide_measures"), numbers=numbers, empty_text=t("meeting_no_measures"))
     if not rows:
@@ -244,16 +244,16 @@ def surveys_slide(instruments: list[surveys_svc.InstrumentStatus]) -> Slide:
     return slide
 
 
-def oit_slide(data: dict[str, Any], states: list[oit_svc.OitItemState]) -> Slide:
+def oit_slide(data: Summary, states: list[oit_svc.OitItemState]) -> Slide:
     """OIT items not ready, one row per responsible department (the most behind first), its items named."""
-    oit = data.get("oit", {})
+    oit = data.oit
     not_ready = oit_svc.not_ready_by_department(states)
     overdue = sum(s.overdue for s in states)
     slide = Slide("oit", t("meeting_slide_oit"), empty_text=t("meeting_oit_all_ready") if states else t("meeting_no_oit"),
                   note=t("oit_estimate_note"), numbers=[
-                      BigNumber(t("oit_ready_items"), f"{oit.get('ready', 0)} / {oit.get('items', 0)}"),
-                      BigNumber(t("oit_estimate_label"), _score(oit.get("items_score")),
-                                alert=oit.get("items_score") is not None and oit["items_score"] < data["passing_bar"]),
+                      BigNumber(t("oit_ready_items"), f"{oit.ready} / {oit.items}"),
+                      BigNumber(t("oit_estimate_label"), _score(oit.items_score),
+                                alert=oit.items_score is not None and oit.items_score < data.passing_bar),
                       BigNumber(t("status_overdue"), str(overdue), alert=overdue > 0),
                   ])
     for dep, items in list(not_ready.items())[:MAX_ROWS]:

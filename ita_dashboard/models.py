@@ -12,7 +12,7 @@ Every change here needs an Alembic migration in ``migrations/versions``.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
@@ -42,6 +42,30 @@ class Status(str, Enum):
 class Instrument(str, Enum):
     iit = "iit"
     eit = "eit"
+
+
+class BatchKind(StrEnum):
+    """What an import batch read. The values are what ``importbatch.kind`` stores (a plain string
+    column, unchanged since the first schema): compare with the members, never with the strings."""
+
+    measures = "measures"
+    survey_iit = "survey_iit"
+    survey_eit = "survey_eit"
+    progress = "progress"  # a progress (status) sheet
+
+    @classmethod
+    def survey(cls, instrument: Instrument | str) -> "BatchKind":
+        """The kind of a survey batch of ``instrument``."""
+        return cls(f"survey_{Instrument(instrument).value}")
+
+    @property
+    def instrument(self) -> Optional[Instrument]:
+        """The instrument of a survey batch; None for the other kinds."""
+        return {"survey_iit": Instrument.iit, "survey_eit": Instrument.eit}.get(self.value)
+
+    @property
+    def is_survey(self) -> bool:
+        return self.instrument is not None
 
 
 class OitStatus(str, Enum):
@@ -175,7 +199,7 @@ class ImportBatch(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
     fiscal_year: Optional[int] = None
-    kind: str  # measures / survey_iit / survey_eit / progress
+    kind: str  # a BatchKind value (measures / survey_iit / survey_eit / progress): BatchKind(batch.kind)
     file_name: str
     sha256: str = Field(index=True)
     size_bytes: int = 0

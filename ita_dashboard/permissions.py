@@ -196,9 +196,35 @@ def require_update_progress(actor: Actor, organization_id: int) -> None:
         raise PermissionDenied(PROGRESS_ROLES_ONLY)
 
 
+def is_org_admin(actor: Actor, organization_id: int) -> bool:
+    """Admin *in* this organisation: imports, mappings, deletions and the admin tools of its pages."""
+    return actor.role_for(organization_id) == Role.admin
+
+
 def can_add_activity(actor: Actor, organization_id: int) -> bool:
     """Whether the add-activity form is shown: the same people who update progress."""
     return can_update_progress(actor, organization_id)
+
+
+def may_add_activity(actor: Actor, *, organization_id: int, measure_department_ids: Optional[Iterable[int]],
+                     measure_owner_all: bool = False) -> bool:
+    """:func:`require_add_activity` as a yes/no: the form offers exactly the measures (and "no
+    measure") that the service will accept."""
+    try:
+        require_add_activity(actor, organization_id=organization_id, measure_department_ids=measure_department_ids,
+                             measure_owner_all=measure_owner_all)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def can_delete_activity(actor: Actor, organization_id: int) -> bool:
+    """Deleting an activity: admins of its organisation only."""
+    return is_org_admin(actor, organization_id)
+
+
+def require_delete_activity(actor: Actor, organization_id: int) -> None:
+    require_admin(actor, organization_id)
 
 
 def require_add_activity(actor: Actor, *, organization_id: int, measure_department_ids: Optional[Iterable[int]],

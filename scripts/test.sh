@@ -2,7 +2,7 @@
 # Run the tests: `bash scripts/test.sh [pytest args]`, from any directory.
 # Sets up .venv with requirements-dev.txt (only when it changed: sha256 kept in
 # .venv/.requirements-dev.sha256); as root on Debian, first installs what the tests need from
-# the system (Chromium, Thai fonts, PostgreSQL server binaries, python3-venv) when missing.
+# the system (Chromium, Thai fonts, PostgreSQL server binaries, python3-venv, zbar, poppler) when missing.
 # pytest's "no tests collected" (exit 5) counts as a failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +16,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
     command -v zbarimg >/dev/null || missing+=(zbar-tools)
+    command -v pdftotext >/dev/null || missing+=(poppler-utils)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test.sh: apt-get install ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive

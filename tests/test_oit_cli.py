@@ -135,10 +135,10 @@ def test_a_typed_in_itas_figure_wins_over_the_items(engine):
             oit.record_status(s, item_id=item.id, status="published", url=f"https://t.go.th/{item.number}",
                               as_of=dt.date(2026, 1, 5), actor=Actor.system())
         data = summary.build_summary(s, organization_id=org, fiscal_year=2569, as_of=dt.date(2026, 6, 30))
-        assert data["oit"]["source"] == "items" and data["oit"]["estimated_score"] == 100.0
+        assert data.oit.source == "items" and data.oit.estimated_score == 100.0
         set_override(s, organization_id=org, fiscal_year=2569, key="agency.oit_estimate", value=88.5, actor=Actor.system())
         data = summary.build_summary(s, organization_id=org, fiscal_year=2569, as_of=dt.date(2026, 6, 30))
-    assert data["oit"]["source"] == "itas" and data["oit_estimate"] == 88.5 and data["oit"]["items_score"] == 100.0
+    assert data.oit.source == "itas" and data.oit_estimate == 88.5 and data.oit.items_score == 100.0
 
 
 def test_rollup_oit_and_level_agree_with_each_agency_summary(engine):
@@ -160,9 +160,9 @@ def test_rollup_oit_and_level_agree_with_each_agency_summary(engine):
         for name, org in (("เทศบาลตำบลเอ", a), ("เทศบาลตำบลบี", b)):
             want = summary.build_summary(s, organization_id=org, fiscal_year=2569, as_of=as_of)
             got = rows[name]
-            assert got.oit_score == want["oit"]["estimated_score"] and got.oit_source == "items"
-            assert (got.oit_items, got.oit_ready) == (want["oit"]["items"], want["oit"]["ready"])
-            assert got.estimated_level == want["estimated_level"]
+            assert got.oit_score == want.oit.estimated_score and got.oit_source == "items"
+            assert (got.oit_items, got.oit_ready) == (want.oit.items, want.oit.ready)
+            assert got.estimated_level == want.estimated_level
         assert rows["เทศบาลตำบลซี"].oit_score is None and rows["เทศบาลตำบลซี"].oit_items == 0
         before = rollup.rollup(s, actor=Actor.system(), fiscal_year=2569, as_of=dt.date(2026, 1, 31))
     assert {r.name: r.oit_score for r in before}["เทศบาลตำบลบี"] == 0.0  # nothing published before 1 Feb

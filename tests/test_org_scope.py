@@ -11,7 +11,7 @@ from alembic import command
 from sqlmodel import select
 
 from ita_dashboard import db
-from ita_dashboard.models import AuditEvent, Organization, OrgMembership, Role, User
+from ita_dashboard.models import AuditEvent, Organization, OrgMembership, Role, Status, User
 from ita_dashboard.permissions import (Actor, PermissionDenied, can_edit_measure, can_see_org, load_actor,
                                        require_admin)
 from ita_dashboard.services import measures as measures_svc
@@ -226,3 +226,67 @@ def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     direct.run()
     assert not direct.exception, [e.message for e in direct.exception]
     assert "คุณไม่มีสิทธิ์เข้าถึงหน้านี้" in texts(direct)
+
+
+@pytest.mark.parametrize("role_in_a", ["admin", "department_head"])
+def test_an_editor_of_a_who_views_b_updates_nothing_of_b(three, role_in_a):
+    """Editor (admin / department head) at home in A, viewer of B through a membership: B's measure
+    is refused on every path, asked with B (the organisation concerned): the questions the
+    measures page asks before it shows a form, the status sheet (check and apply) and activities."""
+    from ita_dashboard.permissions import (can_add_activity, can_delete_activity, can_update_progress, is_org_admin,
+                                           may_add_activity)
+    from ita_dashboard.services import activities
+    from ita_dashboard.services.status_sheet import StatusRow, StatusSheet, apply_status_sheet, check_status_sheet
+
+    engine, a, b, _ = three
+    user = make_user(engine, username="editor_a", role=role_in_a, org_id=a,
+                     department="กองคลัง" if role_in_a == "department_head" else None)
+    with db.session_scope(engine) as s:
+        memberships.grant(s, actor=Actor.system(), user_id=user, organization_id=b, role="viewer")
+    measure_a = make_measure(engine, org_id=a, number=1, departments=["กองคลัง"])
+    measure_b = make_measure(engine, org_id=b, number=1, departments=["กองคลัง"], owner_all=True)
+    dep_b = [dep_id(engine, b, "กองคลัง")]
+    actor = actor_for(engine, user)
+    for seen_as in (actor, actor.for_org(b)):  # the page hands over actor.for_org(selected organisation)
+        assert can_update_progress(seen_as, a) and can_add_activity(seen_as, a)
+        assert not can_update_progress(seen_as, b) and not can_add_activity(seen_as, b)
+        assert not can_edit_measure(seen_as, organization_id=b, department_ids=dep_b, owner_all=True)
+        assert not may_add_activity(seen_as, organization_id=b, measure_department_ids=dep_b, measure_owner_all=True)
+        assert not may_add_activity(seen_as, organization_id=b, measure_department_ids=None)
+        assert not is_org_admin(seen_as, b) and not can_delete_activity(seen_as, b)
+    assert can_edit_measure(actor, organization_id=a, department_ids=[dep_id(engine, a, "กองคลัง")], owner_all=False)
+
+    def sheet(mid: int) -> StatusSheet:
+        return StatusSheet(rows=[StatusRow("s", 5, mid, Status.done, None, "", None, dt.date(2025, 1, 9))])
+
+    writes = {
+        "record_progress": lambda s: measures_svc.record_progress(s, measure_id=measure_b, status="done", percent=100,
+                                                                  as_of=dt.date(2025, 1, 9), actor=actor),
+        "check_status_sheet": lambda s: check_status_sheet(s, organization_id=b, sheet=sheet(measure_b), actor=actor),
+        "apply_status_sheet": lambda s: apply_status_sheet(s, organization_id=b, sheet=sheet(measure_b), actor=actor,
+                                                           file_name="b.xlsx", file_bytes=b"x"),
+        "add_activity": lambda s: activities.add_activity(s, organization_id=b, date=dt.date(2025, 1, 9), title="x",
+                                                          measure_id=measure_b, actor=actor),
+        "add_activity_without_measure": lambda s: activities.add_activity(
+            s, organization_id=b, date=dt.date(2025, 1, 9), title="x", actor=actor),
+    }
+    def audited_in_b() -> int:
+        with db.session_scope(engine) as s:
+            return s.exec(select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.organization_id == b)).one()
+
+    before = audited_in_b()
+    for name, write in writes.items():
+        with pytest.raises(PermissionDenied):
+            with db.session_scope(engine) as s:
+                write(s)
+    # A's sheet carrying B's measure: rejected as not A's, B untouched; A's own row goes in.
+    with db.session_scope(engine) as s:
+        both = StatusSheet(rows=[*sheet(measure_b).rows, StatusRow("s", 6, measure_a, Status.done, None, "", None,
+                                                                  dt.date(2025, 1, 9))])
+        batch = apply_status_sheet(s, organization_id=a, sheet=both, actor=actor, file_name="a.xlsx", file_bytes=b"x")
+        assert (batch.imported_count, batch.rejected_count) == (1, 1)
+    with db.session_scope(engine) as s:
+        states = {m.id: m.status for m in measures_svc.measure_states(s, organization_id=b, fiscal_year=2568,
+                                                                      as_of=dt.date(2025, 2, 1))}
+        assert states[measure_b] == Status.not_started
+    assert audited_in_b() == before  # nothing written in B, nothing audited there

@@ -9,12 +9,14 @@ import pytest
 from sqlmodel import select
 
 from ita_dashboard import db
-from ita_dashboard.models import Measure
+from ita_dashboard.models import Instrument, Measure
 from ita_dashboard.permissions import Actor
 from ita_dashboard.services import measures as measures_svc
 from ita_dashboard.services import surveys as surveys_svc
 from ita_dashboard.services.data_version import data_version
 from ita_dashboard.services.summary import build_summary, department_ranking
+from ita_dashboard.services.summary_types import (CollectionWindow, DepartmentMeasures, DepartmentSurvey,
+                                                  MeasuresSummary, OitSummary, Summary, SurveySummary)
 from tests.helpers import make_measure, make_org
 from tests.apptest_utils import run_app
 
@@ -32,7 +34,7 @@ def org(engine):
 
 def test_due_list_is_overdue_first_then_due_within_a_month(engine, org):
     with db.session_scope(engine) as s:
-        data = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 31))
+        data = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 31)).to_json_dict()
     assert [(d["number"], d["overdue"]) for d in data["due"]] == [(1, True), (2, False)]
     assert data["due"][0] == {"number": 1, "title": "เผยแพร่แผนจัดซื้อ", "end": "2024-12-31", "overdue": True,
                               "status": "not_started", "percent": 0}
@@ -46,34 +48,55 @@ def test_due_list_follows_the_history(engine, org):
     with db.session_scope(engine) as s:
         before = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 5))
         after = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 31))
-    assert [d["number"] for d in before["due"]] == [1]
-    assert [d["number"] for d in after["due"]] == [2]
+    assert [d.number for d in before.due] == [1]
+    assert [d.number for d in after.due] == [2]
 
 
 def test_department_ranking_puts_overdue_then_lowest_completion_first(engine, org):
     with db.session_scope(engine) as s:
         data = build_summary(s, organization_id=org, fiscal_year=2568, as_of=dt.date(2025, 1, 31))
     rows = department_ranking(data)
-    names = [r["name"] for r in rows]
+    names = [r.name for r in rows]
     assert names[0] == "กองคลัง"  # the only department with an overdue measure
     first = rows[0]
-    assert first["behind"] and first["overdue"] == 1
+    assert first.behind and first.overdue == 1
     # without responses every department with a target is behind, and the percentages say 0
-    assert all(r["iit_percent"] in (0.0, None) for r in rows)
+    assert all(r.iit_percent in (0.0, None) for r in rows)
     assert len(names) == len(set(names))
 
 
+def ranking_input(measures: dict, iit: dict) -> Summary:
+    """A summary holding only the departments' measures and IIT responses (the rest empty)."""
+    def survey(by_department: dict) -> SurveySummary:
+        return SurveySummary(responses=0, target=None, by_department={
+            n: DepartmentSurvey(eligible=None, **d) for n, d in by_department.items()}, unmatched_departments=(),
+            over_eligible=(), estimated_score=None, indicator_scores={}, scored_responses=0, itas_count=None,
+            itas_as_of=None)
+
+    return Summary(
+        organization="", fiscal_year=2568, as_of=dt.date(2025, 1, 31), is_demo=False,
+        measures=MeasuresSummary(total=0, done=0, in_progress=0, not_started=0, cancelled=0, overdue=0,
+                                 by_department={n: DepartmentMeasures(in_progress=0, not_started=0, **d)
+                                                for n, d in measures.items()}, unresolved_owners=()),
+        surveys={Instrument.iit: survey(iit), Instrument.eit: survey({})}, oit_estimate=None,
+        oit=OitSummary(items=0, ready=0, estimated_score=None, source=None, items_score=None, overdue=0,
+                       by_indicator={}),
+        estimated_total=None, estimated_level=None, level_held_back_by=(), passing_bar=85.0, below_bar=(),
+        collection_window=CollectionWindow(start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30), days_left=150),
+        due=())
+
+
 def test_ranking_orders_by_completion_share_when_nothing_is_overdue():
-    data = {"measures": {"by_department": {"ก": {"total": 1, "done": 1, "overdue": 0},
-                                           "ข": {"total": 1, "done": 1, "overdue": 0},
-                                           "ค": {"total": 0, "done": 0, "overdue": 0}}},
-            "surveys": {"iit": {"by_department": {"ก": {"responses": 9, "target": 10},
-                                                  "ข": {"responses": 2, "target": 10},
-                                                  "ค": {"responses": 3, "target": None}}}}}
+    data = ranking_input({"ก": {"total": 1, "done": 1, "overdue": 0},
+                          "ข": {"total": 1, "done": 1, "overdue": 0},
+                          "ค": {"total": 0, "done": 0, "overdue": 0}},
+                         {"ก": {"responses": 9, "target": 10},
+                          "ข": {"responses": 2, "target": 10},
+                          "ค": {"responses": 3, "target": None}})
     rows = department_ranking(data)
-    assert [r["name"] for r in rows] == ["ข", "ก", "ค"]
-    assert [r["behind"] for r in rows] == [True, True, False]
-    assert rows[0]["iit_percent"] == 20.0 and rows[0]["iit_gap"] == 8
+    assert [r.name for r in rows] == ["ข", "ก", "ค"]
+    assert [r.behind for r in rows] == [True, True, False]
+    assert rows[0].iit_percent == 20.0 and rows[0].iit_gap == 8
 
 
 def test_data_version_changes_with_every_write(engine, org):

@@ -53,7 +53,7 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
         item.department_id = finance.id
         s.add(item)
         item_id = item.id
-        before = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)["oit"]
+        before = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END).oit
     at = run_app(monkeypatch, url, username="naoo_finance", page="app_pages/oit.py")
     at.selectbox(key="oit_status_item").set_value(item_id).run()
     next(x for x in at.selectbox if x.label == t("oit_col_status")).set_value("published")
@@ -62,11 +62,11 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
     assert not at.exception, [e.message for e in at.exception]
     assert any(t("oit_saved", number="O43", status=t("oit_status_published")) in x.value for x in at.success)
     with db.session_scope(engine) as s:
-        after = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)["oit"]
+        after = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END).oit
         state = next(x for x in oit.item_states(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END)
                      if x.number == "O43")
     assert state.url == "https://demo-naoo.example/ita/o43" and state.status.value == "published"
-    assert after["ready"] == before["ready"] + 1 and after["estimated_score"] > before["estimated_score"]
+    assert after.ready == before.ready + 1 and after.estimated_score > before.estimated_score
 
 
 def test_admin_sees_the_tools_and_the_overview_shows_the_level(monkeypatch, demo_url):

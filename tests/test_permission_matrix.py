@@ -32,7 +32,7 @@ from ita_dashboard.importers.surveys import parse_survey_file
 from ita_dashboard.models import Status
 from ita_dashboard.permissions import Actor, PermissionDenied
 from ita_dashboard.importers.oit_list import parse_oit_list
-from ita_dashboard.services import (activities, aliases, framework_overrides, measures, memberships, oit, org_settings,
+from ita_dashboard.services import (abbreviations, activities, aliases, framework_overrides, measures, memberships, oit, org_settings,
                                     orgs, surveys, uploads, users)
 from ita_dashboard.services.status_sheet import StatusRow, StatusSheet, apply_status_sheet
 from tests import survey_files as sf
@@ -108,6 +108,12 @@ def _sheet(w: World) -> StatusSheet:
 WRITES = {
     "admin": {
         "orgs.add_department": lambda w, s, a: orgs.add_department(s, organization_id=w.b, name="กองใหม่", actor=a),
+        "abbreviations.set_abbreviation": lambda w, s, a: abbreviations.set_abbreviation(
+            s, actor=a, organization_id=w.b, abbreviation="กคล.", department_id=dep_id(w.engine, w.b, "กองคลัง")),
+        "abbreviations.remove_abbreviation": lambda w, s, a: abbreviations.remove_abbreviation(
+            s, actor=a, organization_id=w.b, abbreviation="กค."),
+        "abbreviations.restore_standard": lambda w, s, a: abbreviations.restore_standard(
+            s, actor=a, organization_id=w.b, abbreviation="สป."),
         "orgs.update_department": lambda w, s, a: orgs.update_department(
             s, department_id=dep_id(w.engine, w.b, "กองช่าง"), iit_eligible_staff=1, actor=a),
         "users.list_users": lambda w, s, a: users.list_users(s, actor=a, organization_id=w.b),

@@ -77,7 +77,7 @@ def test_rollup_agrees_with_each_agency_summary(world):
         rows = {r.organization_id: r for r in rollup.rollup(s, actor=Actor.system(), fiscal_year=FY, as_of=AS_OF)}
         assert set(rows) == set(orgs)
         for org_id in orgs:
-            want = summary.build_summary(s, organization_id=org_id, fiscal_year=FY, as_of=AS_OF)
+            want = summary.build_summary(s, organization_id=org_id, fiscal_year=FY, as_of=AS_OF).to_json_dict()
             got = rows[org_id]
             assert (got.measures_total, got.measures_done, got.measures_overdue) == (
                 want["measures"]["total"], want["measures"]["done"], want["measures"]["overdue"]), got.name

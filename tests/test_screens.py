@@ -17,6 +17,7 @@ from ita_dashboard import audit_text, backup, db, thai
 from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrument, Measure, Organization,
                                   ProgressUpdate, SurveyResponse, SurveyTarget, User)
 from ita_dashboard.services.summary import build_summary, department_ranking, unmatched_names
+from ita_dashboard.services.summary_types import Summary
 from tests.helpers import make_demo_db
 from tests.apptest_utils import REPO, TIMEOUT, texts, user_id
 
@@ -61,7 +62,7 @@ def frames(at: AppTest) -> str:
     return "\n".join(d.value.to_string() for d in at.dataframe)
 
 
-def naoo_summary(url: str, as_of: dt.date = dt.date(2023, 9, 30)) -> dict:
+def naoo_summary(url: str, as_of: dt.date = dt.date(2023, 9, 30)) -> Summary:
     engine = db.make_engine(url)
     with db.session_scope(engine) as s:
         org_id = s.exec(select(Organization.id).where(Organization.name == NAOO)).one()
@@ -196,13 +197,13 @@ def test_the_period_switch_is_not_called_the_measures_period(monkeypatch, demo_u
 
 def test_ranking_marks_met_targets_and_leaves_unmatched_names_out(demo_url):
     data = naoo_summary(demo_url)
-    rows = {r["name"]: r for r in department_ranking(data)}
+    rows = {r.name: r for r in department_ranking(data)}
     assert "กองที่ไม่มีจริง" not in rows and "คณะทำงาน สนับสนุน การ ประเมิน ITA" not in rows
-    assert rows["กองช่าง"]["iit_met"] and not rows["กองช่าง"]["behind"]  # 9 responses, target 5: met
-    assert rows["กองคลัง"]["iit_over_eligible"]  # more responses than the 5 eligible staff
-    names = {e["name"]: e for e in unmatched_names(data)}
-    assert names["กองที่ไม่มีจริง"]["iit"] == 3
-    assert names["คณะทำงาน สนับสนุน การ ประเมิน ITA"]["measures"] == 1
+    assert rows["กองช่าง"].iit_met and not rows["กองช่าง"].behind  # 9 responses, target 5: met
+    assert rows["กองคลัง"].iit_over_eligible  # more responses than the 5 eligible staff
+    names = {e.name: e for e in unmatched_names(data)}
+    assert names["กองที่ไม่มีจริง"].iit == 3
+    assert names["คณะทำงาน สนับสนุน การ ประเมิน ITA"].measures == 1
 
 
 def test_overview_department_table_tells_the_truth(monkeypatch, demo_url):

@@ -895,7 +895,7 @@ def test_vanished_rows_are_counted_nowhere(engine, org):
         assert unresolved_names(s, organization_id=org["id"], fiscal_year=2568) == {}
         assert fiscal_years_with_data(s, organization_id=org["id"]) == [2568]
         data = summary.build_summary(s, organization_id=org["id"], fiscal_year=2568, as_of=dt.date(2025, 9, 30))
-        assert data["surveys"]["iit"]["responses"] == 114
+        assert data.iit.responses == 114
         rows = rollup.rollup(s, actor=_admin_actor(), fiscal_year=2568, as_of=dt.date(2025, 9, 30))
         assert [row.iit_responses for row in rows] == [114]
 

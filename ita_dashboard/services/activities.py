@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from .. import audit, thai
 from .. import permissions
 from ..models import Activity, Measure, MeasureDepartment, Organization
-from ..permissions import Actor, require_admin, require_org
+from ..permissions import Actor, require_org
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = ("png", "jpg", "jpeg", "webp")
@@ -204,7 +204,7 @@ def delete_activity(session: Session, *, activity_id: int, actor: Actor) -> None
     row = session.get(Activity, activity_id)
     if row is None:
         raise ActivityError("ไม่พบกิจกรรมนี้")
-    require_admin(actor, row.organization_id)
+    permissions.require_delete_activity(actor, row.organization_id)
     before = audit.snapshot(row)
     before["photo_bytes"] = len(row.photo) if row.photo else 0
     session.delete(row)

@@ -19,7 +19,7 @@ from .. import audit, thai
 from . import orgs
 from ..departments import DepartmentResolver, means_all_departments, normalize_name, split_owner_text
 from ..importers.measures import ParsedActivity, ParsedMeasure, ParsedPlan
-from ..models import Activity, Department, ImportBatch, Measure, MeasureDepartment, Organization, utcnow
+from ..models import Activity, BatchKind, Department, ImportBatch, Measure, MeasureDepartment, Organization, utcnow
 
 _TEXT_FIELDS = ("section_number", "section_title", "title", "steps", "owner_text", "period_text",
                 "output_text", "outcome_text")
@@ -195,7 +195,7 @@ def import_plan(
         raise MeasureImportError(f"ไม่พบหน่วยงานรหัส {organization_id}")
     _check_plan(plan, fiscal_year=fiscal_year)
     batch = ImportBatch(
-        organization_id=organization_id, fiscal_year=fiscal_year, kind="measures", file_name=file_name or "",
+        organization_id=organization_id, fiscal_year=fiscal_year, kind=BatchKind.measures, file_name=file_name or "",
         sha256=hashlib.sha256(file_bytes or b"").hexdigest(), size_bytes=len(file_bytes or b""),
         user_id=user_id, read_count=len(plan.measures),
     )

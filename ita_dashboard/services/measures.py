@@ -1,8 +1,7 @@
 """Measures and their progress: the current state as of any date, from the append-only history.
 
-The state of a measure on day D is its newest ProgressUpdate with ``as_of <= D`` (ties broken by
-id); no update means "not started". A measure is overdue on D when its end date is before D and
-its state is not done (cancelled measures are never overdue).
+The state as of a date and the overdue rule are defined once, in :mod:`.measure_state`; this
+module lists measures with that state and appends progress.
 """
 
 from __future__ import annotations
@@ -12,12 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from .. import audit, thai
 from ..models import Department, Measure, MeasureDepartment, ProgressUpdate, Status
 from ..permissions import Actor, require_edit_measure
+from . import measure_state
 
 
 class ProgressError(ValueError):
@@ -52,27 +52,7 @@ class MeasureState:
     recurrence: Optional[str] = None
 
 
-def _latest_progress_subquery(*, measure_ids_query, as_of: dt.date):
-    ranked = (
-        sa_select(
-            ProgressUpdate.measure_id,
-            ProgressUpdate.status,
-            ProgressUpdate.percent,
-            ProgressUpdate.note,
-            ProgressUpdate.evidence_url,
-            ProgressUpdate.as_of,
-            func.row_number()
-            .over(partition_by=ProgressUpdate.measure_id, order_by=(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc()))
-            .label("rn"),
-        )
-        .where(col(ProgressUpdate.measure_id).in_(measure_ids_query), ProgressUpdate.as_of <= as_of)
-        .subquery()
-    )
-    return sa_select(ranked).where(ranked.c.rn == 1).subquery()
-
-
-def is_overdue(*, end: Optional[dt.date], status: Status, as_of: dt.date) -> bool:
-    return end is not None and end < as_of and status not in (Status.done, Status.cancelled)
+is_overdue = measure_state.is_overdue  # the one rule; kept here for callers of measures.is_overdue
 
 
 def measure_states(
@@ -81,10 +61,8 @@ def measure_states(
     """Every measure of the year with its state at the end of ``as_of`` (default today)."""
     as_of = as_of or dt.date.today()
     ids_q = sa_select(Measure.id).where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
-    latest = _latest_progress_subquery(measure_ids_query=ids_q, as_of=as_of)
     rows = session.execute(
-        sa_select(Measure, latest.c.status, latest.c.percent, latest.c.note, latest.c.evidence_url, latest.c.as_of)
-        .outerjoin(latest, latest.c.measure_id == Measure.id)
+        sa_select(Measure, *measure_state.update_columns(as_of=as_of))
         .where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
         .order_by(Measure.number)
     ).all()
@@ -99,7 +77,7 @@ def measure_states(
         deps[mid].append((did, dname))
     out = []
     for m, status, percent, note, evidence, last in rows:
-        st = Status(status) if status else Status.not_started
+        st = Status(status) if status else measure_state.NO_UPDATE
         out.append(
             MeasureState(
                 id=m.id, number=m.number, section_number=m.section_number, section_title=m.section_title,
@@ -174,11 +152,7 @@ def record_progress(
     if evidence_url and not evidence_url.lower().startswith(("http://", "https://")):
         raise ProgressError("ลิงก์หลักฐานต้องขึ้นต้นด้วย http:// หรือ https://")
     as_of = as_of or dt.date.today()
-    previous = session.exec(
-        select(ProgressUpdate)
-        .where(ProgressUpdate.measure_id == measure_id, ProgressUpdate.as_of <= as_of)
-        .order_by(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc())
-    ).first()
+    previous = measure_state.newest_update(session, measure_id=measure_id, as_of=as_of)
     update = ProgressUpdate(
         measure_id=measure_id, as_of=as_of, status=status, percent=percent, note=(note or "").strip(),
         evidence_url=(evidence_url or "").strip() or None, user_id=actor.user_id, import_batch_id=import_batch_id,
@@ -222,21 +196,10 @@ def progress_by_month(
     """
     ids_q = sa_select(Measure.id).where(Measure.organization_id == organization_id, Measure.fiscal_year == fiscal_year)
     ends = dict(session.execute(sa_select(Measure.id, Measure.end_date).where(col(Measure.id).in_(ids_q))).all())
-    history: dict[int, list[tuple[dt.date, Status]]] = defaultdict(list)
-    for mid, as_of, status in session.execute(
-        sa_select(ProgressUpdate.measure_id, ProgressUpdate.as_of, ProgressUpdate.status)
-        .where(col(ProgressUpdate.measure_id).in_(ids_q))
-        .order_by(ProgressUpdate.measure_id, ProgressUpdate.as_of, ProgressUpdate.id)
-    ):
-        history[mid].append((as_of, Status(status)))
+    history = measure_state.history_rows(session, measure_ids=ids_q)
 
     def state_on(mid: int, day: dt.date) -> Status:
-        current = Status.not_started
-        for as_of, status in history.get(mid, ()):
-            if as_of > day:
-                break
-            current = status
-        return current
+        return measure_state.status_on(history.get(mid, ()), day)
 
     points = []
     for ce_year, month in thai.fiscal_months(fiscal_year):
@@ -279,7 +242,7 @@ def measures_due(states: list[MeasureState], *, as_of: dt.date, within_days: int
     overdue = [s for s in states if s.overdue]
     soon = [
         s for s in states
-        if not s.overdue and s.end and as_of <= s.end <= horizon and s.status not in (Status.done, Status.cancelled)
+        if not s.overdue and s.end and as_of <= s.end <= horizon and measure_state.is_open(s.status)
     ]
     return sorted(overdue, key=lambda s: s.end or as_of) + sorted(soon, key=lambda s: s.end or as_of)
 

@@ -16,13 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sqlalchemy import and_, case, func, or_, select as sa_select, true
+from sqlalchemy import case, func, select as sa_select, true
 from sqlmodel import Session, col
 
 from ..framework import AGENCY_KINDS, Framework, load_framework
-from ..models import (Department, FrameworkOverride, Instrument, Measure, Organization, ProgressUpdate, Status,
+from ..models import (Department, FrameworkOverride, Instrument, Measure, Organization, Status,
                       SurveyResponse, SurveyTarget, counted)
 from ..permissions import Actor
+from . import measure_state
 from . import oit as oit_svc
 from .framework_overrides import AGENCY_PREFIX
 from .surveys import estimate_from_aggregates, score_aggregates
@@ -172,30 +173,15 @@ def _in(column, org_q):
 
 
 def _fill_measures(session: Session, rows: dict[int, AgencyRow], *, org_q, fiscal_year: int, as_of: dt.date) -> None:
-    """Total / done / overdue per organisation, from each measure's newest progress by ``as_of``.
-
-    The newest row is a correlated ``ORDER BY as_of DESC, id DESC LIMIT 1`` per measure, served
-    by ``ix_progress_measure_asof``: joining a window-function subquery instead made SQLite scan
-    that subquery once per measure (quadratic at 60,000 measures).
-    """
-    latest_status = (
-        sa_select(ProgressUpdate.status)
-        .where(ProgressUpdate.measure_id == Measure.id, ProgressUpdate.as_of <= as_of)
-        .order_by(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc())
-        .limit(1)
-        .correlate(Measure)
-        .scalar_subquery()
-    )
-    per_measure = (
-        sa_select(Measure.organization_id.label("org"), Measure.end_date.label("end"), latest_status.label("status"))
-        .where(_in(Measure.organization_id, org_q), Measure.fiscal_year == fiscal_year)
-        .subquery()
-    )
-    status = per_measure.c.status
-    done = case((status == Status.done.value, 1), else_=0)
-    overdue = case((and_(per_measure.c.end < as_of,
-                         or_(status.is_(None), status.notin_([Status.done.value, Status.cancelled.value]))), 1), else_=0)
-    q = sa_select(per_measure.c.org, func.count(), func.sum(done), func.sum(overdue)).group_by(per_measure.c.org)
+    """Total / done / overdue per organisation, from each measure's newest progress by ``as_of``
+    (:mod:`.measure_state`'s select and overdue rule, aggregated in one statement)."""
+    per_measure = measure_state.measures_as_of(_in(Measure.organization_id, org_q), Measure.fiscal_year == fiscal_year,
+                                               as_of=as_of).subquery()
+    done = case((per_measure.c.status == Status.done.value, 1), else_=0)
+    overdue = case((measure_state.overdue_sql(end=per_measure.c.end_date, status=per_measure.c.status, as_of=as_of), 1),
+                   else_=0)
+    q = (sa_select(per_measure.c.organization_id, func.count(), func.sum(done), func.sum(overdue))
+         .group_by(per_measure.c.organization_id))
     for org_id, total, n_done, n_overdue in session.execute(q):
         if org_id not in rows:  # created after the organisations were read
             continue

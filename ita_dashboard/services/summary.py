@@ -1,4 +1,5 @@
-"""The numbers the overview shows, as one plain dict (also ``summary --json``, a contract).
+"""The numbers the overview shows, as a :class:`~.summary_types.Summary` (its ``to_json_dict()``
+is ``summary --json``, a contract).
 
 Keys required by design.md are never removed or renamed; new keys may be added.
 """
@@ -6,17 +7,19 @@ Keys required by design.md are never removed or renamed; new keys may be added.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 
 from sqlmodel import Session
 
 from .. import thai
-from ..models import Organization
+from ..models import Instrument, Organization
 from . import measures as measures_svc
 from . import oit as oit_svc
 from . import surveys as surveys_svc
 from .framework_overrides import agency_value, framework_for
 from .orgs import departments_of
+from .summary_types import (CollectionWindow, DepartmentMeasures, DepartmentRank, DepartmentSurvey, DueMeasure,
+                            MeasuresSummary, OitIndicator, OitSummary, Summary, SurveySummary, UnmatchedName)
 
 
 def default_fiscal_year(session: Session, *, organization_id: int, today: Optional[dt.date] = None) -> int:
@@ -27,7 +30,7 @@ def default_fiscal_year(session: Session, *, organization_id: int, today: Option
 
 def build_summary(
     session: Session, *, organization_id: int, fiscal_year: int, as_of: Optional[dt.date] = None
-) -> dict[str, Any]:
+) -> Summary:
     org = session.get(Organization, organization_id)
     if org is None:
         raise ValueError(f"organization {organization_id} not found")
@@ -38,62 +41,63 @@ def build_summary(
     states = measures_svc.measure_states(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
     counts = measures_svc.counts(states)
     by_dep = measures_svc.progress_by_department(states, departments=departments)
-    measures = {
+    measures = MeasuresSummary(
         **counts,
-        "by_department": {
-            p.name: {"total": p.total, "done": p.done, "in_progress": p.in_progress,
-                     "not_started": p.not_started, "overdue": p.overdue}
+        by_department={
+            p.name: DepartmentMeasures(total=p.total, done=p.done, in_progress=p.in_progress,
+                                       not_started=p.not_started, overdue=p.overdue)
             for p in by_dep
         },
-        "unresolved_owners": [p.name for p in by_dep if p.unmatched],
-    }
+        unresolved_owners=tuple(p.name for p in by_dep if p.unmatched),
+    )
 
-    surveys: dict[str, Any] = {}
+    surveys: dict[Instrument, SurveySummary] = {}
     scores: dict[str, Optional[float]] = {}
-    for instrument in ("iit", "eit"):
+    for instrument in Instrument:
         st = surveys_svc.instrument_status(
-            session, organization_id=organization_id, fiscal_year=fiscal_year, instrument=instrument, as_of=as_of
+            session, organization_id=organization_id, fiscal_year=fiscal_year, instrument=instrument.value, as_of=as_of
         )
-        scores[instrument] = st.estimated_score
-        surveys[instrument] = {
-            "responses": st.responses,
-            "target": st.target,
-            "by_department": {d.name: {"responses": d.responses, "target": d.target, "eligible": d.eligible}
-                              for d in st.by_department},
-            "unmatched_departments": [d.name for d in st.unmatched],
-            "over_eligible": [d.name for d in st.departments if d.over_eligible],
-            "estimated_score": st.estimated_score,
-            "indicator_scores": {str(k): v for k, v in st.indicator_scores.items()},
-            "scored_responses": st.scored_responses,
-            "itas_count": st.itas_count,
-            "itas_as_of": st.itas_as_of.isoformat() if st.itas_as_of else None,
-        }
+        scores[instrument.value] = st.estimated_score
+        surveys[instrument] = SurveySummary(
+            responses=st.responses,
+            target=st.target,
+            by_department={d.name: DepartmentSurvey(responses=d.responses, target=d.target, eligible=d.eligible)
+                           for d in st.by_department},
+            unmatched_departments=tuple(d.name for d in st.unmatched),
+            over_eligible=tuple(d.name for d in st.departments if d.over_eligible),
+            estimated_score=st.estimated_score,
+            indicator_scores=dict(st.indicator_scores),
+            scored_responses=st.scored_responses,
+            itas_count=st.itas_count,
+            itas_as_of=st.itas_as_of,
+        )
     oit = oit_summary(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
-    scores["oit"] = oit["estimated_score"]
+    scores["oit"] = oit.estimated_score
     total = fw.weighted_total(scores)
     level, held_back_by = fw.rating(total, scores) if total is not None else (None, [])
     window_start, window_end = fw.collection_dates()
-    return {
-        "organization": org.name,
-        "fiscal_year": fiscal_year,
-        "as_of": as_of.isoformat(),
-        "is_demo": org.is_demo,
-        "measures": measures,
-        "surveys": surveys,
-        "oit_estimate": scores["oit"],
-        "oit": oit,
-        "estimated_total": None if total is None else round(total, 2),
-        "estimated_level": level,
-        "level_held_back_by": held_back_by,
-        "passing_bar": fw.passing_bar,
-        "below_bar": [k for k, v in scores.items() if v is not None and v < fw.passing_bar],
-        "collection_window": {"start": window_start.isoformat(), "end": window_end.isoformat(),
-                              "days_left": max((window_end - as_of).days, 0) if as_of <= window_end else 0},
-        "due": [_due_item(m) for m in measures_svc.measures_due(states, as_of=as_of)],
-    }
+    return Summary(
+        organization=org.name,
+        fiscal_year=fiscal_year,
+        as_of=as_of,
+        is_demo=org.is_demo,
+        measures=measures,
+        surveys=surveys,
+        oit_estimate=scores["oit"],
+        oit=oit,
+        estimated_total=None if total is None else round(total, 2),
+        estimated_level=level,
+        level_held_back_by=tuple(held_back_by),
+        passing_bar=fw.passing_bar,
+        below_bar=tuple(k for k, v in scores.items() if v is not None and v < fw.passing_bar),
+        collection_window=CollectionWindow(
+            start=window_start, end=window_end,
+            days_left=max((window_end - as_of).days, 0) if as_of <= window_end else 0),
+        due=tuple(_due_item(m) for m in measures_svc.measures_due(states, as_of=as_of)),
+    )
 
 
-def oit_summary(session: Session, *, organization_id: int, fiscal_year: int, as_of: dt.date) -> dict[str, Any]:
+def oit_summary(session: Session, *, organization_id: int, fiscal_year: int, as_of: dt.date) -> OitSummary:
     """OIT as the overview shows it: the items' readiness, and the score the total uses.
 
     A figure typed in from ITAS (once results are out) wins over the estimate from the items;
@@ -106,18 +110,19 @@ def oit_summary(session: Session, *, organization_id: int, fiscal_year: int, as_
         score, source = float(typed), "itas"
     else:
         score, source = est.score, ("items" if est.items else None)
-    return {"items": est.items, "ready": est.ready, "estimated_score": score, "source": source,
-            "items_score": est.score, "overdue": sum(s.overdue for s in states),
-            "by_indicator": {str(k): v for k, v in est.by_indicator.items()}}
+    return OitSummary(items=est.items, ready=est.ready, estimated_score=score, source=source,
+                      items_score=est.score, overdue=sum(s.overdue for s in states),
+                      by_indicator={k: OitIndicator(items=v["items"], ready=v["ready"], score=v["score"])
+                                    for k, v in est.by_indicator.items()})
 
 
-def _due_item(m: measures_svc.MeasureState) -> dict[str, Any]:
+def _due_item(m: measures_svc.MeasureState) -> DueMeasure:
     """A measure overdue or due within a month, as the overview's list (and ``summary --json``) shows it."""
-    return {"number": m.number, "title": m.title, "end": m.end.isoformat() if m.end else None,
-            "overdue": m.overdue, "status": m.status.value, "percent": m.percent}
+    return DueMeasure(number=m.number, title=m.title, end=m.end, overdue=m.overdue, status=m.status,
+                      percent=m.percent)
 
 
-def department_ranking(data: dict[str, Any]) -> list[dict[str, Any]]:
+def department_ranking(data: Summary) -> list[DepartmentRank]:
     """The summary's departments, furthest behind first.
 
     Behind means an overdue measure or IIT responses short of the target; at or over the target
@@ -126,37 +131,36 @@ def department_ranking(data: dict[str, Any]) -> list[dict[str, Any]]:
     :func:`unmatched_names`. Ranked by overdue measures, then by the share of the IIT target
     reached (lowest first), then by name, so the order is stable and explainable at the meeting.
     """
-    m_by, iit_by = data["measures"]["by_department"], data["surveys"]["iit"]["by_department"]
-    skip = set(data["measures"].get("unresolved_owners", [])) | set(data["surveys"]["iit"].get("unmatched_departments", []))
+    m_by, iit_by = data.measures.by_department, data.iit.by_department
+    skip = set(data.measures.unresolved_owners) | set(data.iit.unmatched_departments)
     rows = []
     for name in (set(m_by) | set(iit_by)) - skip:
-        m = m_by.get(name, {"total": 0, "done": 0, "overdue": 0})
-        iit = iit_by.get(name, {"responses": 0, "target": None})
-        target = iit["target"] or 0
-        pct = round(100 * iit["responses"] / target, 1) if target else None
-        gap = max(target - iit["responses"], 0)
-        eligible = iit.get("eligible")
-        rows.append({
-            "name": name, "measures_total": m["total"], "measures_done": m["done"], "overdue": m.get("overdue", 0),
-            "iit_responses": iit["responses"], "iit_target": iit["target"], "iit_percent": pct, "iit_gap": gap,
-            "iit_met": bool(target) and iit["responses"] >= target, "iit_eligible": eligible,
-            "iit_over_eligible": bool(eligible) and iit["responses"] > eligible,
-            "behind": bool(m.get("overdue", 0) or gap),
-        })
-    rows.sort(key=lambda r: (-r["overdue"], r["iit_percent"] if r["iit_percent"] is not None else 101, r["name"]))
+        m = m_by.get(name, DepartmentMeasures(total=0, done=0, in_progress=0, not_started=0, overdue=0))
+        iit = iit_by.get(name, DepartmentSurvey(responses=0, target=None, eligible=None))
+        target = iit.target or 0
+        pct = round(100 * iit.responses / target, 1) if target else None
+        gap = max(target - iit.responses, 0)
+        eligible = iit.eligible
+        rows.append(DepartmentRank(
+            name=name, measures_total=m.total, measures_done=m.done, overdue=m.overdue,
+            iit_responses=iit.responses, iit_target=iit.target, iit_percent=pct, iit_gap=gap,
+            iit_met=bool(target) and iit.responses >= target, iit_eligible=eligible,
+            iit_over_eligible=bool(eligible) and iit.responses > eligible,
+            behind=bool(m.overdue or gap),
+        ))
+    rows.sort(key=lambda r: (-r.overdue, r.iit_percent if r.iit_percent is not None else 101, r.name))
     return rows
 
 
-def unmatched_names(data: dict[str, Any]) -> list[dict[str, Any]]:
+def unmatched_names(data: Summary) -> list[UnmatchedName]:
     """Names written in the surveys or the plan that match no department, once each, with what
-    was counted under them: ``{"name", "measures", "iit", "eit"}``."""
-    out: dict[str, dict[str, Any]] = {}
-    for name in data["measures"].get("unresolved_owners", []):
-        entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
-        entry["measures"] = data["measures"]["by_department"].get(name, {}).get("total", 0)
-    for inst in ("iit", "eit"):
-        s = data["surveys"][inst]
-        for name in s.get("unmatched_departments", []):
-            entry = out.setdefault(name, {"name": name, "measures": 0, "iit": 0, "eit": 0})
-            entry[inst] = s["by_department"].get(name, {}).get("responses", 0)
-    return sorted(out.values(), key=lambda e: e["name"])
+    was counted under them."""
+    out: dict[str, dict[str, int]] = {}
+    for name in data.measures.unresolved_owners:
+        dep = data.measures.by_department.get(name)
+        out.setdefault(name, {})["measures"] = dep.total if dep else 0
+    for inst, s in data.surveys.items():
+        for name in s.unmatched_departments:
+            dep = s.by_department.get(name)
+            out.setdefault(name, {})[inst.value] = dep.responses if dep else 0
+    return [UnmatchedName(name, **counts) for name, counts in sorted(out.items())]

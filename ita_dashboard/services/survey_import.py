@@ -87,6 +87,7 @@ from .. import audit
 from ..departments import DepartmentResolver, normalize_name
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT, ParsedRow, ParsedSurvey
 from ..models import (
+    BatchKind,
     Department,
     FormMapping,
     ImportBatch,
@@ -798,7 +799,7 @@ def import_survey(
     rejected.sort(key=lambda r: r["row"])
 
     batch = ImportBatch(
-        organization_id=organization_id, fiscal_year=fy, kind=f"survey_{instrument.value}",
+        organization_id=organization_id, fiscal_year=fy, kind=BatchKind.survey(instrument),
         file_name=file_name or "", sha256=hashlib.sha256(file_bytes).hexdigest(), size_bytes=len(file_bytes),
         user_id=user_id, read_count=parsed.read_count, rejected_count=len(rejected), rejected_rows=rejected,
         parse_key=parse_key,
@@ -842,7 +843,7 @@ def _finish(session: Session, *, batch: ImportBatch, user_id: Optional[int], acc
     audit.record(
         session, user_id=user_id, action="survey.import", entity="import_batch", entity_id=batch.id,
         organization_id=batch.organization_id,
-        after={**line, **state, "file_name": batch.file_name, "instrument": batch.kind.removeprefix("survey_"),
+        after={**line, **state, "file_name": batch.file_name, "instrument": BatchKind(batch.kind).instrument.value,
                "fiscal_year": batch.fiscal_year, "form_id": batch.form_id, **audit_extra,
                "unmatched_departments": unmatched,
                "vanished_rows": [{"response_id": v.response_id, "row": v.row, "file": v.file_name}
@@ -858,7 +859,7 @@ def _store(session: Session, *, batch: ImportBatch, form: SurveyForm, parsed: Pa
            unique: list[ParsedRow], keys: list[str], resolve) -> tuple[dict[str, int], list[VanishedRow]]:
     """Insert the new rows, record the batch's membership, apply the state rule; returns the
     new/changed/unchanged counts and the vanished rows."""
-    fy, instrument, org_id = batch.fiscal_year, Instrument(batch.kind.removeprefix("survey_")), batch.organization_id
+    fy, instrument, org_id = batch.fiscal_year, BatchKind(batch.kind).instrument, batch.organization_id
     stored = _stored_responses(session, organization_id=org_id, fiscal_year=fy, instrument=instrument)
     refs = response_refs(unique, parsed.id_columns)
     state, step = _next_step(session, form=form, stored=stored,
@@ -978,7 +979,7 @@ def earlier_import(session: Session, *, organization_id: int, instrument: str | 
     instrument = Instrument(instrument)
     b = ImportBatch.__table__.c
     earlier = session.execute(
-        select(ImportBatch).where(b.organization_id == organization_id, b.kind == f"survey_{instrument.value}",
+        select(ImportBatch).where(b.organization_id == organization_id, b.kind == BatchKind.survey(instrument),
                                   b.sha256 == hashlib.sha256(data).hexdigest(), b.parse_key == parse_key(data, mapping),
                                   b.undone_at.is_(None), b.form_id.is_not(None))
         .order_by(b.id.desc()).limit(1)).scalar_one_or_none()
@@ -1026,7 +1027,7 @@ def _import_again(session: Session, *, earlier: ImportBatch, file_name: str, par
     )
     session.add(batch)
     session.flush()
-    instrument = Instrument(batch.kind.removeprefix("survey_"))
+    instrument = BatchKind(batch.kind).instrument
     _one_import_at_a_time(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
                           instrument=instrument)
     form = session.get(SurveyForm, batch.form_id)
@@ -1129,13 +1130,13 @@ def undo_batch(session: Session, *, batch_id: int, user_id: Optional[int]) -> in
     form of the earliest remaining batch that holds them).
     """
     batch = session.get(ImportBatch, batch_id)
-    if batch is None or not batch.kind.startswith("survey_"):
+    if batch is None or not BatchKind(batch.kind).is_survey:
         raise SurveyImportError("ไม่พบรายการนำเข้าแบบสำรวจนี้")
     if batch.undone_at is not None:
         raise SurveyImportError("รายการนำเข้านี้ถูกยกเลิกไปแล้ว")
     if batch.fiscal_year is not None:
         _one_import_at_a_time(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
-                              instrument=Instrument(batch.kind.removeprefix("survey_")))
+                              instrument=BatchKind(batch.kind).instrument)
     m, r, b = SurveyBatchResponse.__table__, SurveyResponse.__table__, ImportBatch.__table__
     members = list(session.execute(select(m.c.response_id).where(m.c.batch_id == batch_id)).scalars())
     session.execute(delete(m).where(m.c.batch_id == batch_id))

@@ -115,13 +115,13 @@ def targets(
     for d in deps:
         if d.id in explicit:
             by_dep[d.id] = explicit[d.id]
-        elif instrument == "iit":
+        elif instrument == Instrument.iit:
             by_dep[d.id] = d.iit_eligible_staff or None
         else:
             by_dep[d.id] = None
     if None in explicit:
         org_target: Optional[int] = explicit[None]
-    elif instrument == "iit":
+    elif instrument == Instrument.iit:
         org_target = sum(t for t in by_dep.values() if t) or None
     else:
         fw = framework_for(session, organization_id=organization_id, fiscal_year=fiscal_year)
@@ -149,7 +149,7 @@ def instrument_status(
             key = (text or "").strip() or UNSPECIFIED
             unmatched[key] = unmatched.get(key, 0) + n
     by_department = [DepartmentCount(d.name, d.id, counts[d.id], dep_targets.get(d.id),
-                                     eligible=(d.iit_eligible_staff or None) if instrument == "iit" else None)
+                                     eligible=(d.iit_eligible_staff or None) if instrument == Instrument.iit else None)
                      for d in deps]
     by_department += [DepartmentCount(name, None, n, None) for name, n in sorted(unmatched.items())]
     status = InstrumentStatus(
@@ -161,7 +161,7 @@ def instrument_status(
     _fill_scores(session, status, filters=f, fiscal_year=fiscal_year, organization_id=organization_id)
     snap = latest_itas_snapshot(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
     if snap is not None:
-        status.itas_count = snap.iit_count if instrument == "iit" else snap.eit_count
+        status.itas_count = snap.iit_count if instrument == Instrument.iit else snap.eit_count
         status.itas_as_of = snap.as_of
     return status
 

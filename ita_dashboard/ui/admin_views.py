@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..textsafe import md
 from .. import audit, audit_text, auth, thai
-from ..models import Role
+from ..models import Instrument, Role
 from ..permissions import PermissionDenied
 from ..services import aliases, orgs, surveys, users as users_svc
 from ..services.framework_overrides import agency_value, framework_for, set_override
@@ -107,7 +107,7 @@ def _target_origin(instrument: str, explicit: bool, value, *, whole: bool = Fals
         return t("target_origin_set")
     if value is None:
         return t("target_origin_none")
-    if instrument == "iit":
+    if instrument == Instrument.iit:
         return t("target_origin_staff_sum") if whole else t("target_origin_staff")
     return t("target_origin_eit_minimum")
 

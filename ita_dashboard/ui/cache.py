@@ -10,7 +10,7 @@ functions are only called for an organisation the user may see.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 
 import streamlit as st
 
@@ -21,6 +21,7 @@ from ..services import rollup as rollup_svc
 from ..services import surveys as surveys_svc
 from ..services.data_version import data_version
 from ..services.summary import build_summary
+from ..services.summary_types import Summary
 from . import common
 
 
@@ -30,12 +31,12 @@ def current_version() -> tuple[int, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _summary(url: str, version: tuple[int, int], organization_id: int, fiscal_year: int, as_of: dt.date) -> dict[str, Any]:
+def _summary(url: str, version: tuple[int, int], organization_id: int, fiscal_year: int, as_of: dt.date) -> Summary:
     with common.session() as s:
         return build_summary(s, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
 
 
-def summary(*, organization_id: int, fiscal_year: int, as_of: dt.date) -> dict[str, Any]:
+def summary(*, organization_id: int, fiscal_year: int, as_of: dt.date) -> Summary:
     """The overview's numbers (``build_summary``), computed once per data version."""
     return _summary(database_url(), current_version(), organization_id, fiscal_year, as_of)
 

@@ -18,7 +18,7 @@ from .. import thai
 from ..importers.oit_list import parse_oit_list
 from ..importers.tabular import FileProblem
 from ..models import OitStatus, Role
-from ..permissions import PermissionDenied, can_update_oit_item
+from ..permissions import PermissionDenied, can_update_oit_item, is_org_admin
 from ..services import oit as oit_svc
 from ..services.orgs import departments_of
 from ..services.uploads import check_size
@@ -132,7 +132,7 @@ def status_form(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> 
 
 
 def admin_tools(ctx: common.PageContext, states: list[oit_svc.OitItemState]) -> None:
-    if ctx.actor.role != Role.admin:
+    if not is_org_admin(ctx.actor, ctx.org_id):
         return
     st.subheader(t("oit_admin_title"))
     tabs = st.tabs([t("oit_tab_edit"), t("oit_tab_import"), t("oit_tab_links"), t("oit_tab_copy")])
@@ -332,7 +332,7 @@ def _copy(ctx: common.PageContext) -> None:
 
 def measures_report_published(ctx: common.PageContext) -> None:
     """On the report page (admins): record where this year's report is published, on its OIT item."""
-    if ctx.actor.role != Role.admin:
+    if not is_org_admin(ctx.actor, ctx.org_id):
         return
     with common.session() as s:
         item = oit_svc.measures_report_item(s, organization_id=ctx.org_id, report_year=ctx.fiscal_year)

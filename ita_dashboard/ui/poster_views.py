@@ -9,7 +9,7 @@ import streamlit as st
 from ..textsafe import md
 from .. import posters
 from ..models import Organization
-from ..permissions import PermissionDenied
+from ..permissions import PermissionDenied, is_org_admin
 from ..services import org_settings
 from . import common
 from .strings import t
@@ -63,7 +63,7 @@ def _poster_body(ctx: common.PageContext) -> None:
         org = s.get(Organization, ctx.org_id)
         org_name, code = org.name, org.itas_code
     st.caption(t("poster_intro"))
-    if ctx.actor.is_admin:
+    if is_org_admin(ctx.actor, ctx.org_id):
         code = _itas_code_form(ctx, code)
     st.markdown(t("poster_current_code", code=f"`{code}`") if code else t("poster_no_code"))
 

@@ -15,7 +15,8 @@ import streamlit as st
 from ..textsafe import md
 from .. import thai
 from ..importers.tabular import FileProblem
-from ..permissions import PermissionDenied, can_add_activity, can_edit_measure, can_update_progress
+from ..permissions import (PermissionDenied, can_add_activity, can_delete_activity, can_update_progress, is_org_admin,
+                           may_add_activity)
 from ..services import activities as act_svc
 from ..services import status_sheet as sheet_svc
 from ..services.uploads import check_size
@@ -45,7 +46,7 @@ def status_sheet_section(ctx: common.PageContext, states, *, as_of: dt.date) -> 
         if result is not None:
             _show_result(result)
         st.caption(t("progress_sheet_intro"))
-        if not ctx.actor.is_admin:
+        if not is_org_admin(ctx.actor, ctx.org_id):
             st.info(t("progress_sheet_head_note"))
         layout = st.radio(t("progress_sheet_layout"), ["single", "per_department"], horizontal=True,
                           key="progress_sheet_layout", format_func=lambda v: t(f"progress_sheet_{v}"))
@@ -193,7 +194,7 @@ def _activity_card(ctx: common.PageContext, a: act_svc.ActivityItem) -> None:
                 st.text(f"{t('measure')} {a.measure_number}. {(a.measure_title or '')[:100]}")
             if a.text:
                 st.text(a.text)
-            if ctx.actor.is_admin and st.button(t("activity_delete"), key=f"activity_delete_{a.id}",
+            if can_delete_activity(ctx.actor, ctx.org_id) and st.button(t("activity_delete"), key=f"activity_delete_{a.id}",
                                                 icon=":material/delete:"):
                 try:
                     with common.session(write=True) as s:
@@ -208,14 +209,14 @@ def _activity_card(ctx: common.PageContext, a: act_svc.ActivityItem) -> None:
 def _activity_form(ctx: common.PageContext, states) -> None:
     if not can_add_activity(ctx.actor, ctx.org_id):
         return
-    if ctx.actor.is_admin:
-        options: list = [None, *(s.id for s in states)]
-    else:
-        options = [s.id for s in states if can_edit_measure(ctx.actor, organization_id=ctx.org_id,
-                                                            department_ids=s.department_ids, owner_all=s.owner_all)]
-        if not options:
-            st.caption(t("activity_no_editable_measure"))
-            return
+    # The choices are what the service accepts (permissions.require_add_activity, asked as a yes/no).
+    options: list = [None] if may_add_activity(ctx.actor, organization_id=ctx.org_id, measure_department_ids=None) else []
+    options += [s.id for s in states if may_add_activity(ctx.actor, organization_id=ctx.org_id,
+                                                         measure_department_ids=s.department_ids,
+                                                         measure_owner_all=s.owner_all)]
+    if not options:
+        st.caption(t("activity_no_editable_measure"))
+        return
     by_id = {s.id: s for s in states}
     lo, hi = thai.fiscal_year_bounds(ctx.fiscal_year)
     default = min(max(dt.date.today(), lo), hi)
@@ -226,7 +227,7 @@ def _activity_form(ctx: common.PageContext, states) -> None:
         if added is not None:  # here, where the user pressed "save", not at the top of the list
             st.success(added, icon=":material/check_circle:")
             st.toast(added, icon=":material/check_circle:")
-        if not ctx.actor.is_admin:
+        if not is_org_admin(ctx.actor, ctx.org_id):
             st.caption(t("activity_head_note"))
         with st.form(f"activity_add_form{sfx}"):
             when = date_picker(t("date"), default, key=f"activity_date{sfx}", min_value=lo, max_value=hi)

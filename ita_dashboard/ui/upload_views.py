@@ -11,6 +11,7 @@ from ..textsafe import md
 from .. import thai
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT
 from ..importers.tabular import FileProblem
+from ..models import BatchKind
 from ..permissions import PermissionDenied
 from ..services import uploads
 from . import common
@@ -149,14 +150,14 @@ def batch_list(ctx: common.PageContext) -> None:
                  + (f" · {t('rows_vanished')} {b.vanished_count}" if b.vanished_count else "")
                  + (f" · {t('undone')}" if b.undone_at else ""))
         with st.expander(label):
-            if b.kind.startswith("survey") and not b.undone_at and b.vanished_count:
+            if BatchKind(b.kind).is_survey and not b.undone_at and b.vanished_count:
                 with common.session() as s:
                     _vanished_table(uploads.vanished_rows(s, organization_id=ctx.org_id, batch_id=b.id))
             if b.rejected_rows:
                 st.dataframe(rejected_frame(b.rejected_rows[:200]), hide_index=True, placeholder="", width="stretch")
                 st.download_button(t("download_rejected"), rejected_rows_csv(b), file_name=f"rejected_{b.id}.csv",
                                    mime="text/csv", key=f"rej_{b.id}")
-            if b.kind.startswith("survey") and not b.undone_at:
+            if BatchKind(b.kind).is_survey and not b.undone_at:
                 if st.button(t("undo"), key=f"undo_{b.id}"):
                     try:
                         with common.session(write=True) as s:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Sequence
 
 import pandas as pd
 import streamlit as st
 
 from .. import charts, textsafe, thai
 from ..services import measures as measures_svc
+from ..models import Instrument
 from ..services import summary as summary_svc
+from ..services.summary_types import DepartmentRank, DueMeasure, Summary, UnmatchedName
 from .strings import status_label, t
 
 
@@ -21,16 +24,16 @@ def _ratio(n, target) -> str:
     return f"{n:,} / {target:,}" if target else f"{n:,} / –"
 
 
-def kpi_row(data: dict) -> None:
-    m, iit, eit = data["measures"], data["surveys"]["iit"], data["surveys"]["eit"]
+def kpi_row(data: Summary) -> None:
+    m, iit, eit = data.measures, data.iit, data.eit
     c = st.columns(5)
-    c[0].metric(t("kpi_measures_done"), f"{m['done']} / {m['total']}")
-    c[1].metric(t("kpi_overdue"), m["overdue"], delta=None)
-    c[2].metric(t("kpi_iit"), _ratio(iit["responses"], iit["target"]),
-                delta=_gap_text(iit["responses"], iit["target"]), delta_color="off", delta_arrow="off")
-    c[3].metric(t("kpi_eit"), _ratio(eit["responses"], eit["target"]),
-                delta=_gap_text(eit["responses"], eit["target"]), delta_color="off", delta_arrow="off")
-    c[4].metric(t("kpi_days_left"), data["collection_window"]["days_left"])
+    c[0].metric(t("kpi_measures_done"), f"{m.done} / {m.total}")
+    c[1].metric(t("kpi_overdue"), m.overdue, delta=None)
+    c[2].metric(t("kpi_iit"), _ratio(iit.responses, iit.target),
+                delta=_gap_text(iit.responses, iit.target), delta_color="off", delta_arrow="off")
+    c[3].metric(t("kpi_eit"), _ratio(eit.responses, eit.target),
+                delta=_gap_text(eit.responses, eit.target), delta_color="off", delta_arrow="off")
+    c[4].metric(t("kpi_days_left"), data.collection_window.days_left)
 
 
 def _gap_text(n: int, target) -> str | None:
@@ -39,24 +42,24 @@ def _gap_text(n: int, target) -> str | None:
     return f"{t('gap')} {target - n:,}" if n < target else t("target_met")
 
 
-def score_section(data: dict) -> None:
+def score_section(data: Summary) -> None:
     """A bullet per instrument and the weighted total against the bar, so a low EIT shows even when the total passes."""
-    oit_label = t("oit_source_itas") if data.get("oit", {}).get("source") == "itas" else t("oit_source_items")
-    scores = {"IIT": data["surveys"]["iit"]["estimated_score"], "EIT": data["surveys"]["eit"]["estimated_score"],
-              oit_label: data.get("oit_estimate"), t("weighted_total"): data["estimated_total"]}
-    st.plotly_chart(charts.score_bullets(scores, bar=data["passing_bar"]), width="stretch", key="score_bullets")
-    if level := data.get("estimated_level"):
-        held = [k.upper() for k in data.get("level_held_back_by", [])]
+    oit_label = t("oit_source_itas") if data.oit.source == "itas" else t("oit_source_items")
+    scores = {"IIT": data.iit.estimated_score, "EIT": data.eit.estimated_score,
+              oit_label: data.oit_estimate, t("weighted_total"): data.estimated_total}
+    st.plotly_chart(charts.score_bullets(scores, bar=data.passing_bar), width="stretch", key="score_bullets")
+    if level := data.estimated_level:
+        held = [k.upper() for k in data.level_held_back_by]
         st.markdown(f"**{t('level_estimated', level=level)}**")
         if held:
             st.caption(t("level_held_back", level=level, names=", ".join(held)))
-    below = [k.upper() for k in data["below_bar"]]
+    below = [k.upper() for k in data.below_bar]
     if below:
-        st.warning(t("below_bar_list", bar=f"{data['passing_bar']:g}", names=", ".join(below)), icon=":material/warning:")
+        st.warning(t("below_bar_list", bar=f"{data.passing_bar:g}", names=", ".join(below)), icon=":material/warning:")
     st.caption(t("estimate_note"))
 
 
-def department_table(data: dict, *, can_map: bool = False) -> None:
+def department_table(data: Summary, *, can_map: bool = False) -> None:
     """Departments ranked by how far behind they are; the status is a word and an icon, not only a colour.
 
     At or over the IIT target is met (green), however far over; more responses than eligible staff
@@ -68,12 +71,12 @@ def department_table(data: dict, *, can_map: bool = False) -> None:
         st.info(t("no_data"))
     else:
         df = pd.DataFrame([{
-            t("department"): r["name"],
-            t("measures_done_col"): f"{r['measures_done']}/{r['measures_total']}",
-            t("status_overdue"): r["overdue"],
-            t("iit_responses_col"): f"{r['iit_responses']:,}/{r['iit_target'] or '–'}",
+            t("department"): r.name,
+            t("measures_done_col"): f"{r.measures_done}/{r.measures_total}",
+            t("status_overdue"): r.overdue,
+            t("iit_responses_col"): f"{r.iit_responses:,}/{r.iit_target or '–'}",
             t("iit_completion"): _completion_text(r),
-            f"IIT {t('gap')}": r["iit_gap"] if r["iit_target"] else None,
+            f"IIT {t('gap')}": r.iit_gap if r.iit_target else None,
             t("status"): _row_status(r),
         } for r in rows])
         colours = {"red": "color: #c62828; font-weight: bold", "green": "color: #2e7d32", "orange": "color: #b45309"}
@@ -95,7 +98,7 @@ def department_table(data: dict, *, can_map: bool = False) -> None:
                          t("iit_completion"): st.column_config.TextColumn(width=105),
                          f"IIT {t('gap')}": st.column_config.NumberColumn(width=85, format="%d"),
                          t("status"): st.column_config.TextColumn(width=125)})
-        over_eligible_warning([(r["name"], r["iit_responses"], r["iit_eligible"]) for r in rows if r["iit_over_eligible"]])
+        over_eligible_warning([(r.name, r.iit_responses, r.iit_eligible) for r in rows if r.iit_over_eligible])
     unmatched_section(summary_svc.unmatched_names(data), can_map=can_map)
 
 
@@ -103,8 +106,8 @@ def survey_checks(status, *, can_map: bool) -> None:
     """Under a completion chart: departments with more responses than eligible staff (what to
     check), and the names that match no department (once, with the way to map them)."""
     over_eligible_warning([(d.name, d.responses, d.eligible) for d in status.departments if d.over_eligible])
-    unmatched_section([{"name": d.name, "measures": 0, "iit": d.responses if status.instrument == "iit" else 0,
-                        "eit": d.responses if status.instrument == "eit" else 0} for d in status.unmatched],
+    unmatched_section([UnmatchedName(d.name, iit=d.responses if status.instrument == Instrument.iit else 0,
+                                     eit=d.responses if status.instrument == Instrument.eit else 0) for d in status.unmatched],
                       can_map=can_map)
 
 
@@ -117,31 +120,31 @@ def over_eligible_warning(over: list[tuple[str, int, int]]) -> None:
     st.text("\n".join(t("over_eligible_row", name=name, responses=f"{n:,}", eligible=f"{e:,}") for name, n, e in over))
 
 
-def _completion_text(r: dict) -> str:
-    if r["iit_percent"] is None:
+def _completion_text(r: DepartmentRank) -> str:
+    if r.iit_percent is None:
         return ""
-    pct = f"{r['iit_percent']:.0f}%"
-    if r["iit_over_eligible"]:
+    pct = f"{r.iit_percent:.0f}%"
+    if r.iit_over_eligible:
         return f"⚠ {pct}"
-    return f"✓ {pct}" if r["iit_met"] else pct
+    return f"✓ {pct}" if r.iit_met else pct
 
 
-def _row_status(r: dict) -> str:
-    if r["behind"]:
+def _row_status(r: DepartmentRank) -> str:
+    if r.behind:
         return "▲ " + t("behind")
-    if r["iit_over_eligible"]:
+    if r.iit_over_eligible:
         return "⚠ " + t("check_count")
-    return "✓ " + (t("target_met_short") if r["iit_met"] else t("on_track"))
+    return "✓ " + (t("target_met_short") if r.iit_met else t("on_track"))
 
 
-def unmatched_section(names: list[dict], *, can_map: bool) -> None:
+def unmatched_section(names: list[UnmatchedName], *, can_map: bool) -> None:
     """Names written in the surveys or the plan that are no department: once each, with a way to map them."""
     if not names:
         return
     parts = []
     for e in names:
-        counted = [t(f"unmatched_{k}", n=e[k]) for k in ("measures", "iit", "eit") if e[k]]
-        parts.append(f"{e['name']} ({', '.join(counted)})" if counted else e["name"])
+        counted = [t(f"unmatched_{k}", n=getattr(e, k)) for k in ("measures", "iit", "eit") if getattr(e, k)]
+        parts.append(f"{e.name} ({', '.join(counted)})" if counted else e.name)
     st.info(t("unmatched_intro", n=len(names)), icon=":material/link_off:")
     st.text(" · ".join(parts))  # names as written in a survey or a plan: user text, shown as text
     if can_map:
@@ -150,7 +153,7 @@ def unmatched_section(names: list[dict], *, can_map: bool) -> None:
         st.caption(t("unmatched_ask_admin"))
 
 
-def due_list(items: list[dict], *, as_of: dt.date, has_plan: bool = True, can_import: bool = False) -> None:
+def due_list(items: Sequence[DueMeasure], *, as_of: dt.date, has_plan: bool = True, can_import: bool = False) -> None:
     """The summary's ``due`` list: overdue measures first, then those due within a month.
 
     A year without a plan says so (and where to import one) instead of "nothing overdue"."""
@@ -164,15 +167,15 @@ def due_list(items: list[dict], *, as_of: dt.date, has_plan: bool = True, can_im
         st.success(t("none_due"))
         return
     for m in items:
-        end = dt.date.fromisoformat(m["end"]) if m["end"] else None
+        end = m.end
         when = due_text(end, as_of)
-        if m["overdue"]:
+        if m.overdue:
             badge = f":red[:material/error: **{t('status_overdue')}** ({when})]"
         elif end == as_of:
             badge = f":red[:material/alarm: **{when}**]"
         else:
             badge = f":orange[:material/schedule: {when}]"
-        st.markdown(f"**{m['number']}.** {md_escape(m['title'])}  \n{badge} · {status_label(m['status'])} {m['percent']}%")
+        st.markdown(f"**{m.number}.** {md_escape(m.title)}  \n{badge} · {status_label(m.status.value)} {m.percent}%")
 
 
 def no_plan_notice(*, can_import: bool) -> None:
