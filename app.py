@@ -1,4 +1,4 @@
-"""Entry point: page config, database ready, setup / login gate, then st.navigation over pages/."""
+"""Entry point: page config, database ready, setup / login gate, then st.navigation over app_pages/."""
 
 import streamlit as st
 
@@ -8,6 +8,7 @@ st.set_page_config(page_title=t("app_title"), page_icon=":material/monitoring:",
 
 from ita_dashboard.ui import common, gate  # noqa: E402
 
+common.begin_run()  # this run's user and actor are loaded once, below
 common.get_engine()  # creates or upgrades the schema before anything else
 common.sync_session_cookie()  # the login-session cookie, after a login or a logout
 
@@ -28,22 +29,23 @@ if user.must_change_password and not common.signed_in_with_sso():  # SSO users h
     _only(lambda: gate.change_password_screen(user, forced=True), t("change_password"))
 
 actor = common.current_actor(user)  # roles are per organisation (memberships)
+common.keep_login(user, actor)  # the page of this run reads them from here (page_context)
 pages = [
-    st.Page("pages/overview.py", title=t("nav_overview"), icon=":material/monitoring:", default=True),
-    st.Page("pages/measures.py", title=t("nav_measures"), icon=":material/checklist:"),
-    st.Page("pages/surveys.py", title=t("nav_surveys"), icon=":material/assignment:"),
-    st.Page("pages/oit.py", title=t("nav_oit"), icon=":material/public:"),
-    st.Page("pages/report.py", title=t("nav_report"), icon=":material/description:"),
-    st.Page("pages/meeting.py", title=t("nav_meeting"), icon=":material/slideshow:"),
+    st.Page("app_pages/overview.py", title=t("nav_overview"), icon=":material/monitoring:", default=True),
+    st.Page("app_pages/measures.py", title=t("nav_measures"), icon=":material/checklist:"),
+    st.Page("app_pages/surveys.py", title=t("nav_surveys"), icon=":material/assignment:"),
+    st.Page("app_pages/oit.py", title=t("nav_oit"), icon=":material/public:"),
+    st.Page("app_pages/report.py", title=t("nav_report"), icon=":material/description:"),
+    st.Page("app_pages/meeting.py", title=t("nav_meeting"), icon=":material/slideshow:"),
 ]
 if common.visible_org_count(actor) > 1:
-    pages.insert(1, st.Page("pages/rollup.py", title=t("nav_rollup"), icon=":material/leaderboard:"))
+    pages.insert(1, st.Page("app_pages/rollup.py", title=t("nav_rollup"), icon=":material/leaderboard:"))
 if actor.is_admin_anywhere:
     pages += [
-        st.Page("pages/upload.py", title=t("nav_upload"), icon=":material/upload_file:"),
-        st.Page("pages/admin.py", title=t("nav_admin"), icon=":material/settings:"),
+        st.Page("app_pages/upload.py", title=t("nav_upload"), icon=":material/upload_file:"),
+        st.Page("app_pages/admin.py", title=t("nav_admin"), icon=":material/settings:"),
     ]
-pages.append(st.Page("pages/account.py", title=t("nav_account"), icon=":material/person:"))
+pages.append(st.Page("app_pages/account.py", title=t("nav_account"), icon=":material/person:"))
 
 nav = st.navigation(pages)
 with st.sidebar:

@@ -639,7 +639,7 @@ TH: dict[str, str] = {
     "activity_head_note": "หัวหน้าส่วนเพิ่มกิจกรรมได้เฉพาะมาตรการของกอง/ส่วนราชการของตนเอง",
     "activity_no_editable_measure": "ยังไม่มีมาตรการของกอง/ส่วนราชการของคุณในปีงบประมาณนี้ จึงเพิ่มกิจกรรมไม่ได้",
     "activity_photo_missing": "ไม่พบรูปภาพ",
-    # meeting mode (pages/meeting.py, meeting.py, reports/meeting_pack.py)
+    # meeting mode (app_pages/meeting.py, meeting.py, reports/meeting_pack.py)
     "nav_meeting": "โหมดประชุม",
     "meeting_intro": "นำเสนอความคืบหน้าในที่ประชุมทีละหน้า ตัวอักษรขนาดใหญ่สำหรับจอโปรเจกเตอร์ เลือกเดือนของข้อมูลครั้งเดียว แล้วใช้ข้อมูล ณ สิ้นเดือนนั้นตลอดการนำเสนอ",
     "meeting_start": "เริ่มนำเสนอ",

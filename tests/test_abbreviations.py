@@ -392,7 +392,7 @@ def test_changes_turn_the_edited_table_into_service_calls():
 
 
 def test_admin_page_shows_and_edits_the_table(monkeypatch, tmp_path):
-    from tests.test_pages import run_app, texts
+    from tests.apptest_utils import run_app, texts
 
     url = f"sqlite:///{tmp_path / 'abbr.db'}"
     engine = db.make_engine(url)
@@ -402,7 +402,7 @@ def test_admin_page_shows_and_edits_the_table(monkeypatch, tmp_path):
     _survey(engine, org, ["กส.", "กส.", "สป."])
     engine.dispose()
 
-    at = run_app(monkeypatch, url, username="abbr_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="abbr_admin", page="app_pages/admin.py")
     assert "ตัวย่อชื่อกอง/ส่วนราชการ" in [e.label for e in at.expander][0]
     assert "abbr_editor" in [e.key for e in at.data_editor]  # editable, not a read-only table
     table = at.dataframe(key="abbr_editor").value

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import struct
-import zlib
 
 import pytest
 from sqlmodel import select
@@ -14,17 +12,7 @@ from ita_dashboard import db
 from ita_dashboard.models import Activity, AuditEvent
 from ita_dashboard.permissions import PermissionDenied
 from ita_dashboard.services import activities as svc
-from tests.helpers import actor_for, make_measure, make_org, make_user
-
-
-def tiny_png(width: int = 2, height: int = 2) -> bytes:
-    """A valid RGB PNG built by hand (signature, IHDR, IDAT, IEND)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+from tests.helpers import actor_for, make_measure, make_org, make_user, tiny_png
 
 
 def tiny_jpeg() -> bytes:

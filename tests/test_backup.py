@@ -459,7 +459,7 @@ def test_restore_records_the_admin_when_the_account_survives(engine, tmp_path):
 
 
 def test_cli_backup_and_restore(demo_source, tmp_path):
-    from tests.test_cli import assert_one_line_error, run
+    from tests.cli_utils import assert_one_line_error, run
 
     src = tmp_path / "src.db"
     shutil.copy(demo_source[0].removeprefix("sqlite:///"), src)
@@ -497,14 +497,14 @@ def test_cli_backup_and_restore(demo_source, tmp_path):
 
 def test_admin_page_backup_tab(monkeypatch, tmp_path):
     from ita_dashboard.texts import t
-    from tests.test_pages import run_app, texts
+    from tests.apptest_utils import run_app, texts
 
     url = f"sqlite:///{tmp_path / 'one.db'}"
     engine = db.make_engine(url)
     db.migrate(engine)
     org_id = make_org(engine)
     make_user(engine, username="solo_admin", role="admin", org_id=org_id)
-    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="solo_admin", page="app_pages/admin.py")
     assert t("backup_tab") in [tab.label for tab in at.tabs]
     assert t("backup_intro") in texts(at)
     at.button(key="backup_create").click().run()
@@ -550,7 +550,7 @@ def test_admin_page_backup_tab(monkeypatch, tmp_path):
 
 def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatch, tmp_path):
     from ita_dashboard.texts import t
-    from tests.test_pages import run_app
+    from tests.apptest_utils import run_app
 
     url = f"sqlite:///{tmp_path / 'one.db'}"
     engine = db.make_engine(url)
@@ -562,7 +562,7 @@ def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatc
     with db.session_scope(engine) as s:
         orgs.add_department(s, organization_id=org_id, name="กองที่เพิ่มหลังสำรอง", actor=SYSTEM)
     before = fingerprint(engine)
-    at = run_app(monkeypatch, url, username="solo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="solo_admin", page="app_pages/admin.py")
     at.file_uploader(key="restore_upload").upload("unsigned.zip", made.path.read_bytes(), "application/zip")
     at.checkbox(key="restore_confirm").check()
     at.run()
@@ -580,9 +580,9 @@ def test_admin_page_with_a_key_asks_before_restoring_an_unsigned_file(monkeypatc
 
 def test_admin_page_backup_tab_for_an_admin_of_one_of_several_organisations(monkeypatch, demo_source):
     from ita_dashboard.texts import t
-    from tests.test_pages import run_app, texts
+    from tests.apptest_utils import run_app, texts
 
-    at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, demo_source[0], username="naoo_admin", page="app_pages/admin.py")
     assert t("backup_need_global_admin") in texts(at)
     assert not [b for b in at.button if b.key == "backup_create"]
 
@@ -712,7 +712,7 @@ def test_a_manifest_bomb_is_refused_with_little_memory(sqlite_engine, tmp_path, 
     import subprocess
     import sys
 
-    from tests.test_cli import REPO
+    from tests.cli_utils import REPO
 
     bomb = _manifest_bomb(tmp_path / "bomb.zip")
     assert bomb.stat().st_size < 2 << 20
@@ -807,7 +807,7 @@ def test_without_a_key_signatures_are_not_checked(sqlite_engine, signed_zip, dem
 
 
 def test_cli_restore_allow_unsigned(demo_source, tmp_path, monkeypatch):
-    from tests.test_cli import assert_one_line_error, run
+    from tests.cli_utils import assert_one_line_error, run
 
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     assert run(fresh, "init-db").returncode == 0

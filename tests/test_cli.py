@@ -6,34 +6,15 @@ Commands run in a real subprocess (``python -m ita_dashboard``), as admins' scri
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": db_url}
-    env.pop("ITA_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "ita_dashboard", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=300)
+from tests.cli_utils import REPO, assert_one_line_error, run
 
 
 @pytest.fixture
 def db_url(tmp_path):
     return f"sqlite:///{tmp_path / 'cli.db'}"
-
-
-def assert_one_line_error(p: subprocess.CompletedProcess, *, code: int = 1, contains: str = "") -> None:
-    assert p.returncode == code, (p.returncode, p.stdout, p.stderr)
-    lines = [line for line in p.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, p.stderr
-    assert "Traceback" not in p.stderr
-    assert contains in lines[0]
 
 
 def test_init_db_is_idempotent(db_url):

@@ -255,7 +255,7 @@ def test_a_new_database_file_is_recorded_when_its_first_connection_makes_it(tmp_
 
 
 def test_page_shows_the_message_instead_of_a_traceback(monkeypatch, tmp_path):
-    from tests.test_pages import run_app
+    from tests.apptest_utils import run_app
     from tests.helpers import make_user
 
     path = tmp_path / "page.db"
@@ -265,7 +265,7 @@ def test_page_shows_the_message_instead_of_a_traceback(monkeypatch, tmp_path):
     org_id = make_org(engine)
     make_user(engine, username="page_admin", role="admin", org_id=org_id)
     engine.dispose()
-    at = run_app(monkeypatch, url, username="page_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="page_admin", page="app_pages/admin.py")
     path.unlink()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -276,7 +276,7 @@ def test_page_shows_the_message_instead_of_a_traceback(monkeypatch, tmp_path):
 def test_a_page_saving_into_a_busy_database_says_so_and_saves_later(monkeypatch, tmp_path):
     """The admin page's save button while another writer holds the lock past the (shortened)
     busy timeout: the Thai busy message, no traceback, nothing saved; once free, it saves."""
-    from tests.test_pages import run_app
+    from tests.apptest_utils import run_app
     from tests.helpers import make_user
     from ita_dashboard.models import AuditEvent
 
@@ -292,7 +292,7 @@ def test_a_page_saving_into_a_busy_database_says_so_and_saves_later(monkeypatch,
         with db.session_scope(engine) as s:
             return len(s.exec(select(AuditEvent).where(AuditEvent.action == "department.update")).all())
 
-    at = run_app(monkeypatch, url, username="busy_admin", page="pages/admin.py")
+    at = run_app(monkeypatch, url, username="busy_admin", page="app_pages/admin.py")
     before = saves()
     holder = LockHolder(path)
     holder.start()

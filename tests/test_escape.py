@@ -197,9 +197,9 @@ def _check_page(at: AppTest) -> tuple[list, list]:
     return problems, seen
 
 
-VIEWER_PAGES = ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/oit.py", "pages/report.py",
-                "pages/meeting.py", "pages/account.py"]
-PAGES = {"viewer": VIEWER_PAGES, "admin": VIEWER_PAGES + ["pages/rollup.py", "pages/upload.py", "pages/admin.py"]}
+VIEWER_PAGES = ["app_pages/overview.py", "app_pages/measures.py", "app_pages/surveys.py", "app_pages/oit.py", "app_pages/report.py",
+                "app_pages/meeting.py", "app_pages/account.py"]
+PAGES = {"viewer": VIEWER_PAGES, "admin": VIEWER_PAGES + ["app_pages/rollup.py", "app_pages/upload.py", "app_pages/admin.py"]}
 
 
 def _run(monkeypatch, url, user_id, page, org_id) -> AppTest:
@@ -221,7 +221,7 @@ def test_every_page_shows_hostile_names_as_text(monkeypatch, hostile_db, role):
         problems, seen = _check_page(at)
         problems_all += [(page, *p) for p in problems]
         seen_all += seen
-        if page == "pages/meeting.py":  # every slide of the deck
+        if page == "app_pages/meeting.py":  # every slide of the deck
             at.button(key="meeting_start").click().run()
             for _ in range(20):
                 problems, seen = _check_page(at)
@@ -230,7 +230,7 @@ def test_every_page_shows_hostile_names_as_text(monkeypatch, hostile_db, role):
                 if at.button(key="meeting_next").disabled:
                     break
                 at.button(key="meeting_next").click().run()
-        if page == "pages/measures.py":  # the measure's own detail view: title, subheader, form
+        if page == "app_pages/measures.py":  # the measure's own detail view: title, subheader, form
             at.selectbox(key="measure_pick").set_value(hostile_db["measure_id"]).run()
             problems, seen = _check_page(at)
             problems_all += [(page + " detail", *p) for p in problems]

@@ -193,15 +193,15 @@ def _app(monkeypatch, url, user_id, page=None) -> AppTest:
     return at
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/report.py",
-                                  "pages/upload.py", "pages/admin.py", "pages/account.py"])
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/measures.py", "app_pages/surveys.py", "app_pages/report.py",
+                                  "app_pages/upload.py", "app_pages/admin.py", "app_pages/account.py"])
 def test_pages_render_hostile_text_as_text(monkeypatch, hostile, page):
     at = _app(monkeypatch, hostile["url"], hostile["admin"].user_id, page)
     _assert_rendered_as_text(at)
 
 
 def test_measure_detail_shows_a_script_title_as_text(monkeypatch, hostile):
-    at = _app(monkeypatch, hostile["url"], hostile["admin"].user_id, "pages/measures.py")
+    at = _app(monkeypatch, hostile["url"], hostile["admin"].user_id, "app_pages/measures.py")
     at.selectbox(key="measure_pick").set_value(hostile["measure_ids"][0]).run()
     body = _assert_rendered_as_text(at)
     assert SCRIPT in body or "\\<script\\>" in body
@@ -327,7 +327,7 @@ def test_a_file_name_is_never_used_as_a_path(engine, tmp_path, monkeypatch):
     pattern = re.compile(r"(open|Path|os\.path\.join|write_bytes|write_text)\([^)]*(file_name|\bfile\.name\b|filename)")
     offenders = [str(p.relative_to(REPO)) for p in PACKAGE.rglob("*.py")
                  if pattern.search(p.read_text(encoding="utf-8"))]
-    offenders += [str(p.relative_to(REPO)) for p in (REPO / "pages").glob("*.py")
+    offenders += [str(p.relative_to(REPO)) for p in (REPO / "app_pages").glob("*.py")
                   if pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
@@ -336,7 +336,7 @@ def test_no_code_renders_html():
     """No unsafe_allow_html or components.html anywhere in the app; st.html only with a constant
     (an UPPER_CASE module name: the meeting view's own CSS), never with data."""
     pattern = re.compile(r"unsafe_allow_html\s*=\s*True|st\.html\((?![A-Z_]+\))|components\.v1|components\.html")
-    files = [*PACKAGE.rglob("*.py"), *(REPO / "pages").glob("*.py"), REPO / "app.py"]
+    files = [*PACKAGE.rglob("*.py"), *(REPO / "app_pages").glob("*.py"), REPO / "app.py"]
     # The one reviewed exception: the login-session cookie script, built from a fixed shape by
     # ui/common.cookie_script, which takes nothing but a token's characters (tested below).
     cookie_call = "st.html(cookie_script(kind, token), unsafe_allow_javascript=True)"
@@ -366,7 +366,7 @@ def test_every_query_is_parameterised():
     pattern = re.compile(r"((?<![.\w])text|exec_driver_sql|\.execute)\(\s*f[\"']|"
                          r"((?<![.\w])text|\.execute)\([^)]*[\"']\s*%\s*\(|"
                          r"((?<![.\w])text|\.execute)\(\s*[\"'][^\"']*[\"']\s*\+")
-    files = [*PACKAGE.rglob("*.py"), *(REPO / "pages").glob("*.py"), REPO / "app.py", *(REPO / "migrations").rglob("*.py")]
+    files = [*PACKAGE.rglob("*.py"), *(REPO / "app_pages").glob("*.py"), REPO / "app.py", *(REPO / "migrations").rglob("*.py")]
     found = [f"{p.relative_to(REPO)}:{i}" for p in files
              for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if pattern.search(line) and "quote(" not in line and "PRAGMA" not in line]

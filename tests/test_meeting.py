@@ -20,7 +20,7 @@ from ita_dashboard.services import measures as measures_svc
 from ita_dashboard.services.summary import build_summary
 from ita_dashboard.texts import t
 from tests.helpers import actor_for, make_demo_db, make_measure, make_org, make_user
-from tests.test_pages import run_app, texts
+from tests.apptest_utils import run_app, texts
 
 NAOO = "เทศบาลตำบลนาอ้อ"
 needs_poppler = pytest.mark.skipif(not all(shutil.which(x) for x in ("pdftoppm", "pdftotext", "pdffonts", "pdfinfo")),
@@ -253,7 +253,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def test_meeting_page_walks_the_slides_with_the_month_fixed(monkeypatch, demo_url):
-    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="pages/meeting.py")
+    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="app_pages/meeting.py")
     assert t("meeting_intro") in texts(at)
     start(at, dt.date(2023, 3, 31))
     assert counter(at) == "**หน้า 1/6**"
@@ -289,7 +289,7 @@ def test_meeting_page_walks_the_slides_with_the_month_fixed(monkeypatch, demo_ur
 
 @pytest.mark.parametrize("username", ["naoo_admin", "naoo_mayor", "naoo_finance", "naoo_viewer"])
 def test_every_role_can_present(monkeypatch, demo_url, username):
-    at = run_app(monkeypatch, demo_url, username=username, page="pages/meeting.py")
+    at = run_app(monkeypatch, demo_url, username=username, page="app_pages/meeting.py")
     start(at, dt.date(2023, 9, 30))
     assert counter(at) == "**หน้า 1/6**"
     assert metrics(at)[t("kpi_measures_done")] == "6 / 7"

@@ -18,7 +18,7 @@ from ita_dashboard.services import oit, rollup, summary
 from helpers import dep_id, make_measure, make_org
 from link_server import link_server
 from survey_files import csv_bytes, xlsx_bytes
-from test_cli import assert_one_line_error, run
+from tests.cli_utils import assert_one_line_error, run
 
 ORG = "เทศบาลตำบลทดสอบ"
 

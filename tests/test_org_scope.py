@@ -187,7 +187,9 @@ def test_upgrade_from_0001_keeps_users_and_their_rights(tmp_path):
 
 def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     from tests.helpers import make_demo_db
-    from tests.test_pages import run_app, texts
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_utils import REPO, TIMEOUT, run_app, texts
 
     url = make_demo_db(tmp_path / "demo.db")
     engine = db.make_engine(url)
@@ -202,7 +204,7 @@ def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     engine.dispose()
     at = run_app(monkeypatch, url, username="officer")
     assert sorted(at.sidebar.selectbox(key="_w_org_id").options) == sorted(o.name for o in orgs)
-    at.switch_page("pages/rollup.py").run()
+    at.switch_page("app_pages/rollup.py").run()
     assert not at.exception, [e.message for e in at.exception]
     shown = texts(at)
     assert "ภาพรวมหลายหน่วยงาน" in shown and "2 หน่วยงาน" in shown
@@ -215,9 +217,15 @@ def test_pages_for_a_province_officer(monkeypatch, tmp_path):
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["org_id"] == target.id
     assert target.name in at.title[0].value.replace("\\", "")  # the title escapes the name
-    # The admin page refuses: an executive everywhere.
-    at.switch_page("pages/admin.py").run()
-    assert "คุณไม่มีสิทธิ์เข้าถึงหน้านี้" in texts(at)
+    # The admin page refuses: an executive everywhere. It is not in the navigation (every run goes
+    # through app.py), and its file run directly with the officer's session refuses too.
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/admin.py")
+    direct = AppTest.from_file(str(REPO / "app_pages/admin.py"), default_timeout=TIMEOUT)
+    direct.session_state["auth_user_id"] = officer
+    direct.run()
+    assert not direct.exception, [e.message for e in direct.exception]
+    assert "คุณไม่มีสิทธิ์เข้าถึงหน้านี้" in texts(direct)
 
 
 @pytest.mark.parametrize("role_in_a", ["admin", "department_head"])

@@ -18,7 +18,7 @@ from ita_dashboard.services.summary import build_summary, department_ranking
 from ita_dashboard.services.summary_types import (CollectionWindow, DepartmentMeasures, DepartmentSurvey,
                                                   MeasuresSummary, OitSummary, Summary, SurveySummary)
 from tests.helpers import make_measure, make_org
-from tests.test_pages import run_app
+from tests.apptest_utils import run_app
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ def test_rollup_page_shows_a_write_at_once_despite_the_cache(monkeypatch, tmp_pa
     url = make_demo_db(tmp_path / "demo.db")
     make_user(db.make_engine(url), username="everywhere", role="executive", org_id=None)
     at = run_app(monkeypatch, url, username="everywhere")
-    at.switch_page("pages/rollup.py").run()
+    at.switch_page("app_pages/rollup.py").run()
     org_id, year = at.session_state["org_id"], at.session_state["fiscal_year"]
     engine = db.make_engine(url)
     with db.session_scope(engine) as s:

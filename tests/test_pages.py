@@ -12,51 +12,18 @@ from streamlit.testing.v1 import AppTest
 
 from ita_dashboard import db
 from ita_dashboard.demo import DEMO_PASSWORD
-from ita_dashboard.models import User
 from sqlmodel import select
 
+from tests.apptest_utils import REPO, TIMEOUT, run_app, texts, user_id
 from tests.helpers import make_demo_db, make_org, make_user
 
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
-TIMEOUT = 120  # first imports of plotly/pandas take longer than AppTest's default 3 s
-PAGES = ["pages/overview.py", "pages/measures.py", "pages/surveys.py", "pages/oit.py", "pages/report.py",
-         "pages/upload.py", "pages/admin.py", "pages/account.py"]
+PAGES = ["app_pages/overview.py", "app_pages/measures.py", "app_pages/surveys.py", "app_pages/oit.py", "app_pages/report.py",
+         "app_pages/upload.py", "app_pages/admin.py", "app_pages/account.py"]
 
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     return make_demo_db(tmp_path_factory.mktemp("pages") / "demo.db")
-
-
-def user_id(url: str, username: str) -> int:
-    engine = db.make_engine(url)
-    with db.session_scope(engine) as s:
-        uid = s.exec(select(User.id).where(User.username == username)).one()
-    engine.dispose()
-    return uid
-
-
-def run_app(monkeypatch, url: str, *, username: str | None = None, page: str | None = None, org: str | None = None) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    if username:
-        at.session_state["auth_user_id"] = user_id(url, username)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [s.value for s in at.subheader]
-    parts += [str(c.value) for c in at.caption] + [x.value for x in at.text]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info] + [s.value for s in at.success]
-    return "\n".join(parts)
 
 
 def test_empty_database_shows_setup_and_loads_demo(monkeypatch, tmp_path):
@@ -104,8 +71,8 @@ def test_wrong_password_is_refused(monkeypatch, demo_url):
 def test_every_page_renders_demo_data_for_admin(monkeypatch, demo_url, page):
     at = run_app(monkeypatch, demo_url, username="naoo_admin", page=page)
     body = texts(at)
-    assert "เทศบาลตำบลนาอ้อ" in body or page == "pages/account.py" or "รายงานผล" in body
-    assert "ข้อมูลตัวอย่าง" in "\n".join(w.value for w in at.sidebar.warning) or page == "pages/account.py"
+    assert "เทศบาลตำบลนาอ้อ" in body or page == "app_pages/account.py" or "รายงานผล" in body
+    assert "ข้อมูลตัวอย่าง" in "\n".join(w.value for w in at.sidebar.warning) or page == "app_pages/account.py"
 
 
 def test_overview_numbers(monkeypatch, demo_url):
@@ -126,7 +93,7 @@ def test_overview_as_of_month_follows_history(monkeypatch, demo_url):
 
 
 @pytest.mark.parametrize("username", ["naoo_viewer", "naoo_mayor", "naoo_finance"])
-@pytest.mark.parametrize("page", ["pages/upload.py", "pages/admin.py"])
+@pytest.mark.parametrize("page", ["app_pages/upload.py", "app_pages/admin.py"])
 def test_non_admins_cannot_reach_admin_pages(monkeypatch, demo_url, username, page):
     # Not in their navigation ...
     at = run_app(monkeypatch, demo_url, username=username)
@@ -143,16 +110,16 @@ def test_non_admins_cannot_reach_admin_pages(monkeypatch, demo_url, username, pa
 
 def test_anonymous_direct_page_run_is_stopped(monkeypatch, demo_url):
     monkeypatch.setenv("DATABASE_URL", demo_url)
-    at = AppTest.from_file(str(REPO / "pages/measures.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(REPO / "app_pages/measures.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
     assert not at.dataframe
 
 
-@pytest.mark.parametrize("page", ["pages/admin.py", "pages/upload.py", "pages/account.py"])
+@pytest.mark.parametrize("page", ["app_pages/admin.py", "app_pages/upload.py", "app_pages/account.py"])
 def test_anonymous_address_bar_page_goes_through_the_login_gate(monkeypatch, demo_url, page):
-    """Streamlit's pages-directory mode runs a page of pages/ straight from the address bar, without
-    app.py; the page then starts again through app.py, whose gate shows the login screen."""
+    """Every run goes through app.py (there is no ``pages/`` folder, so Streamlit never enters its
+    pages-directory mode): an anonymous session asking for a page gets app.py's login screen."""
     at = run_app(monkeypatch, demo_url, username="naoo_admin")  # registers the pages for switch_page
     del at.session_state["auth_user_id"]  # and now an anonymous session asks for one of them
     at.switch_page(page)
@@ -162,8 +129,41 @@ def test_anonymous_address_bar_page_goes_through_the_login_gate(monkeypatch, dem
     assert not at.tabs and [x.value for x in at.title] == ["แดชบอร์ด ITA"]
 
 
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/admin.py", "app_pages/account.py"])
+def test_user_and_actor_are_loaded_once_per_run(monkeypatch, demo_url, page):
+    """app.py loads the user and actor past its gate; the page of that run reads them from there
+    instead of asking the database again (page_context / run_user)."""
+    from ita_dashboard.ui import common
+
+    calls = {"current_user": 0, "load_actor": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(common, "current_user", counted("current_user", common.current_user))
+    monkeypatch.setattr(common, "load_actor", counted("load_actor", common.load_actor))
+    at = run_app(monkeypatch, demo_url, username="naoo_admin")
+    at.switch_page(page)
+    calls.update(current_user=0, load_actor=0)
+    at.run()
+    assert not at.exception
+    assert "เทศบาลตำบลนาอ้อ" in texts(at) or page == "app_pages/account.py"
+    assert calls == {"current_user": 1, "load_actor": 1}
+    # a page file run without app.py (no run context) still loads them itself, once, and refuses
+    direct = AppTest.from_file(str(REPO / "app_pages/admin.py"), default_timeout=TIMEOUT)
+    direct.session_state["auth_user_id"] = user_id(demo_url, "naoo_viewer")
+    calls.update(current_user=0, load_actor=0)
+    direct.run()
+    assert not direct.exception
+    assert "ไม่มีสิทธิ์" in texts(direct)
+    assert calls == {"current_user": 1, "load_actor": 1}
+
+
 def test_department_head_sees_form_only_for_own_measures(monkeypatch, demo_url):
-    at = run_app(monkeypatch, demo_url, username="naoo_finance", page="pages/measures.py")
+    at = run_app(monkeypatch, demo_url, username="naoo_finance", page="app_pages/measures.py")
     # measure 2 (นิติการ → สำนักปลัดเทศบาล) is not กองคลัง's
     pick = at.selectbox(key="measure_pick")
     ids = list(pick.options)
@@ -191,7 +191,7 @@ def empty_org_url(tmp_path):
 def test_every_page_renders_with_no_data(monkeypatch, empty_org_url, page):
     at = run_app(monkeypatch, empty_org_url, username="bare_admin", page=page)
     # a title holding the organisation's name escapes its markdown ("อบต\\.") and shows the same text
-    assert "อบต.ว่างเปล่า" in texts(at).replace("\\", "") or page in ("pages/account.py", "pages/report.py")
+    assert "อบต.ว่างเปล่า" in texts(at).replace("\\", "") or page in ("app_pages/account.py", "app_pages/report.py")
 
 
 def _measure_id(url: str, number: int) -> int:

@@ -10,7 +10,13 @@ from sqlmodel import select
 from ita_dashboard import db
 from ita_dashboard.models import OitItem
 from ita_dashboard.texts import t
-from tests.test_pages import demo_url, run_app, texts  # noqa: F401 - fixtures and helpers shared with the page tests
+from tests.apptest_utils import run_app, texts
+from tests.helpers import make_demo_db
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    return make_demo_db(tmp_path_factory.mktemp("pages_oit") / "demo.db")
 
 
 YEAR_END = dt.date(2023, 9, 30)  # FY 2566 is over: the head's form records as of its last day
@@ -21,7 +27,7 @@ def _dataframe_rows(at) -> list[dict]:
 
 
 def test_oit_page_shows_readiness_and_the_items(monkeypatch, demo_url):
-    at = run_app(monkeypatch, demo_url, username="naoo_mayor", page="pages/oit.py")
+    at = run_app(monkeypatch, demo_url, username="naoo_mayor", page="app_pages/oit.py")
     body = texts(at)
     assert t("oit_title") in body and t("oit_estimate_note") in body
     metrics = {m.label: m.value for m in at.metric}
@@ -48,7 +54,7 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
         s.add(item)
         item_id = item.id
         before = summary.build_summary(s, organization_id=org_id, fiscal_year=2566, as_of=YEAR_END).oit
-    at = run_app(monkeypatch, url, username="naoo_finance", page="pages/oit.py")
+    at = run_app(monkeypatch, url, username="naoo_finance", page="app_pages/oit.py")
     at.selectbox(key="oit_status_item").set_value(item_id).run()
     next(x for x in at.selectbox if x.label == t("oit_col_status")).set_value("published")
     next(x for x in at.text_input if x.label == t("oit_url_input")).input("https://demo-naoo.example/ita/o43")
@@ -64,7 +70,7 @@ def test_department_head_marks_an_item_published_and_the_oit_estimate_moves(monk
 
 
 def test_admin_sees_the_tools_and_the_overview_shows_the_level(monkeypatch, demo_url):
-    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="pages/oit.py")
+    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="app_pages/oit.py")
     body = texts(at)
     assert t("oit_admin_title") in body
     assert [tab.label for tab in at.tabs][:4] == [t("oit_tab_edit"), t("oit_tab_import"), t("oit_tab_links"), t("oit_tab_copy")]
@@ -78,6 +84,6 @@ def test_overview_compares_with_last_year_and_report_page_offers_the_oit_item(mo
     at = run_app(monkeypatch, demo_url, username="naoo_admin")
     assert any(e.label == t("compare_title", last=2565) for e in at.expander)
     assert t("compare_no_last_year", last=2565) in texts(at)
-    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="pages/report.py")
+    at = run_app(monkeypatch, demo_url, username="naoo_admin", page="app_pages/report.py")
     assert any(e.label == t("oit_report_published_title") for e in at.expander)
     assert t("oit_report_item", number="O43", year=2566) in texts(at)

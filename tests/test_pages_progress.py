@@ -13,10 +13,10 @@ from tests.helpers import make_demo_db
 from ita_dashboard.models import Activity, Measure, Organization, User
 from ita_dashboard.permissions import Actor
 from ita_dashboard.services import activities as act_svc
-from tests.test_activities import tiny_png
-from tests.test_pages import REPO, TIMEOUT, texts, user_id
+from tests.helpers import tiny_png
+from tests.apptest_utils import REPO, TIMEOUT, texts, user_id
 
-PAGE = "pages/measures.py"
+PAGE = "app_pages/measures.py"
 SHEET_EXPANDER = "อัปเดตความคืบหน้าด้วยไฟล์ Excel"
 
 
@@ -123,7 +123,7 @@ def test_fake_photo_is_refused_in_the_form(monkeypatch, demo_url):
 
 
 def test_upload_filled_sheet_preview_and_confirm(monkeypatch, tmp_path):
-    from tests.test_status_sheet import fill
+    from tests.status_sheet_utils import fill
     from ita_dashboard.models import ProgressUpdate
     from ita_dashboard.services import status_sheet
 

@@ -310,7 +310,7 @@ def _is_login_screen(at: AppTest) -> bool:
 
 
 @pytest.mark.parametrize("role", ["viewer", "executive", "head"])
-@pytest.mark.parametrize("page", ["pages/upload.py", "pages/admin.py"])
+@pytest.mark.parametrize("page", ["app_pages/upload.py", "app_pages/admin.py"])
 def test_forged_session_of_a_non_admin_never_shows_admin_pages(monkeypatch, app_url, role, page):
     url, ids, _ = app_url
     at = _app(monkeypatch, url, auth_user_id=ids[role])

@@ -307,7 +307,7 @@ def surveys_page(monkeypatch, url: str, username: str) -> AppTest:
     at.session_state["auth_user_id"] = uid
     at.session_state["poster_open"] = True  # the expander's state: open
     at.run()
-    at.switch_page("pages/surveys.py")
+    at.switch_page("app_pages/surveys.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

@@ -22,7 +22,7 @@ from ita_dashboard.reports import docx_report
 from ita_dashboard.reports import measures_table as rpt
 from ita_dashboard.services import activities, orgs
 
-from tests.test_cli import assert_one_line_error, run
+from tests.cli_utils import assert_one_line_error, run
 
 ORG = "องค์การบริหารส่วนตำบลทดลอง"
 FY = 2568
@@ -313,10 +313,10 @@ def test_report_errors_leave_no_file(report_db, tmp_path, args, code, contains):
 
 def test_report_page_offers_word_and_excel_and_thai_digits(monkeypatch, tmp_path):
     from tests.helpers import make_demo_db
-    from tests.test_pages import run_app, texts
+    from tests.apptest_utils import run_app, texts
 
     url = make_demo_db(tmp_path / "demo.db")
-    at = run_app(monkeypatch, url, username="naoo_admin", page="pages/report.py")
+    at = run_app(monkeypatch, url, username="naoo_admin", page="app_pages/report.py")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["ดาวน์โหลด Word", "ดาวน์โหลด Excel"]
     assert "2566 \\(รอบ 12 เดือน\\)" in texts(at)  # markdown-escaped title line

@@ -19,7 +19,7 @@ from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrumen
 from ita_dashboard.services.summary import build_summary, department_ranking, unmatched_names
 from ita_dashboard.services.summary_types import Summary
 from tests.helpers import make_demo_db
-from tests.test_pages import REPO, TIMEOUT, texts, user_id
+from tests.apptest_utils import REPO, TIMEOUT, texts, user_id
 
 NAOO = "เทศบาลตำบลนาอ้อ"
 
@@ -93,7 +93,7 @@ def test_file_names_carry_buddhist_era_dates():
 
 
 def test_progress_form_picks_a_be_date_and_saves_next_to_the_form(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/measures.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/measures.py")
     assert not at.date_input  # no Christian-era date picker anywhere on the page
     mid = at.selectbox(key="measure_pick").value
     keys = {s.key for s in at.selectbox}
@@ -130,7 +130,7 @@ def test_progress_form_picks_a_be_date_and_saves_next_to_the_form(monkeypatch, d
 
 
 def test_activity_form_confirms_in_place_and_clears(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/measures.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/measures.py")
     at.text_input(key="activity_title").input("ประชุมชี้แจงมาตรการ")
     at.button(key="FormSubmitter:activity_add_form-บันทึก").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -145,7 +145,7 @@ def test_activity_form_confirms_in_place_and_clears(monkeypatch, demo_url):
 
 @pytest.mark.parametrize("username,role", [("naoo_viewer", "ผู้ดู"), ("naoo_mayor", "ผู้บริหาร")])
 def test_roles_without_a_department_are_told_why_they_cannot_edit(monkeypatch, demo_url, username, role):
-    at = open_page(monkeypatch, demo_url, username, "pages/measures.py")
+    at = open_page(monkeypatch, demo_url, username, "app_pages/measures.py")
     text = texts(at)
     assert f"บทบาท “{role}” ใช้ดูข้อมูลเท่านั้น" in text
     assert "คุณแก้ไขได้เฉพาะมาตรการของกอง" not in text
@@ -158,7 +158,7 @@ def test_head_without_a_department_is_asked_to_get_one(monkeypatch, demo_url):
         dep, head.department_id = head.department_id, None
         s.add(head)
     try:
-        at = open_page(monkeypatch, demo_url, "naoo_finance", "pages/measures.py")
+        at = open_page(monkeypatch, demo_url, "naoo_finance", "app_pages/measures.py")
         assert "บัญชีของคุณยังไม่ได้ระบุกอง/ส่วนราชการ" in texts(at)
         assert "คุณแก้ไขได้เฉพาะมาตรการของกอง" not in texts(at)
     finally:
@@ -171,13 +171,13 @@ def test_head_without_a_department_is_asked_to_get_one(monkeypatch, demo_url):
 
 def test_a_measure_due_on_the_as_of_date_is_due_today(monkeypatch, demo_url):
     # measure 7 ends on 30 Sep 2566, the as-of date of the year's last month
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/overview.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/overview.py")
     due = [m.value for m in at.markdown if m.value.startswith("**7.**")]
     assert due and "ครบกำหนดวันนี้" in due[0] and "เดือนถัดไป" not in due[0]
 
 
 def test_a_year_without_a_plan_says_so_and_points_to_the_import_page(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/overview.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/overview.py")
     at.selectbox(key="_w_fiscal_year").set_value(thai.fiscal_year_of(dt.date.today())).run()
     assert not at.exception
     text = texts(at)
@@ -187,7 +187,7 @@ def test_a_year_without_a_plan_says_so_and_points_to_the_import_page(monkeypatch
 
 
 def test_the_period_switch_is_not_called_the_measures_period(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/measures.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/measures.py")
     switch = at.radio(key="period_granularity")
     assert switch.label == "แสดงเป็น" and switch.options == ["รายเดือน", "รายไตรมาส", "รอบ 6/12 เดือน"]
 
@@ -207,7 +207,7 @@ def test_ranking_marks_met_targets_and_leaves_unmatched_names_out(demo_url):
 
 
 def test_overview_department_table_tells_the_truth(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/overview.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/overview.py")
     table = next(d.value for d in at.dataframe if "กอง/ส่วนราชการ" in d.value.columns)
     table = table.data if hasattr(table, "data") else table  # a Styler
     by_name = {r["กอง/ส่วนราชการ"]: r for r in table.to_dict("records")}
@@ -225,7 +225,7 @@ def test_overview_department_table_tells_the_truth(monkeypatch, demo_url):
 
 
 def test_surveys_page_lists_unmatched_names_once_and_not_as_a_department(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_mayor", "pages/surveys.py")
+    at = open_page(monkeypatch, demo_url, "naoo_mayor", "app_pages/surveys.py")
     assert len([i for i in at.info if "ยังจับคู่กับกอง/ส่วนราชการไม่ได้" in i.value]) == 1
     assert len([x for x in at.text if "กองที่ไม่มีจริง" in x.value]) == 1
     assert not at.get("page_link")  # not an admin: told who maps them instead
@@ -236,7 +236,7 @@ def test_surveys_page_lists_unmatched_names_once_and_not_as_a_department(monkeyp
 
 
 def test_admin_screens_show_thai_words_not_codes(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/admin.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/admin.py")
     shown = frames(at)
     for code in ("login.success", "user.create", "survey_iit", "None", "{'", '{"'):
         assert code not in shown, code
@@ -280,14 +280,14 @@ def test_import_history_in_thai_words_and_bangkok_time(monkeypatch, demo_url):
                                                  ImportBatch.kind == "survey_iit")).first()
         expected = thai.format_datetime_th(local_time(batch.created_at))
     engine.dispose()
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/upload.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/upload.py")
     labels = [e.label for e in at.expander]
     assert not [x for x in labels if "survey_iit" in x or "#" in x]
     assert any(x.startswith("ผลแบบวัด IIT") and expected in x for x in labels), (labels, expected)
 
 
 def test_measures_table_puts_state_first(monkeypatch, demo_url):
-    at = open_page(monkeypatch, demo_url, "naoo_admin", "pages/measures.py")
+    at = open_page(monkeypatch, demo_url, "naoo_admin", "app_pages/measures.py")
     table = at.dataframe[0].value
     assert list(table.columns)[:6] == ["ที่", "มาตรการ", "สถานะ", "ร้อยละ", "สิ้นสุด", "อัปเดตล่าสุด"]
     assert "ระยะเวลาดำเนินการ" not in table.columns  # long texts are in the detail view

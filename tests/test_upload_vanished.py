@@ -38,7 +38,7 @@ def test_batch_history_lists_vanished_rows_in_bangkok_time(tmp_path, monkeypatch
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.session_state["auth_user_id"] = admin
     at.run()
-    at.switch_page("pages/upload.py")
+    at.switch_page("app_pages/upload.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert any("ไม่มีในไฟล์ล่าสุด" in w.value for w in at.warning)

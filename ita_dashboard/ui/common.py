@@ -15,6 +15,7 @@ import json
 import re
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional
 from zoneinfo import ZoneInfo
@@ -70,23 +71,6 @@ def session(*, write: bool = False) -> Iterator[Any]:
 
 
 # --- authentication state -------------------------------------------------------------------
-
-
-def through_app_entry() -> None:
-    """Called first by every page: make an anonymous direct run start again through app.py.
-
-    Because a ``pages/`` folder exists, a fresh Streamlit process starts in its "pages directory"
-    mode, in which an address such as ``/admin`` runs ``pages/admin.py`` directly, without app.py's
-    login gate and per-role navigation, until some run calls ``st.navigation``. Such a run comes
-    from a new browser session, so it is anonymous (the pages refuse it anyway); here it switches
-    that mode off and reruns, now through app.py, which shows the login screen. Logged-in runs are
-    left alone (in a real server the mode is off by then; AppTest turns it on for every run).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory and st.session_state.get("auth_user_id") is None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def current_user() -> Optional[User]:
@@ -208,6 +192,36 @@ def current_actor(user: User) -> Actor:
     """The user's actor with their organisation memberships."""
     with session() as s:
         return load_actor(s, user_id=user.id)
+
+
+# The user and actor app.py loaded for this run, so the page it runs through st.navigation does
+# not read them again. A context variable, not session state: it belongs to the script thread's
+# run (fragments on worker threads and a page file run without app.py see None and load their own).
+_RUN_LOGIN: ContextVar[Optional[tuple[User, Actor]]] = ContextVar("ita_run_login", default=None)
+
+
+def begin_run() -> None:
+    """Called first by app.py: forget the previous run's login (one script thread runs many reruns)."""
+    _RUN_LOGIN.set(None)
+
+
+def keep_login(user: User, actor: Actor) -> None:
+    """app.py, past its gate: the page of this run uses this user and actor."""
+    _RUN_LOGIN.set((user, actor))
+
+
+def run_user() -> Optional[User]:
+    """The logged-in user of this run: app.py's, or (a page run without app.py) :func:`current_user`."""
+    kept = _RUN_LOGIN.get()
+    return kept[0] if kept is not None else current_user()
+
+
+def run_actor(user: User) -> Actor:
+    """The actor of ``user`` for this run: app.py's, or loaded now."""
+    kept = _RUN_LOGIN.get()
+    if kept is not None and kept[0] is user:
+        return kept[1]
+    return current_actor(user)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
@@ -339,15 +353,13 @@ class PageContext:
 
 def page_context(*, roles: Optional[Iterable[Role]] = None, year_filter: bool = True) -> PageContext:
     """Everything a page needs: refuses anonymous users and roles not listed; draws the filters."""
-    through_app_entry()
-    user = current_user()
+    user = run_user()
     if user is None:
         st.warning(t("login_title"))
         st.stop()
     if flash := st.session_state.pop("flash", None):
         st.success(flash)
-    with session() as s:
-        actor = load_actor(s, user_id=user.id)
+    actor = run_actor(user)
     options = org_options(actor)
     if not options:
         st.info(t("no_org"))

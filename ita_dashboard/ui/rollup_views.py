@@ -115,4 +115,4 @@ def drill_down(rows: list[rollup_svc.AgencyRow]) -> None:
         org_id = st.selectbox(t("rollup_open"), list(names), format_func=names.get, key="rollup_open_org")
         if st.form_submit_button(t("rollup_open_button")):
             st.session_state["org_id"] = org_id
-            st.switch_page("pages/overview.py")
+            st.switch_page("app_pages/overview.py")

@@ -148,7 +148,7 @@ def unmatched_section(names: list[UnmatchedName], *, can_map: bool) -> None:
     st.info(t("unmatched_intro", n=len(names)), icon=":material/link_off:")
     st.text(" · ".join(parts))  # names as written in a survey or a plan: user text, shown as text
     if can_map:
-        st.page_link("pages/admin.py", label=t("unmatched_go_map"), icon=":material/link:")
+        st.page_link("app_pages/admin.py", label=t("unmatched_go_map"), icon=":material/link:")
     else:
         st.caption(t("unmatched_ask_admin"))
 
@@ -182,7 +182,7 @@ def no_plan_notice(*, can_import: bool) -> None:
     """The fiscal year has no measures: say so and point to the import page."""
     st.info(t("no_plan"), icon=":material/upload_file:")
     if can_import:
-        st.page_link("pages/upload.py", label=t("no_plan_go_import"), icon=":material/upload_file:")
+        st.page_link("app_pages/upload.py", label=t("no_plan_go_import"), icon=":material/upload_file:")
     else:
         st.caption(t("no_plan_ask_admin"))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import TIMEOUT, no_exception, submit_login
+from tests.e2e.app_utils import TIMEOUT, no_exception, submit_login
 from tests.hostile_names import EVIL_HOST
 
 MEETING = "โหมดประชุม"  # last: the running meeting hides the sidebar

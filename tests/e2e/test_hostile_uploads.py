@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import TIMEOUT, login, no_exception, open_page, screenshot, select_year
+from tests.e2e.app_utils import TIMEOUT, login, no_exception, open_page, screenshot, select_year
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import hostile_files as hf  # noqa: E402

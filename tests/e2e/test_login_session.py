@@ -7,7 +7,7 @@ import secrets
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import ORG, TIMEOUT, login, no_exception, open_page, screenshot
+from tests.e2e.app_utils import ORG, TIMEOUT, login, no_exception, open_page, screenshot
 
 COOKIE = "ita_session"
 WHO = "naoo_admin (ตัวอย่าง) · ผู้ดูแลระบบ"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.layout import chart_overlaps, main_scroll, metric_font_sizes
-from tests.e2e.test_app import TIMEOUT, choose, login, no_exception, open_page, select_year, selectbox
+from tests.e2e.app_utils import TIMEOUT, choose, login, no_exception, open_page, select_year, selectbox
 
 PROJECTOR = {"width": 1280, "height": 720}
 SLIDES = ["ภาพรวมความคืบหน้า", "มาตรการตามกอง/ส่วนราชการ", "การตอบแบบวัด IIT/EIT ตามกอง/ส่วนราชการ",

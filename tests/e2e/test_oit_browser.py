@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import TIMEOUT, choose, login, no_exception, open_page, screenshot, select_year, selectbox
+from tests.e2e.app_utils import TIMEOUT, choose, login, no_exception, open_page, screenshot, select_year, selectbox
 from tests.link_server import link_server
 
 OIT_BAR = re.compile(r"^OIT \(ประมาณการ\)$")

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_app import TIMEOUT, login, no_exception, screenshot
+from tests.e2e.app_utils import TIMEOUT, login, no_exception, screenshot
 
 ADMIN_ONLY = ["นำเข้าข้อมูล", "ผู้ดูแลระบบ"]
 

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.layout import chart_overlaps, sideways_scroll
-from tests.e2e.test_app import (TIMEOUT, expect_charts, login, nav_titles, no_exception, open_page, screenshot,
-                                select_year)
+from tests.e2e.app_utils import (TIMEOUT, expect_charts, login, nav_titles, no_exception, open_page, screenshot,
+                                 select_year)
 
 LAPTOP = {"width": 1366, "height": 768}
 ACCOUNTS = {  # account -> the fiscal year of its agency's demo plan

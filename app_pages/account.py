@@ -6,8 +6,7 @@ from ita_dashboard.ui import common, gate
 from ita_dashboard.texts import role_label, t
 from ita_dashboard.ui.widgets import md_escape
 
-common.through_app_entry()
-user = common.current_user()
+user = common.run_user()
 if user is None:
     st.stop()
 st.title(t("nav_account"))
