@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from . import tabular
-from .tabular import FileProblem
+from .. import tabular
+from ..tabular import FileProblem
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 NO_DEPARTMENT = "(ไม่ระบุ)"  # how an empty department is shown
@@ -576,7 +576,7 @@ def _read_csv(text: str) -> list[list[Any]]:
 
 def read_tables(data: bytes) -> list[_Table]:
     """The file's sheets (xlsx, ods, xls) or its one CSV/text table, after the upload guard."""
-    from .guard import check_upload
+    from ..guard import check_upload
 
     check_upload(data)
     kind = tabular.sniff_kind(data)
