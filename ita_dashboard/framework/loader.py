@@ -8,8 +8,8 @@ from typing import Any, Optional
 
 from .files import _DIR, _parse, _parse_levels, _Parser, _read, available_years
 from .model import Framework, InstrumentDef
-from .schema import check_legacy_file
 from .overrides import _apply_overrides, _check_consistency
+from .schema import check_legacy_file
 from .values import AGENCY_KINDS, AGENCY_SIZES, normalize_text
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from .values import (AGENCY_KINDS, AGENCY_SIZES, INSTRUMENT_KEYS, _canonical, _eit_min, _fy_order, _month_day, _nearest,
                      _number, _o_item)
 
+
 def _override_keys(levels: list[tuple[str, float]], passing_bar: float) -> list[str]:
     """Overridable keys. Rating thresholds are, except the failing label (always 0) and the
     lowest passing one, which always starts at ``passing_bar``."""

@@ -1,6 +1,6 @@
 """The shape of the framework files as pydantic models: which tables and fields a year file (and
 ``legacy_grades.toml``) has, and their types. A file that does not fit is refused with
-``ValueError("fy2568.toml: instruments.iit.weight.value: ...")``: the file and the field, before
+``ValueError("fy2568.toml: instruments.iit.weight.confidence: ...")``: the file and the field, before
 any value is used. What the shape cannot say (weights summing to 1, indicators 1-10, a label on
 two scales) is checked afterwards by :mod:`.files`.
 """
