@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from .models import AuditEvent
+from .textsafe import sheet_cell
 
 
 class AuditTrailReadOnly(RuntimeError):
@@ -108,15 +109,6 @@ def list_events(
     return list(session.exec(q))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: Any) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection): a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def events_csv(events: Iterable[AuditEvent], *, when=lambda at: at.isoformat()) -> bytes:
     """The events as CSV for Excel (UTF-8 with BOM): when, who, action, entity, before, after.
 
@@ -127,7 +119,7 @@ def events_csv(events: Iterable[AuditEvent], *, when=lambda at: at.isoformat()) 
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["เวลา", "ผู้ใช้", "การกระทำ", "รายการ", "รหัสรายการ", "ก่อน", "หลัง"])
     for e in events:
-        w.writerow([_csv_safe(x) for x in (
+        w.writerow([sheet_cell("" if x is None else str(x)) for x in (
             when(e.at), e.username, e.action, e.entity, e.entity_id or "",
             json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
             json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",

@@ -22,9 +22,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Union
 
+from .thai import to_arabic_digits
+
 _SPACE_RE = re.compile(r"[\s\u200b\u00a0]+")
 _PUNCT_RE = re.compile(r"[\"'“”‘’()\[\]{}<>.,;:!?]+")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 # Common spellings of the same unit words; applied to the normalised text.
 _EQUIVALENTS: Sequence[tuple[str, str]] = (
@@ -76,7 +77,7 @@ def abbreviation_key(text: str | None) -> str:
     """How an abbreviation is compared: NFC, Arabic digits, lower case, no dots or spaces ("ส.ป. " -> "สป")."""
     if not text:
         return ""
-    s = unicodedata.normalize("NFC", str(text)).translate(_THAI_DIGITS).lower()
+    s = to_arabic_digits(unicodedata.normalize("NFC", str(text))).lower()
     return re.sub(r"[\s\u200b\u00a0.]+", "", s)
 
 
@@ -84,7 +85,7 @@ def normalize_name(text: str | None) -> str:
     """Canonical comparison form: NFC, Arabic digits, no spaces or punctuation, common spellings unified."""
     if not text:
         return ""
-    s = unicodedata.normalize("NFC", str(text)).translate(_THAI_DIGITS).lower()
+    s = to_arabic_digits(unicodedata.normalize("NFC", str(text))).lower()
     s = _PUNCT_RE.sub("", s)
     s = _SPACE_RE.sub("", s)
     for old, new in _EQUIVALENTS:
@@ -220,7 +221,7 @@ class DepartmentResolver:
         """(the text is an abbreviation form, the department it resolves to)."""
         if self._abbrev_re is None:
             return False, None
-        flat = unicodedata.normalize("NFC", text).translate(_THAI_DIGITS).lower()
+        flat = to_arabic_digits(unicodedata.normalize("NFC", text)).lower()
         m = self._abbrev_re.match(flat)
         if m is None:
             return False, None
@@ -275,7 +276,7 @@ def split_owner_text(text: str | None) -> list[str]:
     """Split an owner cell into unit phrases: numbered lists, slashes, commas, "และ"."""
     if not text:
         return []
-    s = unicodedata.normalize("NFC", text).translate(_THAI_DIGITS)
+    s = to_arabic_digits(unicodedata.normalize("NFC", text))
     s = re.sub(r"\(.*?\)", " ", s)  # "(ผู้เป็นเจ้าของงาน)"
     parts = re.split(r"(?:^|\s)\d+\s*[.)]\s*|[/,;\n]|\sและ\s", s)
     out = []

@@ -6,6 +6,8 @@ reaches a place that renders markup.
   tab, expander, radio option and metric labels, ``st.table`` cells).
 - ``plot(text)``: for Plotly labels (titles, tick labels, bar/scatter text, hover text, annotations),
   which understand a small HTML subset (``<a href>``, ``<b>``, ``<br>``, ``<span style>``...).
+- ``sheet_cell(value)``: the one spreadsheet-formula guard, for every cell an export writes (CSV
+  and xlsx): text a spreadsheet would run as a formula is kept as text.
 
 What the escapes guarantee: the visible text is the same as the input (a few invisible word
 joiners aside), and no link, image, heading, list, table, emphasis, colour, icon or emoji can be
@@ -62,3 +64,23 @@ def plot(text: object) -> str:
 
 def plot_list(items) -> list[str]:
     return [plot(i) for i in items]
+
+
+# Text a spreadsheet runs as a formula (CSV/Excel injection) when a cell starts with one of these;
+# a tab or carriage return first is how some programs are tricked into the same.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_formula(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet would read as a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def sheet_cell(value: object) -> object:
+    """The one spreadsheet-formula guard: formula-like text gets a leading apostrophe, so Excel,
+    LibreOffice and Sheets show it as text; numbers, dates and None are returned as they are.
+
+    Every export writes its cells through it (the audit and rejected-rows CSVs, the status
+    workbook); the yearly report's xlsx keeps its text exact instead, as a string cell with the
+    quote prefix, for the cells :func:`starts_formula` picks out."""
+    return "'" + value if starts_formula(value) else value

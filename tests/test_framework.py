@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ita_dashboard import framework as fwmod
+from ita_dashboard.framework import files as fwfiles
 from ita_dashboard.framework import AGENCY_KINDS, AGENCY_SIZES, Framework, available_years, load_framework
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"  # copies of shared/samples
@@ -117,7 +118,7 @@ def _leaves(node, path=""):
 
 @pytest.mark.parametrize("year", YEARS)
 def test_raw_file_provenance(year):
-    doc = fwmod._read(f"fy{year}.toml")
+    doc = fwfiles._read(f"fy{year}.toml")
     leaves = list(_leaves(doc))
     assert len(leaves) > 50
     for path, leaf in leaves:
@@ -417,9 +418,9 @@ def test_overrides_must_be_a_dict():
 
 
 def _broken(mutate):
-    doc = copy.deepcopy(fwmod._read("fy2568.toml"))
+    doc = copy.deepcopy(fwfiles._read("fy2568.toml"))
     mutate(doc)
-    return lambda: fwmod._parse(doc, "test.toml")
+    return lambda: fwfiles._parse(doc, "test.toml")
 
 
 @pytest.mark.parametrize(
@@ -440,6 +441,62 @@ def test_broken_files_are_refused(mutate, message):
         _broken(mutate)()
 
 
+@pytest.mark.parametrize(
+    "mutate, field, message",
+    [
+        (lambda d: d["instruments"]["iit"]["weight"].update(value=None, confidence="X"), "instruments.iit.weight.confidence",
+         "'H', 'M', 'L' or 'U'"),
+        (lambda d: d["passing_bar"].update(sources=[]), "passing_bar.sources", "at least 1"),
+        (lambda d: d["passing_bar"].update(sources=["fact sheet 8"]), "passing_bar.sources.0", "pattern"),
+        (lambda d: d["instruments"]["eit"]["indicators"][1].update(number="7"), "instruments.eit.indicators.1.number",
+         "integer"),
+        (lambda d: d["answer_scales"]["yes_no_reverse"]["values"].update({"มาก": "5"}), "answer_scales.yes_no_reverse.values.มาก",
+         "number"),
+        (lambda d: d["levels"][0].update(min_score=True), "levels.0.min_score", "number"),
+        (lambda d: d["measures_o_items"]["plan"].update(valeu="O42"), "measures_o_items.plan.valeu", "unknown key"),
+        (lambda d: d.pop("collection_window"), "collection_window", "Field required"),
+    ],
+)
+def test_a_malformed_file_names_the_file_and_the_field(mutate, field, message):
+    """The files' shape is checked by pydantic models (framework/schema.py) before any value is
+    used: the message says which file and which field, and what is wrong with it."""
+    with pytest.raises(ValueError) as caught:
+        _broken(mutate)()
+    text = str(caught.value)
+    assert text.startswith("test.toml: ") and f"{field}: " in text and message in text, text
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["instruments"]["iit"]["weight"].update(value="0.3"), "test.toml: instruments.iit.weight must be a number"),
+        (lambda d: d["collection_window"].update(start=[13, 1]), "test.toml: collection_window.start must be [month, day]"),
+        (lambda d: d["passing_bar"].update(value=120), "test.toml: passing_bar must be between 0 and 100"),
+    ],
+)
+def test_a_bad_value_names_the_file_and_the_key(mutate, message):
+    with pytest.raises(ValueError) as caught:
+        _broken(mutate)()
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_file_that_is_not_toml_names_the_file_and_the_line(tmp_path):
+    from ita_dashboard.framework.schema import read_toml
+
+    bad = tmp_path / "fy2570.toml"
+    bad.write_text('fiscal_year = 2570\n[passing_bar]\nvalue = 85,0\nsources = ["S8"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^fy2570\.toml: not valid TOML: .*line 3"):
+        read_toml(bad)
+
+
+def test_every_shipped_file_fits_the_schema():
+    from ita_dashboard.framework import schema
+
+    for year in available_years():
+        schema.check_year_file(fwfiles._read(f"fy{year}.toml"), f"fy{year}.toml")
+    schema.check_legacy_file(fwfiles._read("legacy_grades.toml"), "legacy_grades.toml")
+
+
 def test_no_streamlit_import():
-    text = Path(fwmod.__file__).read_text(encoding="utf-8")
-    assert "streamlit" not in text
+    for path in Path(fwmod.__file__).parent.glob("*.py"):
+        assert "streamlit" not in path.read_text(encoding="utf-8"), path.name

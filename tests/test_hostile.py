@@ -262,6 +262,20 @@ def test_rejected_rows_csv_and_audit_export_write_formula_text_as_text(hostile):
     assert "=HYPERLINK" in exported  # the file name is there, only behind an apostrophe
 
 
+def test_one_formula_guard_for_every_export():
+    """The leading characters that start a formula are listed once (textsafe.FORMULA_START), and
+    no export keeps a guard of its own (issue 14 point 6)."""
+    from ita_dashboard import textsafe
+
+    assert set(FORMULA_START) <= set(textsafe.FORMULA_START)
+    own_guard = re.compile(r"\(\s*[\"']=[\"']\s*,\s*[\"']\+[\"']|_FORMULA_START|_csv_safe|def safe_cell")
+    holders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                     if own_guard.search(p.read_text(encoding="utf-8")))
+    assert holders == ["textsafe.py"]
+    assert textsafe.sheet_cell("=1+1") == "'=1+1" and textsafe.sheet_cell("\t=1") == "'\t=1"
+    assert textsafe.sheet_cell("กองคลัง") == "กองคลัง" and textsafe.sheet_cell(-2) == -2 and textsafe.sheet_cell(None) is None
+
+
 # --- uploads judged by content and size; file names are labels ----------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64

@@ -183,6 +183,23 @@ def test_digits_both_ways():
     assert to_arabic_digits("๑ ตุลาคม ๒๕๖๕") == "1 ตุลาคม 2565"
     assert to_arabic_digits("๐๑๒๓๔๕๖๗๘๙") == "0123456789"
     assert to_thai_digits("abc มีนาคม") == "abc มีนาคม"
+
+
+def test_one_thai_digit_converter():
+    """Importers, department names and period parsing read Thai digits through one function:
+    the package holds no second table of ๐-๙ (issue 14 point 6)."""
+    from pathlib import Path
+
+    import ita_dashboard
+    from ita_dashboard import departments
+    from ita_dashboard.importers.surveys import header_signature
+
+    package = Path(ita_dashboard.__file__).parent
+    tables = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                    if "๐๑๒๓๔๕๖๗๘๙" in p.read_text(encoding="utf-8"))
+    assert tables == ["thai/names.py"]
+    assert departments.normalize_name("กอง ๒") == departments.normalize_name("กอง 2")
+    assert header_signature(["ข้อ ๑"]) == header_signature(["ข้อ 1"])
     assert to_arabic_digits("") == ""
 
 

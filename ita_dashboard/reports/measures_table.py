@@ -17,6 +17,7 @@ from typing import Optional
 
 from .. import thai
 from ..importers.report_text import starts_item
+from ..textsafe import starts_formula
 
 HEADERS = ("มาตรการ", "ขั้นตอน/วิธีการปฏิบัติ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินการ", "ผลการดำเนินการ", "ผลลัพธ์")
 REPORT_TITLE = "รายงานผลการดำเนินการเพื่อส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน"
@@ -165,24 +166,11 @@ def sections(rows: list[ReportRow]) -> list[tuple[Optional[str], list[ReportRow]
     return groups
 
 
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula (= + - @) is written as text.
-
-    (Prefixes a literal apostrophe; the report's own sheets use :func:`_put_text` instead, which
-    keeps the text exact.)"""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-_FORMULA_START = ("=", "+", "-", "@")
-
-
 def _put_text(ws, row: int, column: int, value: str):
     """Write text exactly as given and never as a formula: openpyxl would store "=..." as one,
     so the cell is typed as a string (and quote-prefixed, so editing it in Excel keeps it text)."""
     cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if starts_formula(value):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell

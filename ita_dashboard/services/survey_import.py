@@ -1299,13 +1299,11 @@ def recall_mapping(session: Session, *, organization_id: int, signature: str) ->
     return dict(row.mapping) if row else None
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _safe_cell(value: Any) -> str:
-    """Text Excel will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """The cell as text, behind the one formula guard."""
+    from ..textsafe import sheet_cell
+
+    return sheet_cell("" if value is None else str(value))
 
 
 def rejected_rows_csv(batch: ImportBatch) -> bytes:

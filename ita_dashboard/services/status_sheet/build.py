@@ -10,7 +10,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from ... import thai
-from ...reports.measures_table import safe_cell
+from ...textsafe import sheet_cell
 from .. import measures as measures_svc
 from .columns import (AS_OF_LABEL, COL_DATE, COL_KEY, COL_LINK, COL_NOTE, COL_PERCENT, COL_STATUS, FILL_COLUMNS,
                       HEADERS, SHEET_NAME_SINGLE, SHEET_NAME_UNASSIGNED, STATUS_LABELS, StatusSheetError,
@@ -18,7 +18,7 @@ from .columns import (AS_OF_LABEL, COL_DATE, COL_KEY, COL_LINK, COL_NOTE, COL_PE
 
 def _safe(text: str) -> str:
     """The one place this workbook's text cells pass the spreadsheet-formula guard."""
-    return safe_cell(text)
+    return sheet_cell(text)
 
 
 def sheet_title(name: str, taken: set[str]) -> str:

@@ -1,0 +1,164 @@
+"""From the layout to the rows: :func:`parse_survey_file`, and the message when no timestamp is found."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator, Optional, Sequence
+
+from .. import tabular
+from ..tabular import FileProblem
+from .cells import _key, clean_text, header_signature
+from .layout import (_COMPLETION_HEADERS, _TIMESTAMP_HEADERS, MAX_HEADER_SCAN, _best_layout, _forced_layout, _Layout,
+                     _mapping_of, _source_format)
+from .readers import _intern_rows, _Table, read_tables
+from .results import NotASurvey, ParsedRow, ParsedSurvey
+from .screening import not_a_survey_reason
+from .timestamps import TimestampReader, _is_english_label, _is_excel_serial, is_datelike
+
+
+def _columns_of(rows: list[list[Any]], width: int) -> list[tuple[Any, ...]]:
+    """Transpose to columns (short rows padded with None), once, at C speed."""
+    if not rows:
+        return [() for _ in range(width)]
+    cols = list(itertools.islice(itertools.zip_longest(*rows, fillvalue=None), width))
+    while len(cols) < width:
+        cols.append((None,) * len(rows))
+    return cols
+
+
+def _texts(column: Sequence[Any]) -> list[str]:
+    """Clean text of every cell, computed once per distinct value (answers repeat a few labels)."""
+    memo = {v: clean_text(v) for v in set(column)}
+    return list(map(memo.__getitem__, column))
+
+
+def _build_rows(layout: _Layout, data_rows: list[list[Any]], first_row_number: int) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
+    """Accepted rows and rejected ones; works column-wise (each column cleaned once per distinct
+    value) and then zips the columns back into rows, which is what keeps 100,000 rows fast."""
+    labels = layout.labels
+    width = len(labels)
+    cols = _columns_of(data_rows, width)
+    ts_cells = cols[layout.timestamp]
+    reader = TimestampReader(ts_cells, english_header=_is_english_label(labels[layout.timestamp]))
+    ts_label = labels[layout.timestamp]
+    dept = _texts(cols[layout.department]) if layout.department is not None else None
+    questions = [labels[j] for j in layout.answers]
+    answer_cols = [_texts(cols[j]) for j in layout.answers]
+    id_labels = [labels[j] for j in layout.ids]
+    id_cols = [_texts(cols[j]) for j in layout.ids]
+    other_cols = [_texts(cols[j]) for j in layout.ignored]
+    rows: list[ParsedRow] = []
+    rejected: list[dict[str, Any]] = []
+    answer_rows = zip(*answer_cols) if answer_cols else itertools.repeat(())
+    id_rows = zip(*id_cols) if id_cols else itertools.repeat(())
+    other_rows = zip(*other_cols) if other_cols else itertools.repeat(())
+    for i, (ts_cell, values, idv, other) in enumerate(zip(ts_cells, answer_rows, id_rows, other_rows)):
+        d = dept[i] if dept is not None else ""
+        ts_blank = tabular.is_blank(ts_cell)
+        if ts_blank and not d and not any(values) and not any(idv) and not any(other):
+            continue  # an empty line
+        if isinstance(ts_cell, str) and clean_text(ts_cell) == ts_label:
+            continue  # the header repeated (sheets pasted one under another)
+        number = first_row_number + i
+        if ts_blank:
+            rejected.append({"row": number, "column": ts_label, "reason": "ไม่มีวันเวลาที่ตอบ"})
+            continue
+        when = reader.read(ts_cell)
+        if when is None:
+            rejected.append({"row": number, "column": ts_label,
+                             "reason": f"อ่านวันเวลาที่ตอบไม่ได้: “{clean_text(ts_cell)[:60]}”"})
+            continue
+        answers = {q: v for q, v in zip(questions, values) if v}
+        ids = {k: v for k, v in zip(id_labels, idv) if v}
+        rows.append(ParsedRow(number, when, d, answers, ids))
+    return rows, rejected
+
+
+def _data_rows(layout: _Layout) -> Iterator[list[Any]]:
+    """Rows below the header, strings de-duplicated (CSV rows already are)."""
+    rows = layout.table.all_rows()
+    if not layout.table.interned:
+        rows = _intern_rows(rows)
+    return itertools.islice(rows, layout.header_index + 1, None)
+
+
+def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict[str, Any]] = None,
+                      allow_non_survey: bool = False) -> ParsedSurvey:
+    """Read a survey export into rows; raises FileProblem (Thai) when the file cannot be used.
+
+    ``filename`` only names the file in messages; the format is decided from the content.
+    A file whose columns are not a survey's answers raises :class:`NotASurvey`, unless
+    ``allow_non_survey`` (the upload page, after a warning): then it is read and
+    :attr:`ParsedSurvey.not_a_survey_reason` says why it looks wrong.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FileProblem("ข้อมูลที่ได้รับไม่ใช่ไฟล์")
+    data = bytes(data)
+    tables = read_tables(data)
+    layout = _forced_layout(tables, mapping) if mapping else _best_layout(tables)
+    if layout is None:
+        raise FileProblem(_no_timestamp_message(filename, tables))
+    reason = not_a_survey_reason(layout.labels, layout.table.head[layout.header_index + 1:], layout.answers)
+    if reason and not allow_non_survey:
+        raise NotASurvey(reason)
+    data_rows = list(_data_rows(layout))
+    rows, rejected = _build_rows(layout, data_rows, layout.header_index + 2)
+    del data_rows
+    if not rows and not rejected:
+        raise FileProblem("ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ")
+    labels = layout.labels
+    warnings = []
+    if layout.department is None:
+        warnings.append("ไม่พบคอลัมน์ส่วนราชการ/กอง คำตอบทั้งหมดจะนับเป็น “(ไม่ระบุ)” — เลือกคอลัมน์เองได้")
+    return ParsedSurvey(
+        timestamp_column=labels[layout.timestamp],
+        department_column=labels[layout.department] if layout.department is not None else None,
+        answer_columns=[labels[j] for j in layout.answers],
+        id_columns=[labels[j] for j in layout.ids],
+        header_row=layout.header_index + 1,
+        sheet_name=layout.table.name,
+        rows=rows,
+        rejected=rejected,
+        signature=header_signature(labels),
+        mapping_used=_mapping_of(layout),
+        source_format=_source_format(layout),
+        warnings=warnings,
+        not_a_survey_reason=reason,
+    )
+
+
+def _unreadable_timestamp(tables: list[_Table]) -> Optional[tuple[str, str, int, str, bool]]:
+    """A column named as the submitted time whose values do not read as dates: (header, the first
+    value that does not read, its row number, sheet name, whether it is the column's first value)."""
+    known = _COMPLETION_HEADERS | _TIMESTAMP_HEADERS
+    for table in tables:
+        for h, row in enumerate(table.head[:MAX_HEADER_SCAN]):
+            for j, cell in enumerate(row):
+                label = clean_text(cell)
+                if not label or _key(label) not in known:
+                    continue
+                below = [(h + 2 + i, r[j]) for i, r in enumerate(table.head[h + 1:])
+                         if j < len(r) and not tabular.is_blank(r[j])]
+                for k, (number, value) in enumerate(below):
+                    if not (is_datelike(value) or _is_excel_serial(value)):
+                        return label, clean_text(value), number, table.name, k == 0
+    return None
+
+
+def _no_timestamp_message(filename: str, tables: Sequence[_Table] = ()) -> str:
+    name = f"“{filename}” " if filename else ""
+    found = _unreadable_timestamp(list(tables))
+    if found:
+        label, value, row, sheet, first = found
+        where = f"แถว {row}" + (f" ชีต “{sheet}”" if len(tables) > 1 else "")
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        subject = f"ไฟล์ “{filename}”" if filename else "ไฟล์นี้"
+        which = "ในแถวแรก " if first else ""
+        return (
+            f"{subject} พบคอลัมน์ “{label}” แต่อ่านค่า{which}“{shown}” ({where}) เป็นวันเวลาไม่ได้ "
+            "กรุณาตรวจสอบว่าคอลัมน์นี้เป็นวันเวลาที่ตอบ หรือส่งออกคำตอบจาก Google Forms / Microsoft Forms อีกครั้ง"
+        )
+    return (
+        f"ไฟล์ {name}ไม่มีคอลัมน์วันเวลาที่ตอบ (เช่น Timestamp / ประทับเวลา / Completion time) "
+        "จึงไม่ใช่ไฟล์คำตอบแบบสำรวจที่อ่านได้ กรุณาส่งออกคำตอบจาก Google Forms หรือ Microsoft Forms อีกครั้ง"
+    )
