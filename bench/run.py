@@ -342,7 +342,7 @@ def concurrent_uploads(url: str, label: str) -> None:
     def upload(data: bytes) -> None:
         parsed = parse_survey_file(data, filename="upload.csv")
         barrier.wait()
-        for attempt in range(3):  # a failed upload is re-sent, as the user would
+        for _attempt in range(3):  # a failed upload is re-sent, as the user would
             try:
                 with db.session_scope(engine) as s:
                     import_survey(s, organization_id=org_id, instrument="iit", parsed=parsed, fiscal_year=FY,

@@ -143,7 +143,6 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
     password logs in through a second conditional ``UPDATE`` that matches only while the account
     is not locked, so a lock set by a parallel attempt during the password check still holds.
     """
-    settings = get_settings()
     now = (now or utcnow()).astimezone(dt.timezone.utc)
     name = username.strip()[:100]  # as the audit trail keeps it
     user = session.exec(select(User).where(User.username == username.strip())).first()

@@ -46,7 +46,7 @@ def _be_year(text: str) -> int:
     try:
         year = int(to_arabic_digits(text.strip()))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
     if year < 2400:
         raise argparse.ArgumentTypeError(f"give the Buddhist-era fiscal year (e.g. 2568), not {year}")
     return year
@@ -56,7 +56,7 @@ def _iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _read_file(path: str) -> bytes:

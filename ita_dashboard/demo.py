@@ -169,7 +169,7 @@ def _progress_history(session: Session, *, measures, fiscal_year: int, rng: rand
         end = m.end_date or fy_end
         last = i == len(measures) - 1
         months = [(y, mo) for y, mo in thai.fiscal_months(fiscal_year) if thai.month_end(y, mo) >= start]
-        for k, (y, mo) in enumerate(months):
+        for y, mo in months:
             as_of = min(thai.month_end(y, mo), fy_end)
             if as_of > end + dt.timedelta(days=31):
                 break

@@ -409,7 +409,6 @@ TH: dict[str, str] = {
     "audit_field_owner_all": "ทุกกองรับผิดชอบ",
     "audit_field_recurrence": "ความถี่",
     "audit_field_period_unparsed": "อ่านระยะเวลาไม่ได้",
-    "audit_field_indicator": "ตัวชี้วัด",
     "audit_method_password": "ชื่อผู้ใช้และรหัสผ่าน",
     "audit_method_sso": "SSO",
     "audit_reason_no_account": "ไม่มีบัญชีนี้",

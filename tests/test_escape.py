@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from ita_dashboard import charts, db, textsafe
 from ita_dashboard.ui import widgets
 from tests.helpers import make_user
-from tests.hostile_names import (ACTIVITY_TITLE, DEPT_NAME, MEASURE_TITLE, NAMES, OIT_NAME, ORG_NAME, PAYLOADS,
+from tests.hostile_names import (DEPT_NAME, MEASURE_TITLE, NAMES, ORG_NAME, PAYLOADS,
                                  UNMATCHED_DEPT, make_hostile_db, markdown_problems, plotly_problems)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -177,7 +177,7 @@ def _check_page(at: AppTest) -> tuple[list, list]:
         if isinstance(spec, str) and "evil" in spec:
             strings = []
 
-            def walk(node):
+            def walk(node, strings=strings):
                 if isinstance(node, str):
                     strings.append(node)
                 elif isinstance(node, dict):

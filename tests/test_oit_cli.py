@@ -142,7 +142,6 @@ def test_a_typed_in_itas_figure_wins_over_the_items(engine):
 
 
 def test_rollup_oit_and_level_agree_with_each_agency_summary(engine):
-    from helpers import make_user
 
     a = make_org(engine, name="เทศบาลตำบลเอ")
     b = make_org(engine, name="เทศบาลตำบลบี")

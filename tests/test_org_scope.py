@@ -275,7 +275,7 @@ def test_an_editor_of_a_who_views_b_updates_nothing_of_b(three, role_in_a):
             return s.exec(select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.organization_id == b)).one()
 
     before = audited_in_b()
-    for name, write in writes.items():
+    for write in writes.values():
         with pytest.raises(PermissionDenied):
             with db.session_scope(engine) as s:
                 write(s)

@@ -14,7 +14,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from ita_dashboard import audit_text, backup, db, thai
-from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrument, Measure, Organization,
+from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrument, Organization,
                                   ProgressUpdate, SurveyResponse, SurveyTarget, User)
 from ita_dashboard.services.summary import build_summary, department_ranking, unmatched_names
 from ita_dashboard.services.summary_types import Summary

@@ -245,7 +245,7 @@ def _fill_by_content(roles: dict[str, int], table: rt.ReportTable, fiscal_year: 
         values = [r.cells[i] for r in table.rows if i < len(r.cells) and r.cells[i].strip()]
         if not values:
             continue
-        share = lambda pred: sum(1 for v in values if pred(v)) / len(values)  # noqa: E731
+        share = lambda pred, values=values: sum(1 for v in values if pred(v)) / len(values)  # noqa: E731
         if NUMBER not in roles and i < roles.get(TITLE, 0) and share(lambda v: _as_number(v) is not None) == 1:
             roles[NUMBER] = i
         elif PERIOD not in roles and share(lambda v: reads_as_period(v, fiscal_year=fiscal_year)) >= 0.6:

@@ -161,7 +161,9 @@ def _apply(ctx: common.PageContext, todo: list[Change]) -> bool:
                         r = abbr.restore_standard(s, actor=ctx.actor, organization_id=ctx.org_id,
                                                   abbreviation=change.abbreviation)
                 except abbr.AbbreviationError as exc:
-                    raise abbr.AbbreviationError(t("abbr_row_error", row=change.row, message=exc)) if change.row else exc
+                    if not change.row:
+                        raise
+                    raise abbr.AbbreviationError(t("abbr_row_error", row=change.row, message=exc)) from exc
                 responses += r.responses_resolved
                 measures += r.measures_changed
     except ItaError as exc:

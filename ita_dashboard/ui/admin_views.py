@@ -131,7 +131,7 @@ def mapping(ctx: common.PageContext) -> None:
         if c[2].button(t("map"), key=f"map_btn_{i}"):
             result = {}
 
-            def do(s, name=name, dep=dep):
+            def do(s, name=name, dep=dep, result=result):
                 result["n"] = aliases.map_alias(s, actor=ctx.actor, organization_id=ctx.org_id, written=name, department_id=dep)
             if _run(do):
                 st.success(t("mapped", n=result["n"]))
