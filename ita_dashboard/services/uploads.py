@@ -62,7 +62,8 @@ def vanished_rows(session: Session, *, organization_id: int, batch_id: Optional[
 
 def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> list[ImportBatch]:
     return list(session.exec(
-        select(ImportBatch).where(ImportBatch.organization_id == organization_id)
+        select(ImportBatch).where(ImportBatch.organization_id == organization_id,
+                                  ImportBatch.state == "done")  # not an import still being written
         .order_by(col(ImportBatch.created_at).desc(), col(ImportBatch.id).desc()).limit(limit)
     ))
 
