@@ -922,7 +922,7 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
     fresh = [(r, k, ref) for r, k, ref in zip(unique, keys, refs) if k not in stored]
     ids: dict[str, int] = {k: s[0] for k, s in stored.items()}
     rows = [(k, r.row_number) for k, r in zip(keys, unique)]
-    total, done = len(fresh) + len(rows), 0
+    total, done = len(rows), 0
     if fresh:
         scorer = _Scorer(fiscal_year=fy, instrument=instrument.value, questions=parsed.answer_columns)
         for chunk in _chunks(fresh, CHUNK_SIZE):
@@ -940,12 +940,14 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
             if inserted != len(params):  # stored meanwhile by someone not holding the lease: take theirs
                 got = _ids_of(session, org_id, fy, instrument, chunk_keys)
             ids.update(got)
+            writer.members([(batch.id, ids[k], r.row_number) for r, k, _ in chunk])
             st.renew()
-            session.commit()
+            st.commit()
             done += n
             if progress is not None:
                 progress(done, total)
-    _members(st, batch=batch, ids=ids, rows=rows, progress=progress, done=done, total=total)
+    _members(st, batch=batch, ids=ids, rows=[(k, row) for k, row in rows if k in stored], progress=progress,
+              done=done, total=total)
 
     st.begin()  # the flip: one short transaction makes the whole batch count
     st.flip(batch)
@@ -966,7 +968,7 @@ def _members(st: Staging, *, batch: ImportBatch, ids: dict[str, int], rows: list
         st.begin()
         writer.members([(batch.id, ids[k], row) for k, row in chunk])
         st.renew()
-        st.session.commit()
+        st.commit()
         done += len(chunk)
         if progress is not None:
             progress(done, total or len(rows))

@@ -41,6 +41,10 @@ STAGING, DONE = "staging", "done"
 LEASE_S = 60.0  # a live importer renews its lease with every chunk, well within this
 WAIT_S = 300.0  # how long an import waits for another import of the same survey (SQLite)
 POLL_S = 0.1
+# SQLite: the least time between two of an import's write transactions. A writer waiting for the
+# lock retries at most 100 ms apart (SQLite's busy handler), so a pause this long always lets one
+# in; the next chunk is coded and scored during it, so it costs little.
+GAP_S = 0.11
 DELETE_CHUNK = 5000
 
 
@@ -84,7 +88,7 @@ def _survey_terms(organization_id: int, fiscal_year: int, instrument: Instrument
 class Staging:
     """The import's own connection and session (outside the caller's), holding the survey.
 
-    ``begin()`` opens a short write transaction, ``session.commit()`` ends it; the connection stays
+    ``begin()`` opens a short write transaction, ``commit()`` ends it; the connection stays
     the same from start to end (SQLite's page cache setting, PostgreSQL's lock and stage table).
     """
 
@@ -98,13 +102,23 @@ class Staging:
         self.locked = False
         self.batch_id: Optional[int] = None
         self.abandoned: list[int] = []  # the survey's staging batches found abandoned by claim()
+        self.committed_at = 0.0  # time.monotonic() of our last write transaction's end
 
     # -- transactions ----------------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Start a write transaction (SQLite: take the write lock now, waiting the busy timeout)."""
+        """Start a write transaction (SQLite: take the write lock now, waiting the busy timeout,
+        and not sooner than ``GAP_S`` after our last one ended)."""
         if not self.pg:
+            pause = GAP_S - (time.monotonic() - self.committed_at)
+            if pause > 0:
+                time.sleep(pause)
             self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """End a write transaction begun by :meth:`begin`."""
+        self.session.commit()
+        self.committed_at = time.monotonic()
 
     def renew(self) -> None:
         """Within a write transaction: the lease runs on (SQLite's sign of life)."""
@@ -161,7 +175,7 @@ class Staging:
     def clean_abandoned(self) -> None:
         """Inside claim()'s transaction: commit it, then delete the abandoned batches it found, so
         that their rows are gone before the import reads the survey's rows."""
-        self.session.commit()
+        self.commit()
         for batch_id in self.abandoned:
             self.clean(batch_id)
 
@@ -182,10 +196,10 @@ class Staging:
 
     def clean(self, batch_id: int) -> None:
         """Delete a staging batch with its rows and membership, in short transactions."""
-        delete_staging(self.session, batch_id, begin=self.begin)
+        delete_staging(self.session, batch_id, begin=self.begin, commit=self.commit)
 
 
-def delete_staging(session: Session, batch_id: int, *, begin) -> None:
+def delete_staging(session: Session, batch_id: int, *, begin, commit) -> None:
     """A staging batch's membership, rows, then the batch itself, ``DELETE_CHUNK`` rows per
     transaction (each committed); a batch that is not staging is left alone."""
     steps = [
@@ -203,12 +217,12 @@ def delete_staging(session: Session, batch_id: int, *, begin) -> None:
                 session.rollback()
                 return
             n = session.execute(sql_text(sql), {"b": batch_id, "n": DELETE_CHUNK}).rowcount
-            session.commit()
+            commit()
             if not n:
                 break
     begin()
     session.execute(sql_text("DELETE FROM importbatch WHERE id = :b AND state = :s"), {"b": batch_id, "s": STAGING})
-    session.commit()
+    commit()
 
 
 def clear_abandoned(engine: Engine) -> int:
