@@ -109,11 +109,12 @@ class Staging:
     def begin(self) -> None:
         """Start a write transaction (SQLite: take the write lock now, waiting the busy timeout,
         and not sooner than ``GAP_S`` after our last one ended)."""
+        conn = self.session.connection()  # the session owns the transaction (its commit() commits)
         if not self.pg:
             pause = GAP_S - (time.monotonic() - self.committed_at)
             if pause > 0:
                 time.sleep(pause)
-            self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
         """End a write transaction begun by :meth:`begin`."""
