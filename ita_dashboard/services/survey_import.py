@@ -52,14 +52,19 @@ the file, rows already stored), so read = imported + duplicate + rejected.
 whose owning batch is gone to the form of the earliest remaining batch holding them, and
 replays the forms concerned: the state is again exactly that of the remaining batches.
 
-Everything happens in the caller's session and transaction: when anything fails half-way the
-caller's rollback (``db.session_scope`` does it) leaves no batch and no responses. Imports and
-undos of one (organisation, year, instrument) are serialised (a PostgreSQL advisory lock).
+**Transactions.** A file with rows is written in short transactions on the import's own
+connection (services/survey_staging.py): the caller's transaction is committed first, the rows go
+in chunk by chunk under a ``staging`` batch (hidden: counted nowhere), and one short transaction
+flips the batch to ``done`` and applies the rule above, so other writers get in between chunks
+and the import stays all or nothing: when anything fails half-way the batch and its rows are
+deleted (or, if the process died, by the next import of the survey or at app start). Imports and
+undos of one (organisation, year, instrument) are serialised (SQLite: the staging batch's lease;
+PostgreSQL: an advisory lock).
 
 Speed: the stored keys of the survey are read in one range scan of the unique index (no per-key
 lookups whose plan depends on the planner's statistics); answers are coded and scored column by
 column (each distinct answer text looked up once, numpy for scores); new rows go straight to the
-driver with their ids assigned ahead (SQLite: max(id) + 1 under the import's write lock;
+driver with their ids assigned ahead (SQLite: max(id) + 1 under the chunk's write lock;
 PostgreSQL: the table's sequence) through ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL: COPY
 into a stage, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), so the unique key has the
 last word whatever the statistics say. :func:`import_survey_file` (the command line) recognises a
