@@ -38,7 +38,7 @@ from sqlmodel import Session
 from ..models import ImportBatch, Instrument, utcnow
 
 STAGING, DONE = "staging", "done"
-LEASE_S = 60.0  # a live importer renews its lease with every chunk, well within this
+LEASE_S = 300.0  # a live importer renews its lease with every chunk (a second or so apart)
 WAIT_S = 300.0  # how long an import waits for another import of the same survey (SQLite)
 POLL_S = 0.1
 # SQLite: the least time between two of an import's write transactions. A writer waiting for the

@@ -33,14 +33,15 @@ def import_measures(session: Session, *, actor: Actor, organization_id: int, pla
 
 
 def import_survey(session: Session, *, actor: Actor, organization_id: int, instrument: str, parsed,
-                  fiscal_year: Optional[int], file_name: str, data: bytes):
+                  fiscal_year: Optional[int], file_name: str, data: bytes, progress=None):
+    """``progress(done, total)``: called after each chunk written (services/survey_import.py)."""
     from . import survey_import
 
     require_admin(actor, organization_id)
     check_size(data)
     return survey_import.import_survey(session, organization_id=organization_id, instrument=instrument, parsed=parsed,
                                        fiscal_year=fiscal_year, file_name=file_name, file_bytes=data,
-                                       user_id=actor.user_id)
+                                       user_id=actor.user_id, progress=progress)
 
 
 def undo_batch(session: Session, *, actor: Actor, batch_id: int) -> None:
