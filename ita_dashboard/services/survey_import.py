@@ -858,7 +858,7 @@ def _staged(session: Session, *, batch: ImportBatch, work: Callable[[Staging], I
     its rows are deleted (best effort; the next import of the survey or app start does it
     otherwise) and the error goes on."""
     session.commit()
-    st = Staging(session.get_bind(), organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
+    st = Staging(session.get_bind().engine, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
                  instrument=Instrument(batch.kind.removeprefix("survey_")))
     try:
         with _bulk_cache(st.session):
