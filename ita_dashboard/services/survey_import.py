@@ -52,14 +52,15 @@ the file, rows already stored), so read = imported + duplicate + rejected.
 whose owning batch is gone to the form of the earliest remaining batch holding them, and
 replays the forms concerned: the state is again exactly that of the remaining batches.
 
-**Transactions.** A file with rows is written in short transactions on the import's own
-connection (services/survey_staging.py): the caller's transaction is committed first, the rows go
-in chunk by chunk under a ``staging`` batch (hidden: counted nowhere), and one short transaction
-flips the batch to ``done`` and applies the rule above, so other writers get in between chunks
-and the import stays all or nothing: when anything fails half-way the batch and its rows are
-deleted (or, if the process died, by the next import of the survey or at app start). Imports and
-undos of one (organisation, year, instrument) are serialised (SQLite: the staging batch's lease;
-PostgreSQL: an advisory lock).
+**Transactions.** A file with rows is written on the import's own connection
+(services/survey_staging.py), the caller's transaction committed first. On SQLite the rows go in
+chunk by chunk, each chunk a short write transaction, under a ``staging`` batch (hidden: counted
+nowhere), and one short transaction flips the batch to ``done`` and applies the rule above, so
+other writers get in between chunks and the import stays all or nothing: when anything fails
+half-way the batch and its rows are deleted (or, if the process died, by the next import of the
+survey or at app start). On PostgreSQL it is one transaction (other writers do not wait for it).
+Imports and undos of one (organisation, year, instrument) are serialised (SQLite: the staging
+batch's lease; PostgreSQL: an advisory lock).
 
 Speed: the stored keys of the survey are read in one range scan of the unique index (no per-key
 lookups whose plan depends on the planner's statistics); answers are coded and scored column by
@@ -909,17 +910,18 @@ def _finish(session: Session, *, batch: ImportBatch, user_id: Optional[int], acc
 def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedSurvey,
            unique: list[ParsedRow], keys: list[str], resolve,
            progress: Optional[Callable[[int, int], None]] = None) -> tuple[dict[str, int], list[VanishedRow]]:
-    """Insert the new rows (hidden: ``vanished_by`` = the staging batch) and the batch's membership,
-    chunk by chunk, each chunk its own short write transaction; then, in the flip's transaction
-    (left open for the caller to commit), make the batch ``done`` and apply the state rule.
-    Returns the new/changed/unchanged counts and the vanished rows."""
+    """Insert the new rows (SQLite: hidden, ``vanished_by`` = the staging batch) and the batch's
+    membership, chunk by chunk, each chunk its own short write transaction (PostgreSQL: all in one,
+    see ``Staging.chunked``); then, in the flip's transaction (left open for ``_staged`` to
+    commit), make the batch ``done`` and apply the state rule. Returns the new/changed/unchanged
+    counts and the vanished rows."""
     session = st.session
     fy, instrument, org_id = batch.fiscal_year, Instrument(batch.kind.removeprefix("survey_")), batch.organization_id
     stored = _stored_responses(session, organization_id=org_id, fiscal_year=fy, instrument=instrument)
     refs = response_refs(unique, parsed.id_columns)
     state, step = _next_step(session, form=form, stored=stored,
                              rows=[(k, ref, r.submitted_at) for k, ref, r in zip(keys, refs, unique)])
-    session.commit()
+    st.commit()
 
     writer = _Writer.current(session)
     codebook = Codebook(form)
@@ -934,8 +936,9 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
             chunk_keys = [k for _, k, _ in chunk]
             n = len(chunk)
             # Coded and scored outside the write lock; ids are only known under it (SQLite).
+            hidden = [batch.id] * n if st.chunked else [batch.id if k in step.left_out else None for k in chunk_keys]
             params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], [0] * n,
-                             [batch.id] * n, base=base, batch_id=batch.id, questions=parsed.answer_columns,
+                             hidden, base=base, batch_id=batch.id, questions=parsed.answer_columns,
                              resolve=resolve, scorer=scorer, codebook=codebook, writer=writer)
             st.begin()
             chunk_ids = writer.next_ids(n)
@@ -956,9 +959,10 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
 
     st.begin()  # the flip: one short transaction makes the whole batch count
     st.flip(batch)
-    session.execute(sql_text("UPDATE surveyresponse SET vanished_by = NULL WHERE import_batch_id = :b AND vanished_by = :b"),
-                    {"b": batch.id})
-    _set_vanished(session, [ids[k] for _, k, _ in fresh if k in step.left_out], batch.id)
+    if st.chunked:  # the new rows were hidden while written: those the state counts are shown
+        session.execute(sql_text("UPDATE surveyresponse SET vanished_by = NULL "
+                                 "WHERE import_batch_id = :b AND vanished_by = :b"), {"b": batch.id})
+        _set_vanished(session, [ids[k] for _, k, _ in fresh if k in step.left_out], batch.id)
     codebook.save(session)
     return _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state, step=step, rows=rows,
                    members=False)
@@ -1138,7 +1142,7 @@ def _import_again(session: Session, *, earlier: ImportBatch, file_name: str, par
         # Only the newest time of the file matters to the rule (it reads max()).
         state, step = _next_step(session, form=form, stored=stored,
                                  rows=[(k, stored[k][3], newest) for k, _, _ in members])
-        session.commit()
+        st.commit()
         ids = {k: s[0] for k, s in stored.items()}
         rows = [(k, row) for k, row, _ in members]
         _members(st, batch=batch, ids=ids, rows=rows, progress=progress)

@@ -1,12 +1,17 @@
 """A survey import's own connection: short write transactions, a lease per survey, cleanup.
 
-A long import (100,000 rows and more) does not hold the database's write lock from its first row
-to its last. Its batch is written ``staging`` first; its rows go in chunk by chunk, each chunk its
-own short write transaction (SQLite: ``BEGIN IMMEDIATE`` ... ``COMMIT``), so a page saving progress
-gets the lock between two chunks. Rows of a staging batch are stored with ``vanished_by`` = the
-batch, so every count (``models.counted()``) and the counting indexes leave them out, and every
-listing of batches or vanished rows skips staging batches. One last short transaction flips the
-batch to ``done`` and makes its rows count: the import stays all or nothing.
+On SQLite a long import (100,000 rows and more) does not hold the database's single write lock
+from its first row to its last. Its batch is written ``staging`` first; its rows go in chunk by
+chunk, each chunk its own short write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, at least
+``GAP_S`` apart), so a page saving progress gets the lock between two chunks. Rows of a staging
+batch are stored with ``vanished_by`` = the batch, so every count (``models.counted()``) and the
+counting indexes leave them out, and every listing of batches, batch membership or vanished rows
+takes ``done`` batches only. One last short transaction flips the batch to ``done`` and makes its
+rows count: the import stays all or nothing.
+
+On PostgreSQL the same steps run in one transaction (``Staging.chunked`` is False): its writers
+wait on row locks only, so a long import keeps no one else waiting, and its rollback is all the
+cleanup a failure needs; showing rows written hidden would write each of them twice (MVCC).
 
 **One importer per survey** (organisation, fiscal year, instrument), because what an import
 decides (new, changed, vanished) rests on the survey's rows as they were when it started:
@@ -20,7 +25,8 @@ decides (new, changed, vanished) rests on the survey's rows as they were when it
 
 **Abandoned rows** (an import that failed, or a process killed half-way) never count, and are
 deleted: at once when the import fails (best effort), and in any case by the next import of the
-survey, or at app start (:func:`clear_abandoned`), in short transactions too.
+survey, or at app start (:func:`clear_abandoned`), in short transactions too (SQLite; on
+PostgreSQL a failed or killed import's transaction leaves nothing).
 """
 
 from __future__ import annotations
@@ -95,6 +101,10 @@ class Staging:
     def __init__(self, engine: Engine, *, organization_id: int, fiscal_year: int, instrument: Instrument):
         self.engine = engine
         self.pg = engine.dialect.name == "postgresql"
+        # PostgreSQL: one transaction from claim to flip. Its writers never wait for another
+        # transaction's inserts (row locks), and hiding then showing 100,000 rows would write every
+        # row twice (a new row version each, the table and its indexes half again as large).
+        self.chunked = not self.pg
         self.survey = (organization_id, fiscal_year, instrument)
         self.owner = owner()
         self.conn = engine.connect()
@@ -117,9 +127,11 @@ class Staging:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        """End a write transaction begun by :meth:`begin`."""
-        self.session.commit()
-        self.committed_at = time.monotonic()
+        """End a write transaction begun by :meth:`begin` (PostgreSQL: the transaction goes on,
+        see ``chunked``)."""
+        if self.chunked:
+            self.session.commit()
+            self.committed_at = time.monotonic()
 
     def renew(self) -> None:
         """Within a write transaction: the lease runs on (SQLite's sign of life)."""
@@ -247,7 +259,7 @@ def clear_abandoned(engine: Engine) -> int:
                 if not got:
                     continue
                 st.locked = True
-            st.clean(bid)
+            delete_staging(st.session, bid, begin=st.begin, commit=st.session.commit)
             cleared += 1
         finally:
             st.close()
