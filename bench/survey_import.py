@@ -13,7 +13,9 @@ its own subprocess so that its peak memory (ru_maxrss) is its own:
 - ``reread``: the same again, read anyway (``import_survey_file(reuse=False)``);
 - ``after_abort``: into another fresh database, three imports killed (SIGKILL) half-way through
   their inserts, then a complete import: on PostgreSQL the killed transactions leave dead rows
-  and stale statistics behind, which must not change how the duplicate check runs.
+  and stale statistics behind, which must not change how the duplicate check runs; on SQLite
+  they leave abandoned staging batches (rows committed chunk by chunk, counted nowhere), which
+  the complete import deletes first.
 
 On SQLite the database file's size after the import is reported (after a WAL checkpoint); on
 PostgreSQL the size of the survey tables with their indexes. ``--pg`` runs on PostgreSQL too

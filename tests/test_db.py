@@ -501,3 +501,22 @@ def test_upgrade_to_survey_forms_keeps_every_response(empty_engine):
     with session_scope(empty_engine) as s:
         assert instrument_status(s, organization_id=org, fiscal_year=2568, instrument="iit").responses == 40 + 12 + 1 + 3
         assert s.get(models.ImportBatch, r.batch_id).form_id == s.get(models.ImportBatch, b1).form_id
+
+
+# --- revision 0007: survey imports written in short transactions ------------------------------
+
+
+def test_upgrade_to_import_batch_state_makes_every_batch_done(empty_engine):
+    """A database at 0006 with batches and responses, upgraded: every batch is ``done`` with no
+    lease, every response is kept and counted as before."""
+    _upgrade(empty_engine, "0006")
+    before = _fill(empty_engine, start=0, rows=3)
+    with empty_engine.connect() as conn:
+        counted_before = conn.execute(sa.text("SELECT COUNT(*) FROM surveyresponse WHERE vanished_by IS NULL")).scalar_one()
+    _upgrade(empty_engine, "head")
+    assert _counts(empty_engine) == before
+    with session_scope(empty_engine) as s:
+        batches = s.exec(select(models.ImportBatch)).all()
+        assert batches and {(b.state, b.lease_owner, b.lease_until) for b in batches} == {("done", None, None)}
+        assert s.execute(sa.text("SELECT COUNT(*) FROM surveyresponse WHERE vanished_by IS NULL")).scalar_one() \
+            == counted_before

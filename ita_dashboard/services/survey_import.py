@@ -52,14 +52,20 @@ the file, rows already stored), so read = imported + duplicate + rejected.
 whose owning batch is gone to the form of the earliest remaining batch holding them, and
 replays the forms concerned: the state is again exactly that of the remaining batches.
 
-Everything happens in the caller's session and transaction: when anything fails half-way the
-caller's rollback (``db.session_scope`` does it) leaves no batch and no responses. Imports and
-undos of one (organisation, year, instrument) are serialised (a PostgreSQL advisory lock).
+**Transactions.** A file with rows is written on the import's own connection
+(services/survey_staging.py), the caller's transaction committed first. On SQLite the rows go in
+chunk by chunk, each chunk a short write transaction, under a ``staging`` batch (hidden: counted
+nowhere), and one short transaction flips the batch to ``done`` and applies the rule above, so
+other writers get in between chunks and the import stays all or nothing: when anything fails
+half-way the batch and its rows are deleted (or, if the process died, by the next import of the
+survey or at app start). On PostgreSQL it is one transaction (other writers do not wait for it).
+Imports and undos of one (organisation, year, instrument) are serialised (SQLite: the staging
+batch's lease; PostgreSQL: an advisory lock).
 
 Speed: the stored keys of the survey are read in one range scan of the unique index (no per-key
 lookups whose plan depends on the planner's statistics); answers are coded and scored column by
 column (each distinct answer text looked up once, numpy for scores); new rows go straight to the
-driver with their ids assigned ahead (SQLite: max(id) + 1 under the import's write lock;
+driver with their ids assigned ahead (SQLite: max(id) + 1 under the chunk's write lock;
 PostgreSQL: the table's sequence) through ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL: COPY
 into a stage, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), so the unique key has the
 last word whatever the statistics say. :func:`import_survey_file` (the command line) recognises a
@@ -78,7 +84,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlmodel import Session, col
@@ -99,6 +105,8 @@ from ..models import (
     counted,
     utcnow,
 )
+from . import survey_staging
+from .survey_staging import DONE, STAGING, Staging
 
 CHUNK_SIZE = 5000
 INDICATOR_SLOTS = 5  # SurveyResponse.indicator_score_1..5
@@ -614,18 +622,25 @@ def _bulk_cache(session: Session) -> Iterator[None]:
 
 
 def _one_import_at_a_time(session: Session, *, organization_id: int, fiscal_year: int, instrument: Instrument) -> None:
-    """Serialise imports and undos of the same survey, so two at once neither fail nor double rows.
+    """An undo waits for, or refuses to run beside, an import of the same survey: what the import
+    decides rests on the survey's rows as they were when it started (services/survey_staging.py).
 
-    On PostgreSQL a transaction-scoped advisory lock: the second upload waits for the first to
-    commit, then finds its rows stored and counts them as duplicates (without the lock both read
-    the keys before either commits, and the later insert hits the unique index). SQLite needs
-    nothing: the batch row written just before takes the database's single write lock, and the
-    reads that follow see everything committed before it.
+    On PostgreSQL a transaction-scoped advisory lock on the survey's key, which an import holds
+    from start to flip: the undo waits. On SQLite an import writing the survey in chunks (a live
+    staging batch) makes the undo say "busy, try again in a moment" (DatabaseBusy).
     """
     if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"survey:{organization_id}:{fiscal_year}:{instrument.value}".encode()).digest()[:8],
-                             "big", signed=True)
-        session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": survey_staging.lock_key(organization_id, fiscal_year, instrument)})
+        return
+    b = ImportBatch.__table__.c
+    for who, until in session.execute(select(b.lease_owner, b.lease_until).where(
+            b.organization_id == organization_id, b.fiscal_year == fiscal_year,
+            b.kind == BatchKind.survey(instrument), b.state == STAGING)):
+        if survey_staging.lease_alive(who, until):
+            from ..db import DatabaseBusy
+
+            raise DatabaseBusy()
 
 
 def _insert_chunk(session: Session, params: list[tuple]) -> int:
@@ -664,7 +679,7 @@ def _vanished_rows(session: Session, ids: Iterable[int], *, this_batch: Optional
         seen: dict[int, tuple[Optional[int], str, int]] = {}
         q = (select(m.response_id, m.row_number, b.file_name, b.id)
              .select_from(SurveyBatchResponse.__table__.join(ImportBatch.__table__, b.id == m.batch_id))
-             .where(m.response_id.in_(part), b.undone_at.is_(None)).order_by(b.id))
+             .where(m.response_id.in_(part), b.undone_at.is_(None), b.state == DONE).order_by(b.id))
         for rid, row, name, bid in session.execute(q):
             seen[rid] = (row, name, bid)  # the newest batch wins
         for rid, at, dep in session.execute(select(r.id, r.submitted_at, r.department_text).where(r.id.in_(part))):
@@ -778,10 +793,15 @@ def import_survey(
     file_bytes: bytes,
     user_id: Optional[int],
     parse_key: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> ImportResult:
     """Store a parsed export as one ImportBatch and bring its form's state up to date; see the
     module docstring. ``parse_key`` (see :func:`import_survey_file`) lets the same file, read
-    the same way, be recognised later without reading it again.
+    the same way, be recognised later without reading it again. ``progress(done, total)`` is
+    called after each chunk written.
+
+    A file with rows commits the caller's transaction first, then writes in short transactions
+    of its own (services/survey_staging.py): the result is committed when this returns.
 
     ``fiscal_year`` (BE) defaults to that of the median submitted date; rows of other fiscal
     years are rejected with a reason. Departments resolve through the organisation's names and
@@ -805,28 +825,61 @@ def import_survey(
         user_id=user_id, read_count=parsed.read_count, rejected_count=len(rejected), rejected_rows=rejected,
         parse_key=parse_key,
     )
-    session.add(batch)
-    session.flush()
-    assert batch.id is not None
-
     unique, keys = _unique_rows(rows)
-    repeats = len(rows) - len(unique)
-    resolve = _resolver(session, organization_id).resolve
-    counts = {"new": 0, "changed": 0, "unchanged": 0}
-    vanished_rows: list[VanishedRow] = []
-    if unique and fy is not None:
-        _one_import_at_a_time(session, organization_id=organization_id, fiscal_year=fy, instrument=instrument)
-        form = form_for(session, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
+    audit_extra = {"repeated_in_file": len(rows) - len(unique), "sheet": parsed.sheet_name,
+                   "mapping": parsed.mapping_used}
+    if not unique or fy is None:  # nothing to store: one short transaction, the caller's
+        session.add(batch)
+        session.flush()
+        unmatched = _unmatched(unique, _resolver(session, organization_id).resolve)
+        return _finish(session, batch=batch, user_id=user_id, accepted=len(rows),
+                       counts={"new": 0, "changed": 0, "unchanged": 0}, vanished_rows=[], unmatched=unmatched,
+                       audit_extra=audit_extra)
+
+    def work(st: Staging) -> ImportResult:
+        s = st.session
+        form = form_for(s, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
                         signature=parsed.signature, questions=parsed.answer_columns)
         batch.form_id = form.id
-        with _bulk_cache(session):
-            counts, vanished_rows = _store(session, batch=batch, form=form, parsed=parsed, unique=unique, keys=keys,
-                                           resolve=resolve)
+        s.add(batch)
+        s.flush()
+        st.clean_abandoned()
+        resolve = _resolver(s, organization_id).resolve
+        counts, vanished_rows = _store(st, batch=batch, form=form, parsed=parsed, unique=unique, keys=keys,
+                                       resolve=resolve, progress=progress)
+        return _finish(s, batch=batch, user_id=user_id, accepted=len(rows), counts=counts,
+                       vanished_rows=vanished_rows, unmatched=_unmatched(unique, resolve), audit_extra=audit_extra)
 
-    unmatched = _unmatched(unique, resolve)
-    return _finish(session, batch=batch, user_id=user_id, accepted=len(rows), counts=counts, vanished_rows=vanished_rows,
-                   unmatched=unmatched, audit_extra={"repeated_in_file": repeats, "sheet": parsed.sheet_name,
-                                                     "mapping": parsed.mapping_used})
+    return _staged(session, batch=batch, work=work)
+
+
+def _staged(session: Session, *, batch: ImportBatch, work: Callable[[Staging], ImportResult]) -> ImportResult:
+    """Run an import on its own connection in short transactions (services/survey_staging.py):
+    the caller's transaction is committed first (on SQLite it may hold the write lock the
+    import's chunks need). ``work`` starts inside the transaction that wrote the staging batch
+    and ends inside the flip's, which is committed here. Whatever fails, the staging batch and
+    its rows are deleted (best effort; the next import of the survey or app start does it
+    otherwise) and the error goes on."""
+    session.commit()
+    st = Staging(session.get_bind().engine, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
+                 instrument=BatchKind(batch.kind).instrument)
+    try:
+        with _bulk_cache(st.session):
+            try:
+                st.abandoned = st.claim(batch)
+                result = work(st)
+                st.session.commit()
+                return result
+            except BaseException:
+                if st.batch_id is not None:
+                    try:
+                        st.session.rollback()
+                        st.clean(st.batch_id)
+                    except Exception:  # noqa: BLE001 -- the first error is the one to report
+                        pass
+                raise
+    finally:
+        st.close()
 
 
 def _finish(session: Session, *, batch: ImportBatch, user_id: Optional[int], accepted: int, counts: dict[str, int],
@@ -856,39 +909,80 @@ def _finish(session: Session, *, batch: ImportBatch, user_id: Optional[int], acc
                         rejected_rows=list(batch.rejected_rows or []), vanished_rows=vanished_rows, **line, **state)
 
 
-def _store(session: Session, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedSurvey,
-           unique: list[ParsedRow], keys: list[str], resolve) -> tuple[dict[str, int], list[VanishedRow]]:
-    """Insert the new rows, record the batch's membership, apply the state rule; returns the
-    new/changed/unchanged counts and the vanished rows."""
+def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedSurvey,
+           unique: list[ParsedRow], keys: list[str], resolve,
+           progress: Optional[Callable[[int, int], None]] = None) -> tuple[dict[str, int], list[VanishedRow]]:
+    """Insert the new rows (SQLite: hidden, ``vanished_by`` = the staging batch) and the batch's
+    membership, chunk by chunk, each chunk its own short write transaction (PostgreSQL: all in one,
+    see ``Staging.chunked``); then, in the flip's transaction (left open for ``_staged`` to
+    commit), make the batch ``done`` and apply the state rule. Returns the new/changed/unchanged
+    counts and the vanished rows."""
+    session = st.session
     fy, instrument, org_id = batch.fiscal_year, BatchKind(batch.kind).instrument, batch.organization_id
     stored = _stored_responses(session, organization_id=org_id, fiscal_year=fy, instrument=instrument)
     refs = response_refs(unique, parsed.id_columns)
     state, step = _next_step(session, form=form, stored=stored,
                              rows=[(k, ref, r.submitted_at) for k, ref, r in zip(keys, refs, unique)])
+    st.commit()
 
-    # New rows: inserted under the form, flagged at once when the state leaves them out.
     writer = _Writer.current(session)
     codebook = Codebook(form)
     base = (org_id, fy, instrument.value)
     fresh = [(r, k, ref) for r, k, ref in zip(unique, keys, refs) if k not in stored]
     ids: dict[str, int] = {k: s[0] for k, s in stored.items()}
+    rows = [(k, r.row_number) for k, r in zip(keys, unique)]
+    total, done = len(rows), 0
     if fresh:
         scorer = _Scorer(fiscal_year=fy, instrument=instrument.value, questions=parsed.answer_columns)
         for chunk in _chunks(fresh, CHUNK_SIZE):
-            chunk_ids = writer.next_ids(len(chunk))
             chunk_keys = [k for _, k, _ in chunk]
-            params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], chunk_ids,
-                             [batch.id if k in step.left_out else None for k in chunk_keys], base=base,
-                             batch_id=batch.id, questions=parsed.answer_columns, resolve=resolve, scorer=scorer,
-                             codebook=codebook, writer=writer)
+            n = len(chunk)
+            # Coded and scored outside the write lock; ids are only known under it (SQLite).
+            hidden = [batch.id] * n if st.chunked else [batch.id if k in step.left_out else None for k in chunk_keys]
+            params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], [0] * n,
+                             hidden, base=base, batch_id=batch.id, questions=parsed.answer_columns,
+                             resolve=resolve, scorer=scorer, codebook=codebook, writer=writer)
+            st.begin()
+            chunk_ids = writer.next_ids(n)
+            params = [(i, *p[1:]) for i, p in zip(chunk_ids, params)]
             inserted = _insert_chunk(session, params)
             got = dict(zip(chunk_keys, chunk_ids))
-            if inserted != len(params):  # stored meanwhile by someone not holding the lock: take theirs
+            if inserted != len(params):  # stored meanwhile by someone not holding the lease: take theirs
                 got = _ids_of(session, org_id, fy, instrument, chunk_keys)
             ids.update(got)
-        codebook.save(session)
-    return _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state, step=step,
-                   rows=[(k, r.row_number) for k, r in zip(keys, unique)])
+            writer.members([(batch.id, ids[k], r.row_number) for r, k, _ in chunk])
+            st.renew()
+            st.commit()
+            done += n
+            if progress is not None:
+                progress(done, total)
+    _members(st, batch=batch, ids=ids, rows=[(k, row) for k, row in rows if k in stored], progress=progress,
+              done=done, total=total)
+
+    st.begin()  # the flip: one short transaction makes the whole batch count
+    st.flip(batch)
+    if st.chunked:  # the new rows were hidden while written: those the state counts are shown
+        session.execute(sql_text("UPDATE surveyresponse SET vanished_by = NULL "
+                                 "WHERE import_batch_id = :b AND vanished_by = :b"), {"b": batch.id})
+        _set_vanished(session, [ids[k] for _, k, _ in fresh if k in step.left_out], batch.id)
+    codebook.save(session)
+    return _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state, step=step, rows=rows,
+                   members=False)
+
+
+def _members(st: Staging, *, batch: ImportBatch, ids: dict[str, int], rows: list[tuple[str, Optional[int]]],
+             progress: Optional[Callable[[int, int], None]] = None, done: int = 0, total: int = 0) -> None:
+    """The staging batch's membership (key, row number), chunk by chunk in short transactions:
+    invisible until the flip (every reader of membership joins batches that are ``done``)."""
+    writer = _Writer.current(st.session)
+    for chunk in _chunks(rows, CHUNK_SIZE * 4):
+        st.begin()
+        writer.members([(batch.id, ids[k], row) for k, row in chunk])
+        st.renew()
+        st.commit()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total or len(rows))
 
 
 def _next_step(session: Session, *, form: SurveyForm, stored: dict[str, tuple],
@@ -915,12 +1009,14 @@ def _next_step(session: Session, *, form: SurveyForm, stored: dict[str, tuple],
 
 
 def _settle(session: Session, *, batch: ImportBatch, form: SurveyForm, stored: dict[str, tuple],
-            ids: dict[str, int], state: dict, step: _Step,
-            rows: list[tuple[str, Optional[int]]]) -> tuple[dict[str, int], list[VanishedRow]]:
-    """Record the batch's rows (key, row number), write the flags the step changes, count."""
+            ids: dict[str, int], state: dict, step: _Step, rows: list[tuple[str, Optional[int]]],
+            members: bool = True) -> tuple[dict[str, int], list[VanishedRow]]:
+    """Record the batch's rows (key, row number) unless ``members`` is False (already written),
+    write the flags the step changes, count."""
     writer = _Writer.current(session)
-    for chunk in _chunks(rows, CHUNK_SIZE * 4):
-        writer.members([(batch.id, ids[k], row) for k, row in chunk])
+    if members:
+        for chunk in _chunks(rows, CHUNK_SIZE * 4):
+            writer.members([(batch.id, ids[k], row) for k, row in chunk])
     writer.finish()
     _set_vanished(session, (ids[k] for k in step.dropped), batch.id)
     _set_vanished(session, [ids[k] for k in step.state if k in stored and stored[k][2] is not None], None)
@@ -982,7 +1078,7 @@ def earlier_import(session: Session, *, organization_id: int, instrument: str | 
     earlier = session.execute(
         select(ImportBatch).where(b.organization_id == organization_id, b.kind == BatchKind.survey(instrument),
                                   b.sha256 == hashlib.sha256(data).hexdigest(), b.parse_key == parse_key(data, mapping),
-                                  b.undone_at.is_(None), b.form_id.is_not(None))
+                                  b.undone_at.is_(None), b.state == DONE, b.form_id.is_not(None))
         .order_by(b.id.desc()).limit(1)).scalar_one_or_none()
     return earlier if earlier is not None and fiscal_year in (None, earlier.fiscal_year) else None
 
@@ -1018,48 +1114,55 @@ def import_survey_file(session: Session, *, organization_id: int, instrument: st
 
 
 def _import_again(session: Session, *, earlier: ImportBatch, file_name: str, parse_key: str,
-                  user_id: Optional[int]) -> ImportResult:
-    """A new batch for a file already imported as ``earlier``: its rows, without reading it."""
+                  user_id: Optional[int], progress: Optional[Callable[[int, int], None]] = None) -> ImportResult:
+    """A new batch for a file already imported as ``earlier``: its rows, without reading it (in
+    short transactions, as :func:`import_survey`)."""
     batch = ImportBatch(
         organization_id=earlier.organization_id, fiscal_year=earlier.fiscal_year, kind=earlier.kind,
         file_name=file_name or "", sha256=earlier.sha256, size_bytes=earlier.size_bytes, user_id=user_id,
         read_count=earlier.read_count, rejected_count=earlier.rejected_count,
         rejected_rows=list(earlier.rejected_rows or []), parse_key=parse_key, form_id=earlier.form_id,
     )
-    session.add(batch)
-    session.flush()
+    earlier_id, accepted = earlier.id, earlier.imported_count + earlier.duplicate_count
     instrument = BatchKind(batch.kind).instrument
-    _one_import_at_a_time(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
-                          instrument=instrument)
-    form = session.get(SurveyForm, batch.form_id)
-    m, r = SurveyBatchResponse.__table__.c, SurveyResponse.__table__.c
-    members = session.execute(
-        select(r.respondent_key, m.row_number, r.department_text).select_from(
-            SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
-        .where(m.batch_id == earlier.id).order_by(m.row_number, m.response_id)).all()
-    newest = session.execute(
-        select(func.max(r.submitted_at)).select_from(
-            SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
-        .where(m.batch_id == earlier.id, r.form_id == form.id)).scalar_one()
-    with _bulk_cache(session):
+
+    def work(st: Staging) -> ImportResult:
+        session = st.session
+        st.clean_abandoned()
+        form = session.get(SurveyForm, batch.form_id)
+        m, r = SurveyBatchResponse.__table__.c, SurveyResponse.__table__.c
+        members = session.execute(
+            select(r.respondent_key, m.row_number, r.department_text).select_from(
+                SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
+            .where(m.batch_id == earlier_id).order_by(m.row_number, m.response_id)).all()
+        newest = session.execute(
+            select(func.max(r.submitted_at)).select_from(
+                SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id))
+            .where(m.batch_id == earlier_id, r.form_id == form.id)).scalar_one()
         stored = _stored_responses(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
                                    instrument=instrument)
         # Only the newest time of the file matters to the rule (it reads max()).
         state, step = _next_step(session, form=form, stored=stored,
                                  rows=[(k, stored[k][3], newest) for k, _, _ in members])
-        counts, vanished_rows = _settle(session, batch=batch, form=form, stored=stored,
-                                        ids={k: s[0] for k, s in stored.items()}, state=state, step=step,
-                                        rows=[(k, row) for k, row, _ in members])
-    resolve = _resolver(session, batch.organization_id).resolve
-    unmatched: dict[str, int] = {}
-    for _, _, text in members:
-        if not text or resolve(text) is None:
-            label = text or NO_DEPARTMENT
-            unmatched[label] = unmatched.get(label, 0) + 1
-    unmatched = dict(sorted(unmatched.items(), key=lambda kv: (-kv[1], kv[0])))
-    return _finish(session, batch=batch, user_id=user_id, accepted=earlier.imported_count + earlier.duplicate_count,
-                   counts=counts, vanished_rows=vanished_rows, unmatched=unmatched,
-                   audit_extra={"same_file_as_batch": earlier.id})
+        st.commit()
+        ids = {k: s[0] for k, s in stored.items()}
+        rows = [(k, row) for k, row, _ in members]
+        _members(st, batch=batch, ids=ids, rows=rows, progress=progress)
+        st.begin()  # the flip
+        st.flip(batch)
+        counts, vanished_rows = _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state,
+                                        step=step, rows=rows, members=False)
+        resolve = _resolver(session, batch.organization_id).resolve
+        unmatched: dict[str, int] = {}
+        for _, _, text in members:
+            if not text or resolve(text) is None:
+                label = text or NO_DEPARTMENT
+                unmatched[label] = unmatched.get(label, 0) + 1
+        unmatched = dict(sorted(unmatched.items(), key=lambda kv: (-kv[1], kv[0])))
+        return _finish(session, batch=batch, user_id=user_id, accepted=accepted, counts=counts,
+                       vanished_rows=vanished_rows, unmatched=unmatched, audit_extra={"same_file_as_batch": earlier_id})
+
+    return _staged(session, batch=batch, work=work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1072,13 +1175,13 @@ def replay_form(session: Session, *, form_id: int) -> dict[str, int]:
     many stopped counting."""
     b, m, r = ImportBatch.__table__.c, SurveyBatchResponse.__table__.c, SurveyResponse.__table__.c
     batches = list(session.execute(
-        select(b.id).where(b.form_id == form_id, b.undone_at.is_(None)).order_by(b.id)).scalars())
+        select(b.id).where(b.form_id == form_id, b.undone_at.is_(None), b.state == DONE).order_by(b.id)).scalars())
     members: dict[int, dict[int, tuple[Optional[str], dt.datetime]]] = {bid: {} for bid in batches}
     rows = session.execute(
         select(m.batch_id, r.id, r.respondent_ref, r.submitted_at)
         .select_from(SurveyBatchResponse.__table__.join(SurveyResponse.__table__, r.id == m.response_id)
                      .join(ImportBatch.__table__, b.id == m.batch_id))
-        .where(b.form_id == form_id, b.undone_at.is_(None), r.form_id == form_id))
+        .where(b.form_id == form_id, b.undone_at.is_(None), b.state == DONE, r.form_id == form_id))
     for bid, rid, ref, at in rows:
         members[bid][rid] = (ref, at)
     state: dict[int, tuple[Optional[str], dt.datetime]] = {}
@@ -1131,7 +1234,7 @@ def undo_batch(session: Session, *, batch_id: int, user_id: Optional[int]) -> in
     form of the earliest remaining batch that holds them).
     """
     batch = session.get(ImportBatch, batch_id)
-    if batch is None or not BatchKind(batch.kind).is_survey:
+    if batch is None or not BatchKind(batch.kind).is_survey or batch.state != DONE:
         raise SurveyImportError("ไม่พบรายการนำเข้าแบบสำรวจนี้")
     if batch.undone_at is not None:
         raise SurveyImportError("รายการนำเข้านี้ถูกยกเลิกไปแล้ว")
@@ -1153,7 +1256,7 @@ def undo_batch(session: Session, *, batch_id: int, user_id: Optional[int]) -> in
     holder: dict[int, tuple[int, Optional[int]]] = {}
     for part in _chunks(members, IN_CHUNK):
         q = (select(m.c.response_id, b.c.id, b.c.form_id).select_from(m.join(b, b.c.id == m.c.batch_id))
-             .where(m.c.response_id.in_(part), b.c.undone_at.is_(None)).order_by(b.c.id.desc()))
+             .where(m.c.response_id.in_(part), b.c.undone_at.is_(None), b.c.state == DONE).order_by(b.c.id.desc()))
         for rid, bid, fid in session.execute(q):
             holder[rid] = (bid, fid)  # ascending ids overwrite: the earliest wins
     orphans = sorted(set(members) - set(holder))
@@ -1200,8 +1303,10 @@ def undo_batch(session: Session, *, batch_id: int, user_id: Optional[int]) -> in
 def vanished_responses(session: Session, *, organization_id: int, fiscal_year: Optional[int] = None,
                        batch_id: Optional[int] = None, limit: int = 1000) -> list[VanishedRow]:
     """Responses kept but not counted (of one batch, or of the organisation's year), for the admin."""
-    r = SurveyResponse.__table__.c
-    q = select(r.id).where(r.organization_id == organization_id, r.vanished_by.is_not(None))
+    r, b = SurveyResponse.__table__.c, ImportBatch.__table__.c
+    # Rows of an import still being written (a staging batch) are hidden the same way: not listed.
+    q = (select(r.id).join_from(SurveyResponse.__table__, ImportBatch.__table__, b.id == r.vanished_by)
+         .where(r.organization_id == organization_id, b.state == DONE))
     if fiscal_year is not None:
         q = q.where(r.fiscal_year == fiscal_year)
     if batch_id is not None:

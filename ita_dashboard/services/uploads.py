@@ -40,14 +40,15 @@ def import_measures(session: Session, *, actor: Actor, organization_id: int, pla
 
 
 def import_survey(session: Session, *, actor: Actor, organization_id: int, instrument: str, parsed,
-                  fiscal_year: Optional[int], file_name: str, data: bytes):
+                  fiscal_year: Optional[int], file_name: str, data: bytes, progress=None):
+    """``progress(done, total)``: called after each chunk written (services/survey_import.py)."""
     from . import survey_import
 
     require_admin(actor, organization_id)
     check_size(data)
     return survey_import.import_survey(session, organization_id=organization_id, instrument=instrument, parsed=parsed,
                                        fiscal_year=fiscal_year, file_name=file_name, file_bytes=data,
-                                       user_id=actor.user_id)
+                                       user_id=actor.user_id, progress=progress)
 
 
 def undo_batch(session: Session, *, actor: Actor, batch_id: int) -> None:
@@ -69,7 +70,8 @@ def vanished_rows(session: Session, *, organization_id: int, batch_id: Optional[
 
 def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> list[ImportBatch]:
     return list(session.exec(
-        select(ImportBatch).where(ImportBatch.organization_id == organization_id)
+        select(ImportBatch).where(ImportBatch.organization_id == organization_id,
+                                  ImportBatch.state == "done")  # not an import still being written
         .order_by(col(ImportBatch.created_at).desc(), col(ImportBatch.id).desc()).limit(limit)
     ))
 

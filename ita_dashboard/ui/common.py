@@ -41,7 +41,19 @@ from ..texts import role_label, t
 def _engine_for(url: str) -> Engine:
     engine = db.make_engine(url)
     db.migrate(engine)
+    _clear_abandoned_imports(engine)
     return engine
+
+
+def _clear_abandoned_imports(engine: Engine) -> None:
+    """App start: rows of survey imports that died half-way (services/survey_staging.py) are
+    deleted. They count nowhere meanwhile, so a failure here only leaves them for later."""
+    from ..services.survey_staging import clear_abandoned
+
+    try:
+        clear_abandoned(engine)
+    except Exception:  # noqa: BLE001 -- the next import of that survey deletes them too
+        pass
 
 
 def get_engine() -> Engine:

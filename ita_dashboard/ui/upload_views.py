@@ -73,12 +73,15 @@ def survey_upload(ctx: common.PageContext) -> None:
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm", disabled=not import_anyway):
         try:
             with st.spinner(t("upload_importing")):
+                bar = st.empty()  # filled chunk by chunk while the rows are written
                 with common.session(write=True) as s:
                     if st.session_state.get("up_mapping_changed"):
                         uploads.remember_mapping(s, actor=ctx.actor, organization_id=ctx.org_id,
                                                  signature=parsed.signature, mapping=parsed.mapping_used)
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
-                                              parsed=parsed, fiscal_year=None, file_name=file.name, data=data)
+                                              parsed=parsed, fiscal_year=None, file_name=file.name, data=data,
+                                              progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+                bar.empty()
         except ItaError as exc:
             st.error(t("file_problem", reason=md(exc.message())))
             return

@@ -1,0 +1,266 @@
+"""A survey import's own connection: short write transactions, a lease per survey, cleanup.
+
+On SQLite a long import (100,000 rows and more) does not hold the database's single write lock
+from its first row to its last. Its batch is written ``staging`` first; its rows go in chunk by
+chunk, each chunk its own short write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, at least
+``GAP_S`` apart), so a page saving progress gets the lock between two chunks. Rows of a staging
+batch are stored with ``vanished_by`` = the batch, so every count (``models.counted()``) and the
+counting indexes leave them out, and every listing of batches, batch membership or vanished rows
+takes ``done`` batches only. One last short transaction flips the batch to ``done`` and makes its
+rows count: the import stays all or nothing.
+
+On PostgreSQL the same steps run in one transaction (``Staging.chunked`` is False): its writers
+wait on row locks only, so a long import keeps no one else waiting, and its rollback is all the
+cleanup a failure needs; showing rows written hidden would write each of them twice (MVCC).
+
+**One importer per survey** (organisation, fiscal year, instrument), because what an import
+decides (new, changed, vanished) rests on the survey's rows as they were when it started:
+
+- PostgreSQL: a session-level advisory lock held on the import's connection from start to flip
+  (undo takes the same key per transaction, so it waits too). A staging batch whose lock is free
+  is abandoned: its process died, and its connection with it.
+- SQLite: the staging batch is the lease: ``lease_owner`` (host:pid) and ``lease_until``, renewed
+  with every chunk. Another import of the survey waits while the lease is alive; a lease past its
+  time, or whose process on this host is gone, is abandoned.
+
+**Abandoned rows** (an import that failed, or a process killed half-way) never count, and are
+deleted: at once when the import fails (best effort), and in any case by the next import of the
+survey, or at app start (:func:`clear_abandoned`), in short transactions too (SQLite; on
+PostgreSQL a failed or killed import's transaction leaves nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import socket
+import time
+from typing import Optional
+
+from sqlalchemy import Engine, select, text as sql_text
+from sqlmodel import Session
+
+from ..models import BatchKind, ImportBatch, Instrument, utcnow
+
+STAGING, DONE = "staging", "done"
+LEASE_S = 300.0  # a live importer renews its lease with every chunk (a second or so apart)
+WAIT_S = 300.0  # how long an import waits for another import of the same survey (SQLite)
+POLL_S = 0.1
+# SQLite: the least time between two of an import's write transactions. A writer waiting for the
+# lock retries at most 100 ms apart (SQLite's busy handler), so a pause this long always lets one
+# in; the next chunk is coded and scored during it, so it costs little.
+GAP_S = 0.11
+DELETE_CHUNK = 5000
+
+
+def owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lock_key(organization_id: int, fiscal_year: int, instrument: Instrument) -> int:
+    """The survey's advisory lock key (PostgreSQL), as undo and the same-transaction lock use it."""
+    return int.from_bytes(hashlib.sha256(f"survey:{organization_id}:{fiscal_year}:{instrument.value}".encode())
+                          .digest()[:8], "big", signed=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def lease_alive(batch_owner: Optional[str], until: Optional[dt.datetime], *, now: Optional[dt.datetime] = None) -> bool:
+    """SQLite: whether a staging batch's importer may still be at work."""
+    now = now or utcnow()
+    if until is None or until < now:
+        return False
+    host, _, pid = (batch_owner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+        return False
+    return True
+
+
+def _survey_terms(organization_id: int, fiscal_year: int, instrument: Instrument) -> tuple:
+    b = ImportBatch.__table__.c
+    return (b.organization_id == organization_id, b.fiscal_year == fiscal_year,
+            b.kind == BatchKind.survey(instrument), b.state == STAGING)
+
+
+class Staging:
+    """The import's own connection and session (outside the caller's), holding the survey.
+
+    ``begin()`` opens a short write transaction, ``commit()`` ends it; the connection stays
+    the same from start to end (SQLite's page cache setting, PostgreSQL's lock and stage table).
+    """
+
+    def __init__(self, engine: Engine, *, organization_id: int, fiscal_year: int, instrument: Instrument):
+        self.engine = engine
+        self.pg = engine.dialect.name == "postgresql"
+        # PostgreSQL: one transaction from claim to flip. Its writers never wait for another
+        # transaction's inserts (row locks), and hiding then showing 100,000 rows would write every
+        # row twice (a new row version each, the table and its indexes half again as large).
+        self.chunked = not self.pg
+        self.survey = (organization_id, fiscal_year, instrument)
+        self.owner = owner()
+        self.conn = engine.connect()
+        self.session = Session(bind=self.conn, expire_on_commit=False)
+        self.locked = False
+        self.batch_id: Optional[int] = None
+        self.abandoned: list[int] = []  # the survey's staging batches found abandoned by claim()
+        self.committed_at = 0.0  # time.monotonic() of our last write transaction's end
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start a write transaction (SQLite: take the write lock now, waiting the busy timeout,
+        and not sooner than ``GAP_S`` after our last one ended)."""
+        conn = self.session.connection()  # the session owns the transaction (its commit() commits)
+        if not self.pg:
+            pause = GAP_S - (time.monotonic() - self.committed_at)
+            if pause > 0:
+                time.sleep(pause)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """End a write transaction begun by :meth:`begin` (PostgreSQL: the transaction goes on,
+        see ``chunked``)."""
+        if self.chunked:
+            self.session.commit()
+            self.committed_at = time.monotonic()
+
+    def renew(self) -> None:
+        """Within a write transaction: the lease runs on (SQLite's sign of life)."""
+        b = ImportBatch.__table__
+        self.session.execute(b.update().where(b.c.id == self.batch_id)
+                             .values(lease_until=utcnow() + dt.timedelta(seconds=LEASE_S)))
+
+    def close(self) -> None:
+        try:
+            self.session.rollback()
+            if self.locked:
+                self.conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (lock_key(*self.survey),))
+                self.conn.commit()
+                self.locked = False
+        except Exception:  # noqa: BLE001 -- a connection that cannot unlock is not given back
+            self.conn.invalidate()
+        finally:
+            self.session.close()
+            self.conn.close()
+
+    # -- the survey's lease ------------------------------------------------------------------------
+
+    def claim(self, batch: ImportBatch) -> list[int]:
+        """Wait for any live import of the survey, then write ``batch`` as staging with our lease.
+        Returns the survey's abandoned staging batches (to :meth:`clean` before reading rows)."""
+        from ..db import DatabaseBusy
+
+        s = self.session
+        if self.pg:
+            s.connection().exec_driver_sql("SELECT pg_advisory_lock(%s)", (lock_key(*self.survey),))
+            self.locked = True
+            s.commit()
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            self.begin()
+            rows = s.execute(select(ImportBatch.id, ImportBatch.lease_owner, ImportBatch.lease_until)
+                             .where(*_survey_terms(*self.survey))).all()
+            # PostgreSQL: we hold the survey's lock, so every staging batch of it is abandoned.
+            live = [] if self.pg else [i for i, who, until in rows if lease_alive(who, until)]
+            if not live:
+                break
+            s.rollback()
+            if time.monotonic() > deadline:
+                raise DatabaseBusy()
+            time.sleep(POLL_S)
+        batch.state = STAGING
+        batch.lease_owner = self.owner
+        batch.lease_until = utcnow() + dt.timedelta(seconds=LEASE_S)
+        s.add(batch)
+        s.flush()
+        self.batch_id = batch.id
+        return [i for i, _, _ in rows]
+
+    def clean_abandoned(self) -> None:
+        """Inside claim()'s transaction: commit it, then delete the abandoned batches it found, so
+        that their rows are gone before the import reads the survey's rows."""
+        self.commit()
+        for batch_id in self.abandoned:
+            self.clean(batch_id)
+
+    def flip(self, batch: ImportBatch) -> None:
+        """Inside the flip's transaction: the batch becomes ``done`` (its lease checked first: a
+        batch another import found abandoned and deleted cannot come back)."""
+        from ..db import DatabaseBusy
+
+        b = ImportBatch.__table__.c
+        row = self.session.execute(select(b.state, b.lease_owner).where(b.id == self.batch_id)).one_or_none()
+        if row is None or row[0] != STAGING or row[1] != self.owner:
+            raise DatabaseBusy()
+        batch.state = DONE
+        batch.lease_owner = None
+        batch.lease_until = None
+        self.session.add(batch)
+        self.session.flush()
+
+    def clean(self, batch_id: int) -> None:
+        """Delete a staging batch with its rows and membership, in short transactions."""
+        delete_staging(self.session, batch_id, begin=self.begin, commit=self.commit)
+
+
+def delete_staging(session: Session, batch_id: int, *, begin, commit) -> None:
+    """A staging batch's membership, rows, then the batch itself, ``DELETE_CHUNK`` rows per
+    transaction (each committed); a batch that is not staging is left alone."""
+    steps = [
+        ("DELETE FROM surveybatchresponse WHERE batch_id = :b AND response_id IN "
+         "(SELECT response_id FROM surveybatchresponse WHERE batch_id = :b LIMIT :n)"),
+        ("DELETE FROM surveyresponse WHERE id IN "
+         "(SELECT id FROM surveyresponse WHERE import_batch_id = :b AND vanished_by = :b LIMIT :n)"),
+    ]
+    state = ImportBatch.__table__.c.state
+    for sql in steps:
+        while True:
+            begin()
+            staging = session.execute(select(state).where(ImportBatch.__table__.c.id == batch_id)).scalar()
+            if staging != STAGING:
+                session.rollback()
+                return
+            n = session.execute(sql_text(sql), {"b": batch_id, "n": DELETE_CHUNK}).rowcount
+            commit()
+            if not n:
+                break
+    begin()
+    session.execute(sql_text("DELETE FROM importbatch WHERE id = :b AND state = :s"), {"b": batch_id, "s": STAGING})
+    commit()
+
+
+def clear_abandoned(engine: Engine) -> int:
+    """At app start: delete every abandoned staging batch (see the module docstring); returns how
+    many. Live imports (their lease alive, their advisory lock held) are left alone."""
+    pg = engine.dialect.name == "postgresql"
+    with Session(engine) as s:
+        b = ImportBatch.__table__.c
+        rows = s.execute(select(b.id, b.organization_id, b.fiscal_year, b.kind, b.lease_owner, b.lease_until)
+                         .where(b.state == STAGING)).all()
+    cleared = 0
+    for bid, org, fy, kind, who, until in rows:
+        if not pg and lease_alive(who, until):
+            continue
+        st = Staging(engine, organization_id=org, fiscal_year=fy, instrument=BatchKind(kind).instrument)
+        try:
+            if pg:
+                got = st.session.connection().exec_driver_sql("SELECT pg_try_advisory_lock(%s)",
+                                                              (lock_key(*st.survey),)).scalar()
+                st.session.commit()
+                if not got:
+                    continue
+                st.locked = True
+            delete_staging(st.session, bid, begin=st.begin, commit=st.session.commit)
+            cleared += 1
+        finally:
+            st.close()
+    return cleared
