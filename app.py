@@ -6,7 +6,9 @@ st.set_page_config(page_title="แดชบอร์ด ITA", page_icon=":materi
 
 from ita_dashboard.ui import common, gate  # noqa: E402
 from ita_dashboard.ui.strings import t  # noqa: E402
+from ita_dashboard.ui.settings_gate import require_valid_settings  # noqa: E402
 
+require_valid_settings()  # a bad DATABASE_URL / ITA_* value: its one line, nothing else
 common.get_engine()  # creates or upgrades the schema before anything else
 common.sync_session_cookie()  # the login-session cookie, after a login or a logout
 

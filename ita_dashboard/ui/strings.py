@@ -1098,7 +1098,9 @@ EN: dict[str, str] = {
 
 
 def language() -> str:
-    return "en" if os.environ.get("ITA_LANG", "th").lower().startswith("en") else "th"
+    from ita_dashboard.config import get_settings  # ITA_LANG, read once and checked
+
+    return get_settings().lang
 
 
 def t(key: str, **kwargs) -> str:
