@@ -67,8 +67,7 @@ class Settings(BaseSettings):
     """Every setting, by its field name; the variable is ``ITA_`` + the name in capitals
     (``DATABASE_URL`` for ``database_url``). README "Configuration" lists them for admins."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True,
-                                      validate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=DATABASE_URL_ENV, validate_default=True,
                               repr=False)  # may hold a password
@@ -163,15 +162,12 @@ def setting_names() -> list[str]:
 
 
 def _one_line(exc: ValidationError) -> str:
-    by_env = {env_name(f): f for f in Settings.model_fields}
+    """Every bad setting as ``setting NAME: message``, joined into one line."""
     parts = []
     for error in exc.errors():
-        loc = str(error["loc"][0]) if error["loc"] else ""
-        name = loc if loc in by_env else env_name(loc) if loc in Settings.model_fields else loc
-        if error["type"] == "value_error":
-            message = str(error["ctx"]["error"])
-        else:
-            message = error["msg"]
+        loc = str(error["loc"][0]) if error["loc"] else ""  # the field name, or DATABASE_URL (its alias)
+        name = env_name(loc) if loc in Settings.model_fields else loc
+        message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
         parts.append(f"setting {name}: {message}")
     return "; ".join(parts)
 
