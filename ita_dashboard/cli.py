@@ -427,10 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from .auth import AuthError
+    from .config import SettingsError, get_settings
     from .importers.tabular import FileProblem
     from .permissions import PermissionDenied
-
-    from .config import SettingsError, get_settings
 
     try:
         args = build_parser().parse_args(argv)
