@@ -3,7 +3,9 @@
 import streamlit as st
 
 from ita_dashboard.texts import t  # pure data: importing it calls no streamlit
+from ita_dashboard.ui.settings_gate import require_valid_settings
 
+require_valid_settings()  # a bad DATABASE_URL / ITA_* value: its one line, nothing else (before t() reads ITA_LANG)
 st.set_page_config(page_title=t("app_title"), page_icon=":material/monitoring:", layout="wide")
 
 from ita_dashboard.ui import common, gate  # noqa: E402

@@ -68,6 +68,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from . import audit, db, models, sessions
+from .config import get_settings
 from .importers import guard
 from .errors import ItaError
 from .permissions import Actor, PermissionDenied, require_admin
@@ -147,8 +148,8 @@ class BackupPreview:
 
 def signing_key() -> Optional[bytes]:
     """``ITA_BACKUP_KEY``: backups made with it are signed, restores with it check the signature."""
-    value = os.environ.get(KEY_ENV, "").strip()
-    return value.encode("utf-8") if value else None
+    key = get_settings().backup_key
+    return key.get_secret_value().encode("utf-8") if key is not None else None
 
 
 def _mac(key: bytes, manifest_bytes: bytes) -> str:

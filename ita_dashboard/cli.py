@@ -78,6 +78,20 @@ def cmd_init_db(args) -> int:
     return 0
 
 
+def cmd_check_settings(args) -> int:
+    """main() has read the settings already (a bad one ends there, exit 1): say what was read.
+    scripts/run.sh calls this before starting the app."""
+    from sqlalchemy.engine import make_url
+
+    from .config import get_settings
+
+    settings = get_settings()
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"settings ok: database {url}, uploads up to {settings.max_upload_mb} MB, language {settings.lang}, "
+          f"backups {'signed' if settings.backup_key else 'unsigned'}")
+    return 0
+
+
 def cmd_add_org(args) -> int:
     from .services import orgs
 
@@ -337,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     add("init-db", cmd_init_db, "create or upgrade the database schema")
+    add("check-settings", cmd_check_settings, "check DATABASE_URL and the ITA_* settings; the database is not opened")
 
     sp = add("add-org", cmd_add_org, "add an organisation")
     sp.add_argument("name")
@@ -412,10 +427,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .config import SettingsError, get_settings
+
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    try:
+        settings = get_settings()  # read once: a bad value ends every command here, before the database
+    except SettingsError as exc:
+        return _fail(str(exc))
     try:
         return args.func(args)
     except BrokenPipeError:  # `summary --json | head`: the reader left; not an error of ours
@@ -424,6 +445,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ItaError as exc:  # the user's mistake, or the database busy or gone: its message
         return _fail(str(exc))
     except Exception as exc:  # a bug: still one line, never a traceback (ITA_DEBUG=1 shows it)
-        if os.environ.get("ITA_DEBUG"):
+        if settings.debug:
             raise
         return _fail(f"internal error: {type(exc).__name__}: {exc}")

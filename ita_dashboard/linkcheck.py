@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 import http.client
 import ipaddress
-import os
 import re
 import socket
 import ssl
@@ -31,6 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
+
+from .config import get_settings
 
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 10.0
@@ -56,7 +57,8 @@ class LinkResult:
 
 
 def allow_private() -> bool:
-    return os.environ.get("ITA_LINKCHECK_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes")
+    """``ITA_LINKCHECK_ALLOW_PRIVATE``: an intranet site, or the tests' local server."""
+    return get_settings().linkcheck_allow_private
 
 
 def host_of(url: str) -> str:

@@ -6,10 +6,10 @@ import streamlit (nothing outside ``ita_dashboard/ui/`` imports ``ui/``).
 
 from __future__ import annotations
 
-import os
 
 TH: dict[str, str] = {
     "app_title": "แดชบอร์ด ITA",
+    "settings_invalid": "ค่าตั้งระบบ (ตัวแปรสภาพแวดล้อม) ไม่ถูกต้อง แจ้งผู้ดูแลเครื่องให้แก้ค่านี้แล้วเริ่มระบบใหม่:",
     "app_subtitle": "มาตรการส่งเสริมคุณธรรมและความโปร่งใส และการตอบแบบวัด IIT/EIT",
     # navigation
     "nav_overview": "ภาพรวม",
@@ -770,6 +770,7 @@ TH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "app_title": "ITA dashboard",
+    "settings_invalid": "A setting (environment variable) is not valid; ask whoever runs the server to fix it and restart:",
     "rows_new": "new",
     "rows_changed": "changed",
     "rows_unchanged": "unchanged",
@@ -1198,8 +1199,14 @@ EN: dict[str, str] = {
 
 
 def language() -> str:
-    """``th`` or ``en``: the one place the language setting (ITA_LANG) is read."""
-    return "en" if os.environ.get("ITA_LANG", "th").lower().startswith("en") else "th"
+    """``th`` or ``en``: ITA_LANG, read once through the settings object (Thai while the settings
+    themselves are not valid, so the message about them can still be shown)."""
+    from ita_dashboard.config import SettingsError, get_settings
+
+    try:
+        return get_settings().lang
+    except SettingsError:
+        return "th"
 
 
 def t(key: str, **kwargs) -> str:

@@ -19,4 +19,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
+# A bad DATABASE_URL or ITA_* value stops here with one line naming it (the app would show it too).
+.venv/bin/python -m ita_dashboard check-settings >&2
+
 exec .venv/bin/streamlit run app.py "$@"

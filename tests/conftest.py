@@ -17,7 +17,7 @@ import time
 import pytest
 
 import pg_server
-from ita_dashboard import db
+from ita_dashboard import config, db
 
 # Filled while the tests run, shown in the terminal summary.
 _pg_info: dict = {"source": None, "created": 0, "seconds": 0.0}
@@ -25,6 +25,21 @@ _pg_info: dict = {"source": None, "created": 0, "seconds": 0.0}
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(autouse=True)
+def _settings_follow_monkeypatch(monkeypatch):
+    """The app reads its settings once (config.get_settings is cached); in tests the environment
+    changes through monkeypatch, so each setenv/delenv has them read again, as does each test."""
+    clear = config.get_settings.cache_clear
+    for name in ("setenv", "delenv"):
+        def changed(*args, _change=getattr(monkeypatch, name), **kwargs):
+            _change(*args, **kwargs)
+            clear()
+        setattr(monkeypatch, name, changed)
+    clear()
+    yield
+    clear()
 
 
 @pytest.fixture
