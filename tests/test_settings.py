@@ -198,7 +198,7 @@ def test_the_app_shows_the_line_and_stops(clean_env, tmp_path):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     # The Thai heading (what to do), then the CLI's line (escaped for markdown; read as shown).
-    assert [e.value.replace("\\", "") for e in at.error] == [
+    assert [e.value.replace("\\", "").replace("\u2060", "") for e in at.error] == [
         TH["settings_invalid"] + '\n\nsetting ITA_LOCKOUT_FAILURES: expected a whole number from 1 to 1000, got "lots"']
     assert not at.text_input and not at.button and not at.title  # no login or setup screen behind it
     assert not db_file.exists()
