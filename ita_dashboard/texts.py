@@ -668,6 +668,7 @@ TH: dict[str, str] = {
     "meeting_activity_count": "จำนวนกิจกรรมในเดือน",
     "meeting_no_activities": "ไม่มีกิจกรรมที่บันทึกไว้ในเดือน{month}",
     "meeting_pack_title": "ชุดนำเสนอการประชุมประจำเดือน",
+    # error texts by code: importers and thai (errors.ItaError; issue 14)
     # database busy or gone (db.DatabaseBusy / db.DatabaseGone; issue 13)
     "db_error_busy": "ฐานข้อมูลกำลังทำงานหนัก กรุณาลองอีกครั้งในอีกครู่",
     "db_error_gone": "ไฟล์ฐานข้อมูล {path} ถูกลบหรือถูกแทนที่ระหว่างที่ระบบทำงาน ระบบหยุดบันทึกข้อมูลเพื่อไม่ให้ข้อมูลสูญหาย กรุณาแจ้งผู้ดูแลระบบให้ตรวจสอบไฟล์แล้วเริ่มระบบใหม่",
@@ -694,6 +695,7 @@ TH: dict[str, str] = {
     "restore_allow_unsigned": "กู้คืนแม้ไฟล์ไม่มีลายเซ็นหรือลายเซ็นไม่ถูกต้อง (ยืนยันว่าไฟล์นี้มาจากแหล่งที่เชื่อถือได้)",
     "restore_preview_every_org": "ทุกหน่วยงาน",
     "restore_preview_need_file": "เลือกไฟล์สำรองข้อมูล ระบบจะตรวจไฟล์ทั้งหมดและแสดงข้อมูลในไฟล์ก่อนให้ยืนยัน",
+    # error texts by code: services A (oit, activities, orgs, memberships, abbreviations, org_settings, uploads, users)
     # backup / restore (admin page)
     "backup_tab": "สำรอง/กู้คืนข้อมูล",
     "backup_intro": "ไฟล์สำรองข้อมูลเก็บข้อมูลทั้งฐานข้อมูล (ทุกหน่วยงาน ผู้ใช้และรหัสผ่านที่เข้ารหัสแล้ว บันทึกการเปลี่ยนแปลง ผลแบบวัด และรูปภาพ) เก็บไฟล์ไว้ในที่ปลอดภัย ใช้กู้คืนได้ทั้งฐานข้อมูล SQLite และ PostgreSQL",
@@ -766,6 +768,7 @@ TH: dict[str, str] = {
     "error_score_range": "คะแนนต้องอยู่ระหว่าง 0 ถึง 100",
     "error_demo_loaded": "ข้อมูลตัวอย่างถูกโหลดไว้แล้ว",
     "error_demo_org_exists": "มีหน่วยงานชื่อ {name} อยู่แล้ว จึงโหลดข้อมูลตัวอย่างไม่ได้",
+    # error texts by code: services B (measure_import, survey_import, measures, status_sheet, auth, permissions, posters)
 }
 
 EN: dict[str, str] = {
@@ -1077,6 +1080,7 @@ EN: dict[str, str] = {
     "meeting_activity_count": "Activities this month",
     "meeting_no_activities": "No activities recorded in {month}",
     "meeting_pack_title": "Monthly meeting pack",
+    # error texts by code: importers and thai (errors.ItaError; issue 14)
     "db_error_busy": "The database is busy; please try again in a moment",
     "db_error_gone": "The database file {path} was deleted or replaced while the app was running; the app stopped saving so nothing is lost. Ask the administrator to check the file and restart the app",
     "backup_error_bad_value": "The backup holds a value of the wrong type: table {table}, row {row}, column {column} ({detail}); the current data is unchanged",
@@ -1114,6 +1118,7 @@ EN: dict[str, str] = {
     "restore_button": "Restore",
     "restore_done": "Restored {rows} rows (backup of {created}). Please log in again.",
     "backup_need_global_admin": "Backup and restore cover every organisation in the database: only an admin of every organisation may run them",
+    # error texts by code: services A (oit, activities, orgs, memberships, abbreviations, org_settings, uploads, users)
     "backup_error_not_found": "File not found: {path}",
     "backup_error_not_backup": "This file is not a backup of this app; the current data is unchanged",
     "backup_error_corrupt": "The backup file is damaged or incomplete ({detail}); the current data is unchanged",
@@ -1195,6 +1200,7 @@ EN: dict[str, str] = {
     "error_score_range": "A score must be between 0 and 100",
     "error_demo_loaded": "The example data is loaded already",
     "error_demo_org_exists": "An organisation named {name} exists already, so the example data cannot be loaded",
+    # error texts by code: services B (measure_import, survey_import, measures, status_sheet, auth, permissions, posters)
 }
 
 
