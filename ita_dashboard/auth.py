@@ -44,6 +44,7 @@ _RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuv
 
 class AuthError(ItaError, ValueError):
     """A user-facing problem with credentials or account data (message in Thai)."""
+    codes = ("users_not_found", "users_head_needs_department", "users_department_other_org")  # services/users.py
 
 
 def hash_password(password: str) -> str:

@@ -35,6 +35,12 @@ MAX_EXPANSION = 120
 class AbbreviationError(ItaError, ValueError):
     """A table edit refused; ``str(exc)`` is a Thai message."""
 
+    codes = (
+        "abbreviation_required", "abbreviation_has_paiyannoi", "abbreviation_too_long", "abbreviation_one_target",
+        "abbreviation_department_not_found", "abbreviation_expansion_empty", "abbreviation_expansion_too_long",
+        "abbreviation_expansion_same", "abbreviation_not_in_table", "abbreviation_not_standard",
+    )
+
 
 @dataclass(frozen=True)
 class AbbreviationEntry:
@@ -105,11 +111,11 @@ def _clean_key(abbreviation: str) -> tuple[str, str]:
     written = " ".join((abbreviation or "").split())
     key = abbreviation_key(written)
     if not key:
-        raise AbbreviationError("กรุณาระบุตัวย่อ")
+        raise AbbreviationError(code="abbreviation_required")
     if "ฯ" in key:
-        raise AbbreviationError(f"ตัวย่อ “{written}” มี ฯ: ชื่อที่ลงท้ายด้วย ฯ ระบบจับคู่ให้เองอยู่แล้ว ไม่ต้องใส่ในตาราง")
+        raise AbbreviationError(code="abbreviation_has_paiyannoi", written=written)
     if len(key) > MAX_KEY:
-        raise AbbreviationError(f"ตัวย่อ “{written}” ยาวเกินไป (ไม่เกิน {MAX_KEY} ตัวอักษร)")
+        raise AbbreviationError(code="abbreviation_too_long", written=written, limit=MAX_KEY)
     return key, written
 
 
@@ -152,18 +158,18 @@ def set_abbreviation(
     key, written = _clean_key(abbreviation)
     expansion = " ".join((expansion or "").split()) or None
     if (expansion is None) == (department_id is None):
-        raise AbbreviationError(f"ตัวย่อ “{written}”: ระบุคำเต็ม หรือเลือกกอง/ส่วนราชการ อย่างใดอย่างหนึ่ง")
+        raise AbbreviationError(code="abbreviation_one_target", written=written)
     if department_id is not None:
         dep = session.get(Department, department_id)
         if dep is None or dep.organization_id != organization_id:
-            raise AbbreviationError(f"ตัวย่อ “{written}”: ไม่พบกอง/ส่วนราชการนี้ในหน่วยงาน")
+            raise AbbreviationError(code="abbreviation_department_not_found", written=written)
     if expansion is not None:
         if not normalize_name(expansion):
-            raise AbbreviationError(f"ตัวย่อ “{written}”: คำเต็มว่างเปล่า")
+            raise AbbreviationError(code="abbreviation_expansion_empty", written=written)
         if len(expansion) > MAX_EXPANSION:
-            raise AbbreviationError(f"ตัวย่อ “{written}”: คำเต็มยาวเกินไป (ไม่เกิน {MAX_EXPANSION} ตัวอักษร)")
+            raise AbbreviationError(code="abbreviation_expansion_too_long", written=written, limit=MAX_EXPANSION)
         if abbreviation_key(expansion) == key:
-            raise AbbreviationError(f"ตัวย่อ “{written}”: คำเต็มต้องไม่ใช่ตัวย่อเดียวกัน")
+            raise AbbreviationError(code="abbreviation_expansion_same", written=written)
     before = _current(session, organization_id, key)
     row = _rows(session, organization_id).get(key)
     standard = STANDARD_ABBREVIATIONS.get(key)
@@ -194,7 +200,7 @@ def remove_abbreviation(session: Session, *, actor: Actor, organization_id: int,
     key, written = _clean_key(abbreviation)
     before = _current(session, organization_id, key)
     if before is None:
-        raise AbbreviationError(f"ไม่มีตัวย่อ “{written}” ในตาราง")
+        raise AbbreviationError(code="abbreviation_not_in_table", written=written)
     if not before.active:
         return EditResult()
     row = _rows(session, organization_id).get(key)
@@ -220,7 +226,7 @@ def restore_standard(session: Session, *, actor: Actor, organization_id: int, ab
     require_admin(actor, organization_id)
     key, written = _clean_key(abbreviation)
     if key not in STANDARD_ABBREVIATIONS:
-        raise AbbreviationError(f"“{written}” ไม่ใช่ตัวย่อมาตรฐาน")
+        raise AbbreviationError(code="abbreviation_not_standard", written=written)
     row = _rows(session, organization_id).get(key)
     if row is None:
         return EditResult()

@@ -33,6 +33,12 @@ PHOTO_TYPES = ("png", "jpg", "jpeg", "webp")
 class ActivityError(ItaError, ValueError):
     """Bad activity input; ``str(exc)`` is Thai."""
 
+    codes = (
+        "activity_photo_empty", "activity_photo_too_large", "activity_photo_type", "activity_photo_broken",
+        "activity_measure_other_org", "activity_org_not_found", "activity_date_required", "activity_title_required",
+        "activity_title_too_long", "activity_not_found",
+    )
+
 
 _PHOTO_MIMES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}  # what browsers and Word show
 
@@ -50,12 +56,12 @@ _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 def check_photo(data: bytes) -> str:
     """The photo's MIME type, or ActivityError (Thai) when it is not a usable image."""
     if not data:
-        raise ActivityError("ไฟล์รูปภาพว่างเปล่า")
+        raise ActivityError(code="activity_photo_empty")
     if len(data) > MAX_PHOTO_BYTES:
-        raise ActivityError(f"รูปภาพใหญ่เกิน {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        raise ActivityError(code="activity_photo_too_large", limit=MAX_PHOTO_BYTES // (1024 * 1024))
     mime = photo_mime(data)
     if mime is None:
-        raise ActivityError("ไฟล์นี้ไม่ใช่รูปภาพที่รองรับ (ใช้ได้เฉพาะ PNG, JPEG หรือ WebP)")
+        raise ActivityError(code="activity_photo_type")
     from ..importers.guard import check_image
     from ..importers.tabular import FileProblem
 
@@ -72,16 +78,16 @@ def check_photo(data: bytes) -> str:
             fmt = img.format
             img.verify()
     except Exception as exc:  # Pillow raises many types for broken files
-        raise ActivityError("ไฟล์รูปภาพเสียหาย เปิดไม่ได้") from exc
+        raise ActivityError(code="activity_photo_broken") from exc
     if fmt != _PIL_FORMATS[mime]:
-        raise ActivityError("ไฟล์นี้ไม่ใช่รูปภาพที่รองรับ (ใช้ได้เฉพาะ PNG, JPEG หรือ WebP)")
+        raise ActivityError(code="activity_photo_type")
     return mime
 
 
 def _measure_of(session: Session, organization_id: int, measure_id: int) -> Measure:
     m = session.get(Measure, measure_id)
     if m is None or m.organization_id != organization_id:
-        raise ActivityError("มาตรการที่เลือกไม่ใช่ของหน่วยงานนี้")
+        raise ActivityError(code="activity_measure_other_org")
     return m
 
 
@@ -99,7 +105,7 @@ def add_activity(
     """Add one activity (audited); PermissionDenied or ActivityError (Thai) when refused."""
     require_org(actor, organization_id)
     if session.get(Organization, organization_id) is None:
-        raise ActivityError(f"ไม่พบหน่วยงานรหัส {organization_id}")
+        raise ActivityError(code="activity_org_not_found", organization_id=organization_id)
     measure = _measure_of(session, organization_id, measure_id) if measure_id is not None else None
     dep_ids = None if measure is None else session.exec(
         select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure.id)).all()
@@ -107,14 +113,14 @@ def add_activity(
     permissions.require_add_activity(actor, organization_id=organization_id, measure_department_ids=dep_ids,
                                      measure_owner_all=bool(measure and measure.owner_all))
     if not isinstance(date, dt.date):
-        raise ActivityError("กรุณาระบุวันที่ของกิจกรรม")
+        raise ActivityError(code="activity_date_required")
     if isinstance(date, dt.datetime):
         date = date.date()
     title = " ".join((title or "").split())
     if not title:
-        raise ActivityError("กรุณาระบุหัวข้อกิจกรรม")
+        raise ActivityError(code="activity_title_required")
     if len(title) > 500:
-        raise ActivityError("หัวข้อกิจกรรมยาวเกิน 500 ตัวอักษร")
+        raise ActivityError(code="activity_title_too_long")
     mime = check_photo(photo) if photo else None
     row = Activity(organization_id=organization_id, measure_id=measure_id, date=date, title=title,
                    text=(text or "").strip(), photo=photo or None, photo_mime=mime, user_id=actor.user_id)
@@ -204,7 +210,7 @@ def delete_activity(session: Session, *, activity_id: int, actor: Actor) -> None
     """Delete an activity (admins of its organisation only); the audit keeps what it was."""
     row = session.get(Activity, activity_id)
     if row is None:
-        raise ActivityError("ไม่พบกิจกรรมนี้")
+        raise ActivityError(code="activity_not_found")
     permissions.require_delete_activity(actor, row.organization_id)
     before = audit.snapshot(row)
     before["photo_bytes"] = len(row.photo) if row.photo else 0

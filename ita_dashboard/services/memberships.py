@@ -21,6 +21,12 @@ from ..permissions import Actor, PermissionDenied, require_admin
 class MembershipError(ItaError, ValueError):
     """Bad membership input; message in Thai."""
 
+    codes = (
+        "membership_user_not_found", "membership_bad_role", "membership_home_org",
+        "membership_head_needs_department", "membership_department_other_org", "membership_last",
+        "membership_province_head", "membership_province_empty",
+    )
+
 
 def memberships_of(session: Session, *, user_id: int) -> list[OrgMembership]:
     return list(session.exec(select(OrgMembership).where(OrgMembership.user_id == user_id)
@@ -35,13 +41,13 @@ def grant(
     require_admin(actor, organization_id)
     user = session.get(User, user_id)
     if user is None:
-        raise MembershipError("ไม่พบผู้ใช้")
+        raise MembershipError(code="membership_user_not_found")
     try:
         role = Role(role)
     except ValueError as exc:
-        raise MembershipError(f"บทบาทไม่ถูกต้อง: {role}") from exc
+        raise MembershipError(code="membership_bad_role", role=role) from exc
     if user.organization_id == organization_id:
-        raise MembershipError("หน่วยงานนี้เป็นหน่วยงานหลักของผู้ใช้อยู่แล้ว (แก้บทบาทที่บัญชีผู้ใช้)")
+        raise MembershipError(code="membership_home_org")
     if user.organization_id is None and not memberships_of(session, user_id=user_id):
         # The first membership of a user without a home narrows them from every organisation
         # to this one: only an every-organisation actor may do that, and not to themselves.
@@ -50,11 +56,11 @@ def grant(
     if role == Role.department_head:
         dep = session.get(Department, department_id) if department_id is not None else None
         if dep is None or dep.organization_id != organization_id:
-            raise MembershipError("หัวหน้าส่วนต้องระบุกอง/ส่วนราชการของหน่วยงานนั้น")
+            raise MembershipError(code="membership_head_needs_department")
     elif department_id is not None:
         dep = session.get(Department, department_id)
         if dep is None or dep.organization_id != organization_id:
-            raise MembershipError("กอง/ส่วนราชการไม่อยู่ในหน่วยงานนั้น")
+            raise MembershipError(code="membership_department_other_org")
     row = session.exec(select(OrgMembership).where(
         OrgMembership.user_id == user_id, OrgMembership.organization_id == organization_id)).first()
     before = audit.snapshot(row) if row else None
@@ -80,7 +86,7 @@ def revoke(session: Session, *, actor: Actor, user_id: int, organization_id: int
     user = session.get(User, user_id)
     if user is not None and user.organization_id is None and len(memberships_of(session, user_id=user_id)) == 1:
         # Without home and memberships a user sees every organisation: deactivate instead.
-        raise MembershipError("ลบสิทธิ์สุดท้ายไม่ได้: ผู้ใช้จะเห็นทุกหน่วยงาน (ปิดบัญชีแทน)")
+        raise MembershipError(code="membership_last")
     before = audit.snapshot(row)
     session.delete(row)
     session.flush()
@@ -95,10 +101,10 @@ def grant_province(session: Session, *, actor: Actor, user_id: int, province: st
     Organisations added to the province later need the same call again (it is idempotent).
     """
     if Role(role) == Role.department_head:
-        raise MembershipError("ให้สิทธิ์หัวหน้าส่วนทั้งจังหวัดไม่ได้ (ต้องระบุกอง/ส่วนราชการ)")
+        raise MembershipError(code="membership_province_head")
     orgs = session.exec(select(Organization.id).where(Organization.province == province).order_by(col(Organization.id))).all()
     if not orgs:
-        raise MembershipError(f"ไม่พบหน่วยงานในจังหวัด {province}")
+        raise MembershipError(code="membership_province_empty", province=province)
     user = session.get(User, user_id)
     n = 0
     for org_id in orgs:

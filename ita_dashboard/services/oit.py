@@ -41,6 +41,12 @@ NO_INDICATOR = 0  # items whose indicator the agency has not set: a group of the
 class OitError(ItaError, ValueError):
     """Bad OIT input or request; ``str(exc)`` is a Thai message."""
 
+    codes = (
+        "oit_item_not_found", "oit_bad_number", "oit_name_empty", "oit_bad_indicator", "oit_bad_covers",
+        "oit_department_not_found", "oit_number_taken", "oit_not_editable", "oit_year_has_items", "oit_bad_status",
+        "oit_bad_link", "oit_url_required", "oit_copy_nothing", "oit_copy_exists",
+    )
+
 
 @dataclass
 class LinkCheckView:
@@ -223,7 +229,7 @@ def _bare_state(item_id: int, indicator: Optional[int], status: OitStatus, ready
 def _item(session: Session, item_id: int) -> OitItem:
     item = session.get(OitItem, item_id)
     if item is None or item.removed_at is not None:
-        raise OitError(f"ไม่พบรายการ OIT รหัส {item_id}")
+        raise OitError(code="oit_item_not_found", item_id=item_id)
     return item
 
 
@@ -235,17 +241,17 @@ def normalize_number(number: Any) -> str:
     if text.isdigit():
         text = "O" + text
     if not (len(text) >= 2 and text[0] == "O" and text[1:].isdigit() and len(text) <= 4):
-        raise OitError(f"เลขข้อ OIT ต้องเป็นรูปแบบ O1, O25 (ได้รับ “{number}”)")
+        raise OitError(code="oit_bad_number", number=number)
     return "O" + str(int(text[1:]))
 
 
 def _check_fields(*, name: Optional[str] = None, indicator: Any = "keep", covers: Optional[str] = None) -> None:
     if name is not None and not name.strip():
-        raise OitError("ชื่อรายการ OIT ต้องไม่ว่าง")
+        raise OitError(code="oit_name_empty")
     if indicator not in ("keep", None, 9, 10):
-        raise OitError(f"ตัวชี้วัดต้องเป็น 9 หรือ 10 (ได้รับ “{indicator}”)")
+        raise OitError(code="oit_bad_indicator", indicator=indicator)
     if covers is not None and covers not in COVERS:
-        raise OitError("ช่วงข้อมูลต้องเป็นปีปัจจุบันหรือปีที่ผ่านมา")
+        raise OitError(code="oit_bad_covers")
 
 
 def _active_numbers(session: Session, organization_id: int, fiscal_year: int, *, except_id: Optional[int] = None) -> set[str]:
@@ -261,7 +267,7 @@ def _check_department(session: Session, organization_id: int, department_id: Opt
         return
     dep = session.get(Department, department_id)
     if dep is None or dep.organization_id != organization_id:
-        raise OitError("ไม่พบส่วนราชการนี้ในหน่วยงาน")
+        raise OitError(code="oit_department_not_found")
 
 
 def add_item(session: Session, *, organization_id: int, fiscal_year: int, number: Any, name: str,
@@ -274,7 +280,7 @@ def add_item(session: Session, *, organization_id: int, fiscal_year: int, number
     _check_fields(name=name, indicator=indicator, covers=covers)
     _check_department(session, organization_id, department_id)
     if number in _active_numbers(session, organization_id, fiscal_year):
-        raise OitError(f"มีรายการ {number} ในปีงบประมาณ {fiscal_year} แล้ว")
+        raise OitError(code="oit_number_taken", number=number, fiscal_year=fiscal_year)
     item = OitItem(organization_id=organization_id, fiscal_year=fiscal_year, number=number, name=name.strip(),
                    indicator=indicator, sub_indicator=(sub_indicator or "").strip(), contents=(contents or "").strip(),
                    covers=covers, department_id=department_id, due_date=due_date, origin=origin, confidence=confidence)
@@ -294,11 +300,11 @@ def update_item(session: Session, *, item_id: int, actor: Actor, **changes: Any)
     require_admin(actor, item.organization_id)
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
-        raise OitError(f"แก้ไขไม่ได้: {', '.join(sorted(unknown))}")
+        raise OitError(code="oit_not_editable", fields=", ".join(sorted(unknown)))
     if "number" in changes:
         changes["number"] = normalize_number(changes["number"])
         if changes["number"] in _active_numbers(session, item.organization_id, item.fiscal_year, except_id=item.id):
-            raise OitError(f"มีรายการ {changes['number']} ในปีงบประมาณ {item.fiscal_year} แล้ว")
+            raise OitError(code="oit_number_taken", number=changes["number"], fiscal_year=item.fiscal_year)
     _check_fields(name=changes.get("name"), indicator=changes.get("indicator", "keep"), covers=changes.get("covers"))
     if "department_id" in changes:
         _check_department(session, item.organization_id, changes["department_id"])
@@ -334,7 +340,7 @@ def start_from_framework(session: Session, *, organization_id: int, fiscal_year:
     """
     require_admin(actor, organization_id)
     if _active_numbers(session, organization_id, fiscal_year):
-        raise OitError(f"ปีงบประมาณ {fiscal_year} มีรายการ OIT อยู่แล้ว")
+        raise OitError(code="oit_year_has_items", fiscal_year=fiscal_year)
     fw = framework_for(session, organization_id=organization_id, fiscal_year=fiscal_year)
     for d in fw.oit_items:
         add_item(session, organization_id=organization_id, fiscal_year=fiscal_year, number=d.number, name=d.name_th,
@@ -359,13 +365,13 @@ def record_status(session: Session, *, item_id: int, status: OitStatus | str, ur
     try:
         status = OitStatus(status)
     except ValueError as exc:
-        raise OitError(f"สถานะไม่ถูกต้อง: {status}") from exc
+        raise OitError(code="oit_bad_status", status=status) from exc
     url = (url or "").strip() or None
     for link in (url, (evidence_url or "").strip() or None):
         if link and not link.lower().startswith(("http://", "https://")):
-            raise OitError("ลิงก์ต้องขึ้นต้นด้วย http:// หรือ https://")
+            raise OitError(code="oit_bad_link")
     if status in READY and not url:
-        raise OitError("รายการที่เผยแพร่แล้วต้องระบุลิงก์ (URL) ที่เผยแพร่")
+        raise OitError(code="oit_url_required")
     as_of = as_of or dt.date.today()
     previous = session.exec(
         select(OitUpdate).where(OitUpdate.item_id == item_id, OitUpdate.as_of <= as_of)
@@ -591,9 +597,9 @@ def copy_from_previous_year(session: Session, *, organization_id: int, to_year: 
     require_admin(actor, organization_id)
     preview = copy_preview(session, organization_id=organization_id, to_year=to_year)
     if not preview.measures and not preview.oit_items:
-        raise OitError(f"ปีงบประมาณ {preview.from_year} ไม่มีมาตรการหรือรายการ OIT ให้คัดลอก")
+        raise OitError(code="oit_copy_nothing", from_year=preview.from_year)
     if (preview.measures and preview.measures_already) or (preview.oit_items and preview.oit_already):
-        raise OitError(f"ปีงบประมาณ {to_year} มีมาตรการหรือรายการ OIT อยู่แล้ว จึงไม่คัดลอกซ้ำ")
+        raise OitError(code="oit_copy_exists", to_year=to_year)
     copied = {"measures": 0, "oit_items": 0}
     old_measures = session.exec(select(Measure).where(Measure.organization_id == organization_id,
                                                       Measure.fiscal_year == preview.from_year)).all()

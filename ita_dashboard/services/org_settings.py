@@ -17,6 +17,10 @@ from ..posters import validate_itas_code
 class OrgSettingsError(ItaError, ValueError):
     """Bad setting or unknown organisation; message in Thai."""
 
+    codes = (
+        "org_settings_org_not_found", "org_settings_bad_website",
+    )
+
 
 def _set(session: Session, *, organization_id: int, field: str, value: Optional[str], actor: Actor) -> Organization:
     """One organisation field (admins of that organisation), audited as ``organization.<field>``
@@ -24,7 +28,7 @@ def _set(session: Session, *, organization_id: int, field: str, value: Optional[
     require_admin(actor, organization_id)
     org = session.get(Organization, organization_id)
     if org is None:
-        raise OrgSettingsError("ไม่พบหน่วยงาน")
+        raise OrgSettingsError(code="org_settings_org_not_found")
     if value == getattr(org, field):
         return org
     before = audit.snapshot(org)
@@ -57,7 +61,7 @@ def set_website(session: Session, *, organization_id: int, website: Optional[str
         if "://" not in text:
             text = "https://" + text
         if not _is_site(text):
-            raise OrgSettingsError("เว็บไซต์ต้องเป็นที่อยู่ เช่น https://www.naoo.go.th")
+            raise OrgSettingsError(code="org_settings_bad_website")
     return _set(session, organization_id=organization_id, field="website", value=text, actor=actor)
 
 

@@ -18,6 +18,11 @@ from ..permissions import Actor, require_admin, require_every_org_admin
 class OrgError(ItaError, ValueError):
     """Bad organisation or department data; message in Thai."""
 
+    codes = (
+        "org_name_required", "org_bad_kind", "org_name_taken", "org_department_name_taken", "org_negative_staff",
+        "org_department_not_found", "org_not_found", "org_none", "org_ambiguous",
+    )
+
 
 def create_organization(
     session: Session,
@@ -37,11 +42,11 @@ def create_organization(
     require_every_org_admin(actor)
     name = " ".join((name or "").split())
     if not name:
-        raise OrgError("กรุณาระบุชื่อหน่วยงาน")
+        raise OrgError(code="org_name_required")
     if kind not in AGENCY_KINDS:
-        raise OrgError(f"ประเภทหน่วยงานไม่ถูกต้อง: {kind} (ใช้ได้: {', '.join(AGENCY_KINDS)})")
+        raise OrgError(code="org_bad_kind", kind=kind, kinds=", ".join(AGENCY_KINDS))
     if find_organization(session, name=name):
-        raise OrgError(f"มีหน่วยงานชื่อ {name} อยู่แล้ว")
+        raise OrgError(code="org_name_taken", name=name)
     org = Organization(name=name, kind=kind, size=size, province=province, district=district, is_demo=is_demo)
     session.add(org)
     session.flush()
@@ -67,9 +72,9 @@ def add_department(
     name = " ".join(name.split())
     existing = departments_of(session, organization_id=organization_id)
     if any(normalize_name(d.name) == normalize_name(name) for d in existing):
-        raise OrgError(f"มีกอง/ส่วนราชการชื่อ {name} อยู่แล้ว")
+        raise OrgError(code="org_department_name_taken", name=name)
     if iit_eligible_staff < 0:
-        raise OrgError("จำนวนบุคลากรต้องไม่ติดลบ")
+        raise OrgError(code="org_negative_staff")
     dep = Department(
         organization_id=organization_id,
         name=name,
@@ -91,12 +96,12 @@ def update_department(
 ) -> Department:
     dep = session.get(Department, department_id)
     if dep is None:
-        raise OrgError("ไม่พบกอง/ส่วนราชการ")
+        raise OrgError(code="org_department_not_found")
     require_admin(actor, dep.organization_id)
     before = audit.snapshot(dep)
     if iit_eligible_staff is not None:
         if iit_eligible_staff < 0:
-            raise OrgError("จำนวนบุคลากรต้องไม่ติดลบ")
+            raise OrgError(code="org_negative_staff")
         dep.iit_eligible_staff = int(iit_eligible_staff)
     if aliases is not None:
         dep.aliases = [a.strip() for a in aliases if a.strip()]
@@ -171,11 +176,11 @@ def resolve_org_arg(session: Session, *, name: Optional[str]) -> Organization:
     if name:
         org = find_organization(session, name=name)
         if org is None:
-            raise OrgError(f"ไม่พบหน่วยงานชื่อ {name}")
+            raise OrgError(code="org_not_found", name=name)
         return org
     orgs = list_organizations(session)
     if not orgs:
-        raise OrgError("ยังไม่มีหน่วยงานในฐานข้อมูล (ใช้คำสั่ง add-org หรือ demo ก่อน)")
+        raise OrgError(code="org_none")
     if len(orgs) > 1:
-        raise OrgError("มีหลายหน่วยงานในฐานข้อมูล กรุณาระบุ --org: " + ", ".join(o.name for o in orgs))
+        raise OrgError(code="org_ambiguous", names=", ".join(o.name for o in orgs))
     return orgs[0]

@@ -87,7 +87,7 @@ def update_user(
     """
     user = session.get(User, user_id)
     if user is None:
-        raise AuthError("ไม่พบผู้ใช้")
+        raise AuthError(code="users_not_found")
     require_admin_over_user(actor, user_org_ids(session, user))
     _check_department(session, department_id=department_id, organization_id=user.organization_id)
     if user.id == actor.user_id and (active is False or (role is not None and role != Role.admin.value)):
@@ -98,7 +98,7 @@ def update_user(
     if department_id is not None:
         user.department_id = department_id
     if user.role == Role.department_head and user.department_id is None:
-        raise AuthError("หัวหน้าส่วนต้องระบุกอง/ส่วนราชการที่สังกัด")
+        raise AuthError(code="users_head_needs_department")
     if active is not None:
         user.active = active
         if not active:
@@ -142,4 +142,4 @@ def _check_department(session: Session, *, department_id: Optional[int], organiz
         return
     dep = session.get(Department, department_id)
     if dep is None or (organization_id is not None and dep.organization_id != organization_id):
-        raise AuthError("กอง/ส่วนราชการที่เลือกไม่ใช่ของหน่วยงานนี้")
+        raise AuthError(code="users_department_other_org")
