@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -26,6 +26,7 @@ from . import sessions as login_sessions
 from .config import get_settings
 from .errors import ItaError
 from .models import AuditEvent, Role, User, utcnow
+from .texts import t
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, to spend the same time as a real check.
@@ -46,6 +47,11 @@ class AuthError(ItaError, ValueError):
     """A user-facing problem with credentials or account data (message in Thai)."""
     codes = ("users_not_found", "users_head_needs_department", "users_department_other_org")  # services/users.py
 
+    codes: ClassVar[tuple[str, ...]] = (
+        "auth_no_username", "auth_bad_role", "auth_head_needs_department", "auth_username_taken",
+        "auth_wrong_old_password", "auth_same_password",
+    )
+
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
@@ -64,16 +70,16 @@ def password_problems(password: str, *, username: str = "") -> list[str]:
     a run such as 12345678, or two or fewer different characters."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD_LENGTH} ตัวอักษร")
+        problems.append(t("auth_password_too_short", n=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(f"รหัสผ่านต้องยาวไม่เกิน {MAX_PASSWORD_LENGTH} ตัวอักษร")
+        problems.append(t("auth_password_too_long", n=MAX_PASSWORD_LENGTH))
     if "\x00" in password:
-        problems.append("รหัสผ่านมีอักขระที่ใช้ไม่ได้")
+        problems.append(t("auth_password_bad_char"))
     if username and password.strip().lower() == username.strip().lower():
-        problems.append("รหัสผ่านต้องไม่เหมือนชื่อผู้ใช้")
+        problems.append(t("auth_password_is_username"))
     lowered = password.lower()
     if lowered in _COMMON or len(set(password)) <= 2 or any(lowered in run for run in _RUNS):
-        problems.append("รหัสผ่านนี้เดาง่ายเกินไป")
+        problems.append(t("auth_password_guessable"))
     return problems
 
 
@@ -91,15 +97,15 @@ def create_user(
 ) -> User:
     username = username.strip()
     if not username:
-        raise AuthError("กรุณาระบุชื่อผู้ใช้")
+        raise AuthError(code="auth_no_username")
     try:
         role = Role(role)
     except ValueError as exc:
-        raise AuthError(f"บทบาทไม่ถูกต้อง: {role} (ใช้ได้: {', '.join(r.value for r in Role)})") from exc
+        raise AuthError(code="auth_bad_role", role=role, roles=", ".join(r.value for r in Role)) from exc
     if role == Role.department_head and department_id is None:
-        raise AuthError("หัวหน้าส่วนต้องระบุกอง/ส่วนราชการที่สังกัด")
+        raise AuthError(code="auth_head_needs_department")
     if session.exec(select(User).where(User.username == username)).first():
-        raise AuthError(f"มีชื่อผู้ใช้ {username} อยู่แล้ว")
+        raise AuthError(code="auth_username_taken", username=username)
     problems = password_problems(password, username=username)
     if problems:
         raise AuthError("; ".join(problems))
@@ -333,9 +339,9 @@ def change_password(session: Session, *, user_id: int, old_password: str, new_pa
     ``keep_token``, the browser making the change, stays)."""
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, old_password):
-        raise AuthError("รหัสผ่านเดิมไม่ถูกต้อง")
+        raise AuthError(code="auth_wrong_old_password")
     if old_password == new_password:
-        raise AuthError("รหัสผ่านใหม่ต้องไม่ซ้ำกับรหัสผ่านเดิม")
+        raise AuthError(code="auth_same_password")
     problems = password_problems(new_password, username=user.username)
     if problems:
         raise AuthError("; ".join(problems))

@@ -13,7 +13,7 @@ the actor as seen from one organisation (the pages use the selected one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional
+from typing import ClassVar, Iterable, Mapping, Optional
 
 from .errors import ItaError
 from .models import Role, User
@@ -24,6 +24,13 @@ Grants = Mapping[int, tuple[Role, Optional[int]]]
 
 class PermissionDenied(ItaError, PermissionError):
     """The actor may not do this; ``str(exc)`` is a Thai message."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "permission_no_user", "permission_no_org_access", "permission_not_admin", "permission_not_own_measure",
+        "permission_every_org_only", "permission_progress_roles", "permission_activity_roles",
+        "permission_activity_needs_measure", "permission_not_own_oit_item", "permission_user_elsewhere",
+        "status_sheet_nothing_editable",
+    )
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class Actor:
             return self
         scope = self._scope(organization_id)
         if scope is None:
-            raise PermissionDenied(NO_ORG_ACCESS)
+            raise PermissionDenied(code="permission_no_org_access")
         return Actor(self.user_id, scope[0], organization_id, scope[1], self.username, self.grants)
 
     def _scope(self, organization_id: int) -> Optional[tuple[Role, Optional[int]]]:
@@ -117,11 +124,8 @@ def load_actor(session, *, user_id: int) -> Actor:
     """The actor of a user id with its memberships, read in ``session``."""
     user = session.get(User, user_id)
     if user is None:
-        raise PermissionDenied("ไม่พบผู้ใช้")
+        raise PermissionDenied(code="permission_no_user")
     return Actor.of(user)
-
-
-NO_ORG_ACCESS = "คุณไม่มีสิทธิ์เข้าถึงข้อมูลของหน่วยงานนี้"
 
 
 def can_see_org(actor: Actor, organization_id: int) -> bool:
@@ -130,7 +134,7 @@ def can_see_org(actor: Actor, organization_id: int) -> bool:
 
 def require_org(actor: Actor, organization_id: int) -> None:
     if not can_see_org(actor, organization_id):
-        raise PermissionDenied(NO_ORG_ACCESS)
+        raise PermissionDenied(code="permission_no_org_access")
 
 
 def require_admin(actor: Actor, organization_id: Optional[int] = None) -> None:
@@ -139,8 +143,8 @@ def require_admin(actor: Actor, organization_id: Optional[int] = None) -> None:
     if role == Role.admin:
         return
     if role is None and actor.is_admin:
-        raise PermissionDenied(NO_ORG_ACCESS)
-    raise PermissionDenied("เฉพาะผู้ดูแลระบบเท่านั้นที่ทำรายการนี้ได้")
+        raise PermissionDenied(code="permission_no_org_access")
+    raise PermissionDenied(code="permission_not_admin")
 
 
 def can_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iterable[int], owner_all: bool) -> bool:
@@ -158,18 +162,12 @@ def can_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iter
 
 def require_edit_measure(actor: Actor, *, organization_id: int, department_ids: Iterable[int], owner_all: bool) -> None:
     if not can_edit_measure(actor, organization_id=organization_id, department_ids=department_ids, owner_all=owner_all):
-        raise PermissionDenied("คุณแก้ไขได้เฉพาะมาตรการของกอง/ส่วนราชการของคุณเท่านั้น")
+        raise PermissionDenied(code="permission_not_own_measure")
 
 
 # --- one rule per action ------------------------------------------------------------------------
 # Every write asks one of these with the organisation it touches: never ``actor.is_admin`` or
 # ``actor.role`` (the primary organisation's), which would let an admin of A write into B.
-
-EVERY_ORG_ONLY = "เฉพาะผู้ดูแลระบบที่เห็นทุกหน่วยงาน (ระดับจังหวัด) เท่านั้นที่ทำรายการนี้ได้"
-PROGRESS_ROLES_ONLY = "เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่อัปเดตความคืบหน้าได้"
-ACTIVITY_ROLES_ONLY = "เฉพาะผู้ดูแลระบบและหัวหน้าส่วนเท่านั้นที่เพิ่มกิจกรรมได้"
-ACTIVITY_NEEDS_MEASURE = "หัวหน้าส่วนต้องเลือกมาตรการของกอง/ส่วนราชการของตนเองให้กิจกรรม"
-USER_ELSEWHERE = "ผู้ใช้นี้มีสิทธิ์ในหน่วยงานอื่นที่คุณไม่ได้เป็นผู้ดูแล จึงแก้ไขได้เฉพาะผู้ดูแลของทุกหน่วยงานนั้น"
 
 
 def is_every_org_admin(actor: Actor) -> bool:
@@ -181,7 +179,7 @@ def require_every_org_admin(actor: Actor) -> None:
     """Creating an organisation, or an account that sees every organisation: an organisation's
     admin could otherwise make themselves a new organisation's admin, or an account above them."""
     if not is_every_org_admin(actor):
-        raise PermissionDenied(EVERY_ORG_ONLY)
+        raise PermissionDenied(code="permission_every_org_only")
 
 
 def can_update_progress(actor: Actor, organization_id: int) -> bool:
@@ -194,7 +192,7 @@ def can_update_progress(actor: Actor, organization_id: int) -> bool:
 def require_update_progress(actor: Actor, organization_id: int) -> None:
     require_org(actor, organization_id)
     if not can_update_progress(actor, organization_id):
-        raise PermissionDenied(PROGRESS_ROLES_ONLY)
+        raise PermissionDenied(code="permission_progress_roles")
 
 
 def is_org_admin(actor: Actor, organization_id: int) -> bool:
@@ -237,9 +235,9 @@ def require_add_activity(actor: Actor, *, organization_id: int, measure_departme
     if role == Role.admin:
         return
     if not can_update_progress(actor, organization_id):
-        raise PermissionDenied(ACTIVITY_ROLES_ONLY)
+        raise PermissionDenied(code="permission_activity_roles")
     if measure_department_ids is None:
-        raise PermissionDenied(ACTIVITY_NEEDS_MEASURE)
+        raise PermissionDenied(code="permission_activity_needs_measure")
     require_edit_measure(actor, organization_id=organization_id, department_ids=measure_department_ids,
                          owner_all=measure_owner_all)
 
@@ -257,7 +255,7 @@ def can_update_oit_item(actor: Actor, *, organization_id: int, department_id: Op
 def require_update_oit_item(actor: Actor, *, organization_id: int, department_id: Optional[int]) -> None:
     require_org(actor, organization_id)
     if not can_update_oit_item(actor, organization_id=organization_id, department_id=department_id):
-        raise PermissionDenied("คุณปรับสถานะได้เฉพาะรายการ OIT ที่กอง/ส่วนราชการของคุณรับผิดชอบ")
+        raise PermissionDenied(code="permission_not_own_oit_item")
 
 
 def require_admin_over_user(actor: Actor, user_org_ids: Optional[Iterable[int]]) -> None:
@@ -274,4 +272,4 @@ def require_admin_over_user(actor: Actor, user_org_ids: Optional[Iterable[int]])
     if not any(actor.role_for(o) == Role.admin for o in orgs):
         require_admin(actor, orgs[0])  # the plain "admins only" / "no access" message
     if any(actor.role_for(o) != Role.admin for o in orgs):
-        raise PermissionDenied(USER_ELSEWHERE)
+        raise PermissionDenied(code="permission_user_elsewhere")

@@ -16,7 +16,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 from urllib.parse import urlsplit
 
 from .errors import ItaError
@@ -30,6 +30,13 @@ from .pdf_fonts import TextMeasure as _Measure, fit_text as _fit, wrap_text as _
 
 class PosterError(ItaError, ValueError):
     """A poster request that cannot be drawn as given (code, link, size...); message in Thai."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "poster_no_code", "poster_code_too_long", "poster_code_chars", "poster_bad_instrument", "poster_no_url",
+        "poster_url_too_long", "poster_url_spaces", "poster_bad_url", "poster_url_scheme", "poster_org_too_long",
+        "poster_heading_too_long", "poster_note_too_long", "poster_instruction_too_long", "poster_bad_kind",
+        "poster_bad_size", "poster_no_org", "poster_bad_dpi",
+    )
 
 
 ITAS_BASE = "https://itas.nacc.go.th/go"
@@ -71,18 +78,18 @@ def validate_itas_code(code: str) -> str:
     if m:
         text = m.group(1)
     if not text:
-        raise PosterError("กรุณาระบุรหัสหน่วยงานใน ITAS")
+        raise PosterError(code="poster_no_code")
     if len(text) > MAX_CODE:
-        raise PosterError(f"รหัสหน่วยงานใน ITAS ยาวเกิน {MAX_CODE} ตัวอักษร")
+        raise PosterError(code="poster_code_too_long", limit=MAX_CODE)
     if not _CODE_RE.fullmatch(text):
-        raise PosterError("รหัสหน่วยงานใน ITAS ใช้ได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข ขีด (-) และขีดล่าง (_)")
+        raise PosterError(code="poster_code_chars")
     return text
 
 
 def itas_link(code: str, instrument: str) -> str:
     """``https://itas.nacc.go.th/go/<iit|eit>/<code>``."""
     if instrument not in INSTRUMENTS:
-        raise PosterError("แบบวัดต้องเป็น IIT หรือ EIT")
+        raise PosterError(code="poster_bad_instrument")
     return f"{ITAS_BASE}/{instrument}/{validate_itas_code(code)}"
 
 
@@ -90,17 +97,17 @@ def validate_form_url(url: str) -> str:
     """A form link for a poster: an absolute http(s) link without spaces, as a QR code can hold."""
     text = (url or "").strip()
     if not text:
-        raise PosterError("กรุณาระบุลิงก์แบบสอบถาม")
+        raise PosterError(code="poster_no_url")
     if len(text) > MAX_URL:
-        raise PosterError(f"ลิงก์ยาวเกิน {MAX_URL} ตัวอักษร (ใช้ลิงก์แบบย่อแทน)")
+        raise PosterError(code="poster_url_too_long", limit=MAX_URL)
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text):
-        raise PosterError("ลิงก์ต้องไม่มีช่องว่างหรืออักขระควบคุม")
+        raise PosterError(code="poster_url_spaces")
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        raise PosterError("ลิงก์ไม่ถูกต้อง") from exc
+        raise PosterError(code="poster_bad_url") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not parts.hostname:
-        raise PosterError("ลิงก์ต้องขึ้นต้นด้วย http:// หรือ https:// และมีชื่อเว็บไซต์")
+        raise PosterError(code="poster_url_scheme")
     return text
 
 
@@ -154,8 +161,9 @@ class _Spec:
     instruction: str
 
 
-def _clean_text(text: Optional[str], *, limit: int, what: str, multiline: bool) -> str:
-    """User text as drawn: control characters dropped, spaces collapsed, length bounded."""
+def _clean_text(text: Optional[str], *, limit: int, too_long: str, multiline: bool) -> str:
+    """User text as drawn: control characters dropped, spaces collapsed, length bounded (else a
+    :class:`PosterError` of code ``too_long``)."""
     text = unicodedata.normalize("NFC", text or "")
     lines = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
@@ -163,26 +171,27 @@ def _clean_text(text: Optional[str], *, limit: int, what: str, multiline: bool) 
         lines.append(" ".join(kept.split()))
     out = ("\n" if multiline else " ").join(x for x in lines if x).strip()
     if len(out) > limit:
-        raise PosterError(f"{what}ยาวเกิน {limit} ตัวอักษร")
+        raise PosterError(code=too_long, limit=limit)
     return out
 
 
 def _spec(*, org_name, instrument, url, size, heading, note, instruction) -> _Spec:
     if instrument not in (*INSTRUMENTS, None):
-        raise PosterError("แบบวัดต้องเป็น IIT, EIT หรือแบบสอบถามอื่น")
+        raise PosterError(code="poster_bad_kind")
     if size not in PAGE_SIZES:
-        raise PosterError("ขนาดโปสเตอร์ต้องเป็น A4 หรือ A5")
-    org = _clean_text(org_name, limit=MAX_ORG, what="ชื่อหน่วยงาน", multiline=False)
+        raise PosterError(code="poster_bad_size")
+    org = _clean_text(org_name, limit=MAX_ORG, too_long="poster_org_too_long", multiline=False)
     if not org:
-        raise PosterError("กรุณาระบุชื่อหน่วยงาน")
+        raise PosterError(code="poster_no_org")
     return _Spec(
         org_name=org,
         instrument=instrument,
         url=validate_form_url(url),
         size=size,
-        heading=_clean_text(heading, limit=MAX_HEADING, what="หัวข้อ", multiline=True) or HEADINGS[instrument],
-        note=_clean_text(note, limit=MAX_NOTE, what="หมายเหตุ", multiline=True),
-        instruction=_clean_text(instruction, limit=MAX_NOTE, what="คำแนะนำ", multiline=True)
+        heading=_clean_text(heading, limit=MAX_HEADING, too_long="poster_heading_too_long", multiline=True)
+        or HEADINGS[instrument],
+        note=_clean_text(note, limit=MAX_NOTE, too_long="poster_note_too_long", multiline=True),
+        instruction=_clean_text(instruction, limit=MAX_NOTE, too_long="poster_instruction_too_long", multiline=True)
         or INSTRUCTIONS[instrument],
     )
 
@@ -371,7 +380,7 @@ def poster_png(*, org_name: str, instrument: Optional[Literal["iit", "eit"]], ur
     rasterised by PDFium (renderer ``"pdftoppm"``, its old name).
     """
     if not 36 <= dpi <= 600:
-        raise PosterError("ความละเอียดต้องอยู่ระหว่าง 36 ถึง 600 dpi")
+        raise PosterError(code="poster_bad_dpi")
     spec = _spec(org_name=org_name, instrument=instrument, url=url, size=size, heading=heading, note=note,
                  instruction=instruction)
     if renderer == "auto":

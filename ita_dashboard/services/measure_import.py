@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import ClassVar, Iterable, Optional, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,7 @@ from . import orgs
 from ..departments import DepartmentResolver, means_all_departments, normalize_name, split_owner_text
 from ..importers.measures import ParsedActivity, ParsedMeasure, ParsedPlan
 from ..models import Activity, BatchKind, Department, ImportBatch, Measure, MeasureDepartment, Organization, utcnow
+from ..texts import t
 
 _TEXT_FIELDS = ("section_number", "section_title", "title", "steps", "owner_text", "period_text",
                 "output_text", "outcome_text")
@@ -29,6 +30,12 @@ _DERIVED_FIELDS = ("start_date", "end_date", "recurrence", "period_unparsed", "o
 
 class MeasureImportError(ItaError, ValueError):
     """A plan that cannot be imported as given; ``str(exc)`` is a Thai message."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "measure_import_bad_year", "measure_import_no_measures", "measure_import_no_title",
+        "measure_import_bad_number", "measure_import_duplicate_number", "measure_import_org_not_found",
+        "measure_import_measure_elsewhere", "measure_import_no_alias", "measure_import_department_elsewhere",
+    )
 
 
 @dataclass
@@ -117,24 +124,23 @@ def _set_links(session: Session, measure_id: int, wanted: Iterable[int]) -> bool
 
 
 def _where(m: ParsedMeasure) -> str:
-    return m.source_place or f"แถว {m.source_row}"
+    return m.source_place or t("measure_import_row_place", row=m.source_row)
 
 
 def _check_plan(plan: ParsedPlan, *, fiscal_year: int) -> None:
     if not 2400 <= int(fiscal_year) <= 2700:
-        raise MeasureImportError(f"ปีงบประมาณ {fiscal_year} ไม่ถูกต้อง (ใช้ปี พ.ศ. เช่น 2568)")
+        raise MeasureImportError(code="measure_import_bad_year", year=fiscal_year)
     if not plan.measures:
-        raise MeasureImportError("ไม่มีมาตรการในไฟล์ที่จะนำเข้า")
+        raise MeasureImportError(code="measure_import_no_measures")
     seen: dict[int, ParsedMeasure] = {}
     for m in plan.measures:
         if not (m.title or "").strip():
-            raise MeasureImportError(f"มาตรการลำดับที่ {m.number} ({_where(m)}) ไม่มีชื่อมาตรการ")
+            raise MeasureImportError(code="measure_import_no_title", number=m.number, place=_where(m))
         if m.number < 1:
-            raise MeasureImportError(f"มาตรการ \"{m.title[:40]}\" มีเลขลำดับไม่ถูกต้อง ({m.number})")
+            raise MeasureImportError(code="measure_import_bad_number", title=m.title[:40], number=m.number)
         if m.number in seen:
-            raise MeasureImportError(
-                f"เลขลำดับมาตรการ {m.number} ซ้ำกัน ({_where(seen[m.number])} และ {_where(m)})"
-            )
+            raise MeasureImportError(code="measure_import_duplicate_number", number=m.number,
+                                     first=_where(seen[m.number]), second=_where(m))
         seen[m.number] = m
 
 
@@ -193,7 +199,7 @@ def import_plan(
 ) -> ImportSummary:
     """Create or update the year's measures from a parsed plan, in the caller's transaction."""
     if session.get(Organization, organization_id) is None:
-        raise MeasureImportError(f"ไม่พบหน่วยงานรหัส {organization_id}")
+        raise MeasureImportError(code="measure_import_org_not_found", organization_id=organization_id)
     _check_plan(plan, fiscal_year=fiscal_year)
     batch = ImportBatch(
         organization_id=organization_id, fiscal_year=fiscal_year, kind=BatchKind.measures, file_name=file_name or "",
@@ -324,11 +330,11 @@ def create_activities(
     returned in ``skipped_undated`` for the admin to add by hand.
     """
     if session.get(Organization, organization_id) is None:
-        raise MeasureImportError(f"ไม่พบหน่วยงานรหัส {organization_id}")
+        raise MeasureImportError(code="measure_import_org_not_found", organization_id=organization_id)
     if measure_id is not None:
         measure = session.get(Measure, measure_id)
         if measure is None or measure.organization_id != organization_id:
-            raise MeasureImportError("มาตรการที่เลือกไม่ใช่ของหน่วยงานนี้")
+            raise MeasureImportError(code="measure_import_measure_elsewhere")
     result = ActivitySummary()
     for a in activities:
         title = (a.title or "").strip()
@@ -367,10 +373,10 @@ def map_owner_alias(
     measures that could not place it; returns how many measures changed."""
     written = " ".join((written or "").split())
     if not written:
-        raise MeasureImportError("กรุณาระบุชื่อหน่วยงานตามที่เขียนในไฟล์")
+        raise MeasureImportError(code="measure_import_no_alias")
     dep = session.get(Department, department_id)
     if dep is None or dep.organization_id != organization_id:
-        raise MeasureImportError("กอง/ส่วนราชการที่เลือกไม่ใช่ของหน่วยงานนี้")
+        raise MeasureImportError(code="measure_import_department_elsewhere")
     before_aliases = list(dep.aliases or [])
     known = {normalize_name(x) for x in (dep.name, *before_aliases)}
     if normalize_name(written) not in known:

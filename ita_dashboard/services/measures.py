@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import ClassVar, Optional
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -23,6 +23,11 @@ from . import measure_state
 
 class ProgressError(ItaError, ValueError):
     """Bad progress input; message in Thai."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "measures_not_found", "measures_bad_status", "measures_percent_not_number", "measures_percent_range",
+        "measures_evidence_url",
+    )
 
 
 @dataclass
@@ -135,23 +140,23 @@ def record_progress(
     """Append a ProgressUpdate after checking the actor may edit this measure; audited."""
     measure = session.get(Measure, measure_id)
     if measure is None:
-        raise ProgressError(f"ไม่พบมาตรการรหัส {measure_id}")
+        raise ProgressError(code="measures_not_found", measure_id=measure_id)
     dep_ids = session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == measure_id)).all()
     require_edit_measure(actor, organization_id=measure.organization_id, department_ids=dep_ids, owner_all=measure.owner_all)
     try:
         status = Status(status)
     except ValueError as exc:
-        raise ProgressError(f"สถานะไม่ถูกต้อง: {status}") from exc
+        raise ProgressError(code="measures_bad_status", status=status) from exc
     try:
         percent = int(percent)
     except (TypeError, ValueError) as exc:
-        raise ProgressError(f"ร้อยละต้องเป็นตัวเลข 0-100 (ได้ {percent!r})") from exc
+        raise ProgressError(code="measures_percent_not_number", percent=repr(percent)) from exc
     if not 0 <= percent <= 100:
-        raise ProgressError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้ {percent})")
+        raise ProgressError(code="measures_percent_range", percent=percent)
     if status == Status.done:
         percent = 100
     if evidence_url and not evidence_url.lower().startswith(("http://", "https://")):
-        raise ProgressError("ลิงก์หลักฐานต้องขึ้นต้นด้วย http:// หรือ https://")
+        raise ProgressError(code="measures_evidence_url")
     as_of = as_of or dt.date.today()
     previous = measure_state.newest_update(session, measure_id=measure_id, as_of=as_of)
     update = ProgressUpdate(

@@ -84,7 +84,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlmodel import Session, col
@@ -115,6 +115,11 @@ IN_CHUNK = 900  # ids per IN (...) list: below SQLite's oldest parameter limit
 
 class SurveyImportError(ItaError, ValueError):
     """A request the import service refuses; ``str(exc)`` is a message for the user (Thai)."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "survey_import_bad_instrument", "survey_import_batch_not_found", "survey_import_already_undone",
+        "survey_import_empty_alias", "survey_import_department_not_found",
+    )
 
 
 @dataclass
@@ -810,7 +815,7 @@ def import_survey(
     try:
         instrument = Instrument(instrument)
     except ValueError as exc:
-        raise SurveyImportError(f"ประเภทแบบสำรวจต้องเป็น iit หรือ eit (ได้รับ “{instrument}”)") from exc
+        raise SurveyImportError(code="survey_import_bad_instrument", instrument=instrument) from exc
     fy = fiscal_year or infer_fiscal_year(parsed.rows)
     rejected = list(parsed.rejected)
     rows: list[ParsedRow] = []
@@ -1099,7 +1104,7 @@ def import_survey_file(session: Session, *, organization_id: int, instrument: st
     try:
         instrument = Instrument(instrument)
     except ValueError as exc:
-        raise SurveyImportError(f"ประเภทแบบสำรวจต้องเป็น iit หรือ eit (ได้รับ “{instrument}”)") from exc
+        raise SurveyImportError(code="survey_import_bad_instrument", instrument=instrument) from exc
     key = parse_key(data, mapping)
     if reuse:
         earlier = earlier_import(session, organization_id=organization_id, instrument=instrument, data=data,
@@ -1235,9 +1240,9 @@ def undo_batch(session: Session, *, batch_id: int, user_id: Optional[int]) -> in
     """
     batch = session.get(ImportBatch, batch_id)
     if batch is None or not BatchKind(batch.kind).is_survey or batch.state != DONE:
-        raise SurveyImportError("ไม่พบรายการนำเข้าแบบสำรวจนี้")
+        raise SurveyImportError(code="survey_import_batch_not_found")
     if batch.undone_at is not None:
-        raise SurveyImportError("รายการนำเข้านี้ถูกยกเลิกไปแล้ว")
+        raise SurveyImportError(code="survey_import_already_undone")
     if batch.fiscal_year is not None:
         _one_import_at_a_time(session, organization_id=batch.organization_id, fiscal_year=batch.fiscal_year,
                               instrument=BatchKind(batch.kind).instrument)
@@ -1329,10 +1334,10 @@ def map_department_alias(session: Session, *, organization_id: int, written: str
     """
     written = (written or "").strip()
     if not normalize_name(written):
-        raise SurveyImportError("ชื่อที่เขียนในแบบสำรวจว่างเปล่า จับคู่กับส่วนราชการไม่ได้")
+        raise SurveyImportError(code="survey_import_empty_alias")
     dep = session.get(Department, department_id)
     if dep is None or dep.organization_id != organization_id:
-        raise SurveyImportError("ไม่พบส่วนราชการนี้ในหน่วยงาน")
+        raise SurveyImportError(code="survey_import_department_not_found")
     before = list(dep.aliases or [])
     if all(normalize_name(a) != normalize_name(written) for a in (dep.name, *before)):
         dep.aliases = [*before, written]

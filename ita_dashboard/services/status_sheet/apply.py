@@ -137,7 +137,7 @@ def apply_status_sheet(
     refused = [o for o in outcomes if o.outcome == "rejected" and o.permission_denied]
     if refused and not any(o.outcome in ("import", "duplicate") for o in outcomes):
         # Nothing of this sheet is the actor's to change: refused as a whole, no batch left behind.
-        raise PermissionDenied(f"ไฟล์นี้ไม่มีมาตรการที่คุณแก้ไขได้ ({refused[0].reason})")
+        raise PermissionDenied(code="status_sheet_nothing_editable", reason=refused[0].reason)
     rejected = list(sheet.rejected)
     for o in outcomes:
         if o.outcome == "rejected":

@@ -58,7 +58,7 @@ def build_status_workbook(
 
     org = session.get(Organization, organization_id)
     if org is None:
-        raise StatusSheetError(f"ไม่พบหน่วยงานรหัส {organization_id}")
+        raise StatusSheetError(code="status_sheet_org_not_found", organization_id=organization_id)
     states = measures_svc.measure_states(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
     title = f"{org.name} · {thai.format_fiscal_year(fiscal_year)} · ข้อมูล ณ {thai.format_date_th(as_of)}"
 

@@ -4,6 +4,7 @@ the workbook (:mod:`.build`) and reading it back (:mod:`.parse`)."""
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from ...errors import ItaError
 from ...models import Status
@@ -59,6 +60,10 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 class StatusSheetError(ItaError, ValueError):
     """A status sheet that cannot be used as a whole; ``str(exc)`` is Thai."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "status_sheet_org_not_found",
+    )
 
 
 def _key(text: str) -> str:

@@ -6,13 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ... import thai
 from ...importers.tabular import FileProblem, cell_text, find_header_row, is_blank, read_sheets
 from ...models import Status
 from .columns import (AS_OF_LABEL, COL_DATE, COL_KEY, COL_LINK, COL_NOTE, COL_PERCENT, COL_STATUS, FILL_COLUMNS,
                       HEADERS, STATUS_LABELS, _STATUS_WORDS, _key)
+
+
+class NoStatusTable(FileProblem):
+    """A file without a status table on any sheet (the :class:`FileProblem` the sheet's reader raises)."""
+
+    codes: ClassVar[tuple[str, ...]] = (
+        "status_sheet_no_table",
+    )
+
 
 @dataclass
 class StatusRow:
@@ -153,10 +162,7 @@ def parse_status_workbook(data: bytes) -> StatusSheet:
             _parse_row(result, sheet.name, idx + 1, rows[idx], columns, sheet_date=sheet_date,
                        sheet_date_text=cell_text(raw_date) if found else None)
     if not result.sheets:
-        raise FileProblem(
-            f"ไม่พบตารางสถานะมาตรการในไฟล์ (ต้องมีหัวตาราง “{COL_KEY}” และ “{COL_STATUS}”) "
-            "กรุณาใช้ไฟล์ที่ดาวน์โหลดจากระบบ"
-        )
+        raise NoStatusTable(code="status_sheet_no_table", key_column=COL_KEY, status_column=COL_STATUS)
     return result
 
 
