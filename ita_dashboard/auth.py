@@ -45,11 +45,10 @@ _RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuv
 
 class AuthError(ItaError, ValueError):
     """A user-facing problem with credentials or account data (message in Thai)."""
-    codes = ("users_not_found", "users_head_needs_department", "users_department_other_org")  # services/users.py
-
     codes: ClassVar[tuple[str, ...]] = (
         "auth_no_username", "auth_bad_role", "auth_head_needs_department", "auth_username_taken",
         "auth_wrong_old_password", "auth_same_password",
+        "users_not_found", "users_head_needs_department", "users_department_other_org",  # services/users.py
     )
 
 
