@@ -47,7 +47,7 @@ def _be_year(text: str) -> int:
         year = int(to_arabic_digits(text.strip()))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
-    if year < 2400:
+    if not 2400 <= year <= 2700:  # the years the framework knows (framework.load_framework)
         raise argparse.ArgumentTypeError(f"give the Buddhist-era fiscal year (e.g. 2568), not {year}")
     return year
 

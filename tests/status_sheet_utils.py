@@ -7,14 +7,14 @@ import io
 
 from openpyxl import load_workbook
 
-from ita_dashboard.services import status_sheet as ss
+from ita_dashboard.services.status_sheet.columns import _key
 
 
 def header_map(ws) -> tuple[int, dict[str, int]]:
     for row in ws.iter_rows(min_row=1, max_row=10):
         values = [c.value for c in row]
         if "รหัส" in values:
-            return row[0].row, {ss._key(v): i + 1 for i, v in enumerate(values) if v}
+            return row[0].row, {_key(v): i + 1 for i, v in enumerate(values) if v}
     raise AssertionError("no header")
 
 

@@ -45,6 +45,7 @@ def test_add_org_and_user_then_summary_json(db_url):
 @pytest.mark.parametrize("args, code, contains", [
     (("add-org", "X", "--kind", "ดาวอังคาร"), 2, "invalid choice"),
     (("summary", "--year", "1999", "--json"), 2, "Buddhist-era"),
+    (("summary", "--year", "2800", "--json"), 2, "Buddhist-era"),  # not "internal error"
     (("summary", "--as-of", "31/12/2025"), 2, "YYYY-MM-DD"),
     (("summary", "--json"), 1, "ยังไม่มีหน่วยงาน"),
     (("add-user", "x", "--role", "admin"), 1, "password-stdin"),

@@ -276,3 +276,37 @@ def test_an_undo_during_an_import_of_the_survey_waits_or_says_busy(engine, org_i
     finally:
         th.join(timeout=120)
     assert results and results[0].new == 300
+
+
+def test_a_click_during_the_import_does_not_cut_it_short(engine, org_id, monkeypatch):
+    """The upload page's progress bar (ui/upload_views.ImportProgress): Streamlit raises a
+    StopException / RerunException at the first ``st`` call after the user clicks something. The
+    bar swallows it, the import runs to its end, and the request is raised again afterwards."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from ita_dashboard.ui.upload_views import ImportProgress
+
+    class Slot:  # an st.empty() slot while a click is pending: every st call raises
+        calls = 0
+
+        def progress(self, value):
+            self.calls += 1
+            raise StopException()
+
+        def empty(self):
+            raise StopException()
+
+    monkeypatch.setattr(survey_import, "CHUNK_SIZE", 50)  # several chunks, so several progress calls
+    slot = Slot()
+    progress = ImportProgress(slot)
+    result = do_import(engine, org_id, sf.google_csv(FIRST + SECOND), progress=progress)
+    assert result.imported == len(FIRST) + len(SECOND)
+    assert counted(engine, org_id) == result.imported and staging_batches(engine) == []
+    assert slot.calls == 1  # no drawing after the request
+    with pytest.raises(StopException):
+        progress.done()  # the click takes effect now, with the rows safe
+
+    # Without it, the same click abandons the import: nothing counts (what the page did before).
+    with pytest.raises(StopException):
+        do_import(engine, make_org(engine, name="อบต.ทดสอบ"), sf.google_csv(FIRST),
+                  progress=lambda done, total: slot.progress(done))

@@ -1144,3 +1144,18 @@ def test_bulk_keys_are_respondent_keys():
             ParsedRow(4, dt.datetime(2025, 1, 6, 8, 0, 3), "กองช่าง", {"ข้อ 1": "น้อย", "ข้อ 2": "x"})]
     unique, keys = survey_import._unique_rows(rows + rows[:1])
     assert unique == rows and keys == [survey_import.respondent_key(r) for r in rows]
+
+
+def test_a_changed_survey_reader_reads_every_file_afresh():
+    """``parse_key`` fingerprints the reader's code: the survey reader lives in the sub-package
+    ``importers/surveys/`` (and reads dates and digits through ``thai/``), so a fix there must
+    change the key, or a file imported before would keep the rows the old reader made."""
+    from pathlib import Path
+
+    package = Path(survey_import.__file__).resolve().parent.parent
+    sources = {p.relative_to(package).as_posix() for p in survey_import.parser_sources()}
+    assert {"importers/surveys/parse.py", "importers/surveys/timestamps.py", "importers/tabular.py",
+            "thai/fiscal.py"} <= sources
+    every_reader_module = {p.relative_to(package).as_posix()
+                           for folder in ("importers", "thai") for p in (package / folder).rglob("*.py")}
+    assert sources == every_reader_module

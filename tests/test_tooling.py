@@ -53,3 +53,10 @@ def test_bare_pytest_finds_the_package(tmp_path):
     done = subprocess.run([str(BIN / "pytest"), "-q", "--collect-only", "-p", "no:cacheprovider", str(probe)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_layers_name_every_module():
+    """The layers contract only orders the modules it names: each top-level module has a layer."""
+    layers = _contract("package-layers")["layers"]
+    named = {f"ita_dashboard.{m.strip()}" for layer in layers for m in layer.split(":")}
+    assert named == _top_level_modules()

@@ -58,7 +58,6 @@ class MeasureState:
     recurrence: Optional[str] = None
 
 
-is_overdue = measure_state.is_overdue  # the one rule; kept here for callers of measures.is_overdue
 
 
 def measure_states(
@@ -92,7 +91,7 @@ def measure_states(
                 unresolved_owners=list(m.unresolved_owners or []), period_text=m.period_text,
                 start=m.start_date, end=m.end_date, period_unparsed=m.period_unparsed,
                 status=st, percent=int(percent or 0), note=note or "", evidence_url=evidence,
-                last_update=last, overdue=is_overdue(end=m.end_date, status=st, as_of=as_of),
+                last_update=last, overdue=measure_state.is_overdue(end=m.end_date, status=st, as_of=as_of),
                 steps=m.steps, output_text=m.output_text, outcome_text=m.outcome_text, recurrence=m.recurrence,
             )
         )

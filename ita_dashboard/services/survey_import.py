@@ -84,6 +84,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import delete, func, select, text as sql_text, update
@@ -1058,16 +1059,22 @@ def _settle(session: Session, *, batch: ImportBatch, form: SurveyForm, stored: d
 _PARSER_FINGERPRINT: Optional[str] = None
 
 
+def parser_sources() -> list[Path]:
+    """The code that decides how a file reads: every module of ``importers/`` (sub-packages
+    included: the survey reader is ``importers/surveys/``) and of ``thai/`` (dates, digits)."""
+    package = Path(__file__).resolve().parent.parent
+    return sorted(p for folder in ("importers", "thai") for p in (package / folder).rglob("*.py"))
+
+
 def parse_key(data: bytes, mapping: Optional[dict[str, Any]]) -> str:
     """What decides how a file reads: its bytes, the column mapping asked for, and the reader's
     own code (a changed reader reads every file afresh)."""
     global _PARSER_FINGERPRINT
     if _PARSER_FINGERPRINT is None:
-        from pathlib import Path
-
+        package = Path(__file__).resolve().parent.parent
         digest = hashlib.sha256()
-        for path in sorted((Path(__file__).resolve().parent.parent / "importers").glob("*.py")):
-            digest.update(path.read_bytes())
+        for path in parser_sources():
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
         _PARSER_FINGERPRINT = digest.hexdigest()
     text = "\x1f".join([hashlib.sha256(data).hexdigest(), json.dumps(mapping, sort_keys=True, ensure_ascii=False),
                          _PARSER_FINGERPRINT])

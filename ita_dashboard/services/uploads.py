@@ -15,6 +15,7 @@ from ..errors import ItaError
 from ..importers.tabular import FileProblem
 from ..models import ImportBatch
 from ..permissions import Actor, require_admin
+from .survey_staging import DONE
 
 
 class UploadError(ItaError, ValueError):
@@ -71,7 +72,7 @@ def vanished_rows(session: Session, *, organization_id: int, batch_id: Optional[
 def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> list[ImportBatch]:
     return list(session.exec(
         select(ImportBatch).where(ImportBatch.organization_id == organization_id,
-                                  ImportBatch.state == "done")  # not an import still being written
+                                  ImportBatch.state == DONE)  # not an import still being written
         .order_by(col(ImportBatch.created_at).desc(), col(ImportBatch.id).desc()).limit(limit)
     ))
 

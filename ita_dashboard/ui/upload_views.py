@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from ..textsafe import md
 from .. import thai
@@ -38,6 +39,33 @@ def _parse_measures(data: bytes, name: str):
 
     return parse_measures_file(data, filename=name, fiscal_year=None)
 
+
+
+class ImportProgress:
+    """The progress bar an import fills, chunk by chunk, that a click cannot cut short.
+
+    Every ``st`` call is a point where Streamlit stops the script when the user clicks something,
+    changes page or closes the tab (``ScriptControlException``). Called from inside the import,
+    that would abandon the import half-way (its staging rows are then deleted). So the bar stops
+    drawing at the first such request, the import runs to its end, and :meth:`done` raises the
+    request afterwards, when the rows are safe."""
+
+    def __init__(self, slot) -> None:
+        self.slot = slot
+        self.held: ScriptControlException | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.held is not None:
+            return
+        try:
+            self.slot.progress(min(done / max(total, 1), 1.0))
+        except ScriptControlException as exc:
+            self.held = exc
+
+    def done(self) -> None:
+        if self.held is not None:
+            raise self.held
+        self.slot.empty()
 
 def survey_upload(ctx: common.PageContext) -> None:
     instrument = st.radio(t("instrument"), ["iit", "eit"], horizontal=True, format_func=str.upper, key="up_instrument")
@@ -73,15 +101,15 @@ def survey_upload(ctx: common.PageContext) -> None:
     if st.button(t("confirm_import"), type="primary", key="up_survey_confirm", disabled=not import_anyway):
         try:
             with st.spinner(t("upload_importing")):
-                bar = st.empty()  # filled chunk by chunk while the rows are written
+                progress = ImportProgress(st.empty())  # filled chunk by chunk while the rows are written
                 with common.session(write=True) as s:
                     if st.session_state.get("up_mapping_changed"):
                         uploads.remember_mapping(s, actor=ctx.actor, organization_id=ctx.org_id,
                                                  signature=parsed.signature, mapping=parsed.mapping_used)
                     r = uploads.import_survey(s, actor=ctx.actor, organization_id=ctx.org_id, instrument=instrument,
                                               parsed=parsed, fiscal_year=None, file_name=file.name, data=data,
-                                              progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-                bar.empty()
+                                              progress=progress)
+                progress.done()
         except ItaError as exc:
             st.error(t("file_problem", reason=md(exc.message())))
             return

@@ -32,7 +32,7 @@ from .apply import RowOutcome, apply_status_sheet, check_status_sheet
 from .build import build_status_workbook, sheet_title
 from .columns import (AS_OF_LABEL, COL_CUR_PERCENT, COL_CUR_STATUS, COL_DATE, COL_KEY, COL_LINK, COL_NO, COL_NOTE,
                       COL_OWNER, COL_PERCENT, COL_PERIOD, COL_STATUS, COL_TITLE, FILL_COLUMNS, HEADERS,
-                      SHEET_NAME_SINGLE, SHEET_NAME_UNASSIGNED, STATUS_LABELS, StatusSheetError, _key)  # noqa: F401 (tests read headers with _key)
+                      SHEET_NAME_SINGLE, SHEET_NAME_UNASSIGNED, STATUS_LABELS, StatusSheetError)
 from .parse import StatusRow, StatusSheet, parse_date_cell, parse_percent, parse_status, parse_status_workbook
 
 __all__ = [
