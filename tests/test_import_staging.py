@@ -310,3 +310,142 @@ def test_a_click_during_the_import_does_not_cut_it_short(engine, org_id, monkeyp
     with pytest.raises(StopException):
         do_import(engine, make_org(engine, name="อบต.ทดสอบ"), sf.google_csv(FIRST),
                   progress=lambda done, total: slot.progress(done))
+
+
+class _Died(BaseException):
+    """A process killed at this point: nothing after it runs, not even its cleanup."""
+
+
+def _abandon_an_import(engine, org_id, monkeypatch, data: bytes) -> None:
+    """An import of the survey that dies after writing its rows and membership, before its flip
+    (and so before it could delete them)."""
+    def dying_flip(self, batch):
+        raise _Died()
+
+    monkeypatch.setattr(survey_staging.Staging, "flip", dying_flip)
+    monkeypatch.setattr(survey_staging.Staging, "clean", lambda self, batch_id: None)
+    with pytest.raises(_Died):
+        do_import(engine, org_id, data)
+    monkeypatch.undo()
+
+
+def test_an_undo_beside_an_abandoned_import_deletes_it_first_or_says_busy(engine, org_id, monkeypatch):
+    first = do_import(engine, org_id, sf.google_csv(FIRST))
+    # The same rows again, with 300 more: its membership holds the first batch's 40 rows.
+    _abandon_an_import(engine, org_id, monkeypatch, sf.google_csv(FIRST + SECOND))
+    if engine.dialect.name == "sqlite":
+        [abandoned] = staging_batches(engine)
+        # Its lease still runs (this process is alive): an import may be at work, the undo says busy.
+        with pytest.raises(db.DatabaseBusy):
+            with db.session_scope(engine, write=True) as s:
+                survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None)
+        assert staging_batches(engine) == [abandoned] and counted(engine, org_id) == 40
+        with db.session_scope(engine) as s:
+            s.execute(text("UPDATE importbatch SET lease_until = '2000-01-01 00:00:00.000000' WHERE id = :b"),
+                      {"b": abandoned})
+    else:  # one transaction: nothing of it is left
+        assert staging_batches(engine) == []
+    with db.session_scope(engine, write=True) as s:
+        assert survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None) == 40
+    assert staging_batches(engine) == [] and stored_rows(engine) == 0 and counted(engine, org_id) == 0
+    r = do_import(engine, org_id, sf.google_csv(FIRST + SECOND))
+    assert (r.new, r.unchanged) == (340, 0) and counted(engine, org_id) == 340
+
+
+class _CleanerKilled(Exception):
+    pass
+
+
+@pytest.mark.parametrize("when", ["between chunks", "before the flip"])
+def test_a_cleaner_takes_a_stalled_import_over_and_the_import_never_counts(engine, org_id, monkeypatch, when):
+    """An importer stalls past its lease; a cleaner (app start) finds the batch abandoned and takes
+    it over. The importer then stops at its next chunk or at its flip ("busy"), on SQLite; on
+    PostgreSQL its advisory lock keeps the cleaner out. Before the flip the cleaner dies after
+    deleting the rows and membership, before the batch: the import must not become ``done``."""
+    do_import(engine, org_id, sf.google_csv(FIRST))
+    monkeypatch.setattr(survey_import, "CHUNK_SIZE", 100)
+    data = sf.google_csv(FIRST + SECOND)  # 300 new rows in 3 chunks, then the 40 stored ones' membership
+    if when == "before the flip":
+        real_text = survey_staging.sql_text
+
+        def dying_text(sql):
+            if sql.lstrip().upper().startswith("DELETE FROM IMPORTBATCH"):
+                raise _CleanerKilled()
+            return real_text(sql)
+
+    cleaned = []
+
+    def progress(done, total):
+        if cleaned or done != (100 if when == "between chunks" else total):
+            return
+        with engine.begin() as c:
+            c.execute(text("UPDATE importbatch SET lease_until = '2000-01-01 00:00:00.000000' "
+                           "WHERE state = 'staging'"))
+        if when == "before the flip":
+            monkeypatch.setattr(survey_staging, "sql_text", dying_text)
+        try:
+            cleaned.append(survey_staging.clear_abandoned(engine))
+        except _CleanerKilled:
+            cleaned.append("killed")
+        finally:
+            monkeypatch.setattr(survey_staging, "sql_text", real_text if when == "before the flip"
+                                else survey_staging.sql_text)
+
+    if engine.dialect.name == "postgresql":
+        r = do_import(engine, org_id, data, progress=progress)
+        assert cleaned == [0] and r.new == 300 and counted(engine, org_id) == 340
+        return
+    with pytest.raises(db.DatabaseBusy):
+        do_import(engine, org_id, data, progress=progress)
+    assert cleaned == ([1] if when == "between chunks" else ["killed"])
+    assert counted(engine, org_id) == 40
+    with db.session_scope(engine) as s:
+        assert [b.id for b in uploads.list_batches(s, organization_id=org_id)] == [1]
+    if when == "before the flip":  # the dead cleaner's batch: gone at the next cleanup
+        with db.session_scope(engine) as s:
+            s.execute(text("UPDATE importbatch SET lease_until = '2000-01-01 00:00:00.000000' "
+                           "WHERE state = 'staging'"))
+        assert survey_staging.clear_abandoned(engine) == 1
+    assert staging_batches(engine) == [] and stored_rows(engine) == 40
+    r = do_import(engine, org_id, data)
+    assert (r.new, r.unchanged) == (300, 40) and counted(engine, org_id) == 340
+
+
+def test_an_owner_of_this_host_and_pid_but_another_process_is_dead(monkeypatch):
+    """A restarted container often has the same host name and pid: the owner's token tells them apart."""
+    host, pid, later = survey_staging.socket.gethostname(), os.getpid(), survey_staging.utcnow() + \
+        survey_staging.dt.timedelta(seconds=60)
+    me = survey_staging.owner()
+    assert me.startswith(f"{host}:{pid}:") and me == survey_staging.owner()
+    assert survey_staging.lease_alive(me, later)
+    assert survey_staging.lease_alive("cleaner:" + me, later)
+    assert not survey_staging.lease_alive(f"{host}:{pid}:{'0' * 32}", later)  # an earlier process
+    assert not survey_staging.lease_alive(f"cleaner:{host}:{pid}:{'0' * 32}", later)
+    assert not survey_staging.lease_alive(me, survey_staging.utcnow() - survey_staging.dt.timedelta(seconds=1))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert not survey_staging.lease_alive(f"{host}:{dead}:{'0' * 32}", later)
+    assert survey_staging.lease_alive(f"elsewhere:{dead}:{'0' * 32}", later)  # another host: its lease tells
+    # Owners written before tokens (host:pid) are read as before.
+    assert survey_staging.lease_alive(f"{host}:{pid}", later)
+    assert not survey_staging.lease_alive(f"{host}:{dead}", later)
+    assert survey_staging.lease_alive(f"elsewhere:{dead}", later)
+
+
+def test_an_import_of_an_earlier_process_with_the_same_pid_is_cleaned_at_once(sqlite_engine, monkeypatch):
+    engine = sqlite_engine
+    org_id = make_org(engine)
+    first = do_import(engine, org_id, sf.google_csv(FIRST))
+    _abandon_an_import(engine, org_id, monkeypatch, sf.google_csv(FIRST + SECOND))
+    [abandoned] = staging_batches(engine)
+    host, pid = survey_staging.socket.gethostname(), os.getpid()
+    with db.session_scope(engine) as s:  # written by the app before its restart, lease still running
+        s.execute(text("UPDATE importbatch SET lease_owner = :o WHERE id = :b"),
+                  {"o": f"{host}:{pid}:{'0' * 32}", "b": abandoned})
+    monkeypatch.setattr(survey_staging, "WAIT_S", 2.0)  # a live lease would make the import fail
+    r = do_import(engine, org_id, sf.google_csv(FIRST + SECOND))
+    assert (r.new, r.unchanged) == (300, 40) and counted(engine, org_id) == 340
+    assert staging_batches(engine) == []
+    with db.session_scope(engine, write=True) as s:  # its 40 rows live on in the second batch
+        assert survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None) == 0
+    assert counted(engine, org_id) == 340

@@ -634,18 +634,25 @@ def _one_import_at_a_time(session: Session, *, organization_id: int, fiscal_year
     On PostgreSQL a transaction-scoped advisory lock on the survey's key, which an import holds
     from start to flip: the undo waits. On SQLite an import writing the survey in chunks (a live
     staging batch) makes the undo say "busy, try again in a moment" (DatabaseBusy).
+
+    The survey's abandoned staging batches are then deleted, in the undo's transaction (their
+    membership holds rows the undo may delete), as the next import would.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    from ..db import DatabaseBusy
+
+    pg = session.get_bind().dialect.name == "postgresql"
+    if pg:
         session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"),
                         {"key": survey_staging.lock_key(organization_id, fiscal_year, instrument)})
-        return
     b = ImportBatch.__table__.c
-    for who, until in session.execute(select(b.lease_owner, b.lease_until).where(
-            b.organization_id == organization_id, b.fiscal_year == fiscal_year,
-            b.kind == BatchKind.survey(instrument), b.state == STAGING)):
-        if survey_staging.lease_alive(who, until):
-            from ..db import DatabaseBusy
-
+    staging = session.execute(select(b.id, b.lease_owner, b.lease_until).where(
+        b.organization_id == organization_id, b.fiscal_year == fiscal_year,
+        b.kind == BatchKind.survey(instrument), b.state == STAGING)).all()
+    if not pg and any(survey_staging.lease_alive(who, until) for _, who, until in staging):
+        raise DatabaseBusy()
+    for bid, _, _ in staging:
+        if survey_staging.delete_staging(session, bid, begin=lambda: None, commit=lambda: None,
+                                         locked=pg) == survey_staging.HELD:
             raise DatabaseBusy()
 
 

@@ -19,14 +19,18 @@ decides (new, changed, vanished) rests on the survey's rows as they were when it
 - PostgreSQL: a session-level advisory lock held on the import's connection from start to flip
   (undo takes the same key per transaction, so it waits too). A staging batch whose lock is free
   is abandoned: its process died, and its connection with it.
-- SQLite: the staging batch is the lease: ``lease_owner`` (host:pid) and ``lease_until``, renewed
-  with every chunk. Another import of the survey waits while the lease is alive; a lease past its
-  time, or whose process on this host is gone, is abandoned.
+- SQLite: the staging batch is the lease: ``lease_owner`` (host:pid:token, see :func:`owner`) and
+  ``lease_until``, renewed with every chunk. Another import of the survey waits while the lease is
+  alive; a lease past its time, or whose process on this host is gone, is abandoned. Every write
+  of the importer checks that the lease is still its own: once a cleaner has taken the batch over,
+  the importer stops ("busy") and its batch can never become ``done``.
 
 **Abandoned rows** (an import that failed, or a process killed half-way) never count, and are
 deleted: at once when the import fails (best effort), and in any case by the next import of the
-survey, or at app start (:func:`clear_abandoned`), in short transactions too (SQLite; on
-PostgreSQL a failed or killed import's transaction leaves nothing).
+survey, by an undo of one of its batches, or at app start (:func:`clear_abandoned`), in short
+transactions too (SQLite; on PostgreSQL a failed or killed import's transaction leaves nothing).
+A cleaner first takes the batch over in one short transaction (its own lease, ``cleaner:`` and
+its owner, set only if the batch is still abandoned as it saw it), then deletes.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import hashlib
 import os
 import socket
 import time
+import uuid
 from typing import Optional
 
 from sqlalchemy import Engine, select, text as sql_text
@@ -54,8 +59,25 @@ GAP_S = 0.11
 DELETE_CHUNK = 5000
 
 
+# This process among those that had its host name and pid before it (a restarted container).
+_TOKEN = uuid.uuid4().hex
+CLEANER = "cleaner:"  # lease_owner of a staging batch a cleaner took over: CLEANER + its owner()
+
+
 def owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a lease owner: host:pid:token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
+
+
+def _owner_parts(batch_owner: str) -> tuple[str, Optional[int], Optional[str]]:
+    """(host, pid, token) of an owner; token None for owners written before tokens (host:pid)."""
+    who = batch_owner[len(CLEANER):] if batch_owner.startswith(CLEANER) else batch_owner
+    rest, _, last = who.rpartition(":")
+    token = None
+    if len(last) == 32 and all(c in "0123456789abcdef" for c in last):
+        token = last
+        rest, _, last = rest.rpartition(":")
+    return (rest, int(last), token) if last.isdigit() else (who, None, None)
 
 
 def lock_key(organization_id: int, fiscal_year: int, instrument: Instrument) -> int:
@@ -79,10 +101,12 @@ def lease_alive(batch_owner: Optional[str], until: Optional[dt.datetime], *, now
     now = now or utcnow()
     if until is None or until < now:
         return False
-    host, _, pid = (batch_owner or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
-        return False
-    return True
+    host, pid, token = _owner_parts(batch_owner or "")
+    if host != socket.gethostname() or pid is None:
+        return True  # another host's process: its lease tells
+    if pid == os.getpid():  # this process, or an earlier one with the same pid (owners without token: as before)
+        return token is None or token == _TOKEN
+    return _pid_alive(pid)
 
 
 def _survey_terms(organization_id: int, fiscal_year: int, instrument: Instrument) -> tuple:
@@ -118,7 +142,15 @@ class Staging:
 
     def begin(self) -> None:
         """Start a write transaction (SQLite: take the write lock now, waiting the busy timeout,
-        and not sooner than ``GAP_S`` after our last one ended)."""
+        and not sooner than ``GAP_S`` after our last one ended). Once our batch is written, its
+        lease is renewed first: :class:`DatabaseBusy` if a cleaner took it over, before anything
+        of this transaction is written for a batch that is not ours any more."""
+        self._begin()
+        if not self.pg and self.batch_id is not None:
+            self.renew()
+
+    def _begin(self) -> None:
+        """:meth:`begin` without the lease (a cleaner's transactions)."""
         conn = self.session.connection()  # the session owns the transaction (its commit() commits)
         if not self.pg:
             pause = GAP_S - (time.monotonic() - self.committed_at)
@@ -134,10 +166,17 @@ class Staging:
             self.committed_at = time.monotonic()
 
     def renew(self) -> None:
-        """Within a write transaction: the lease runs on (SQLite's sign of life)."""
+        """Within a write transaction: the lease runs on (SQLite's sign of life), if it is still
+        ours; :class:`DatabaseBusy` if a cleaner took the batch over meanwhile (the transaction is
+        then to be rolled back: what it wrote is not kept)."""
+        from ..db import DatabaseBusy
+
         b = ImportBatch.__table__
-        self.session.execute(b.update().where(b.c.id == self.batch_id)
-                             .values(lease_until=utcnow() + dt.timedelta(seconds=LEASE_S)))
+        n = self.session.execute(b.update().where(b.c.id == self.batch_id, b.c.state == STAGING,
+                                                  b.c.lease_owner == self.owner)
+                                 .values(lease_until=utcnow() + dt.timedelta(seconds=LEASE_S))).rowcount
+        if n != 1:
+            raise DatabaseBusy()
 
     def close(self) -> None:
         try:
@@ -187,19 +226,30 @@ class Staging:
 
     def clean_abandoned(self) -> None:
         """Inside claim()'s transaction: commit it, then delete the abandoned batches it found, so
-        that their rows are gone before the import reads the survey's rows."""
-        self.commit()
-        for batch_id in self.abandoned:
-            self.clean(batch_id)
-
-    def flip(self, batch: ImportBatch) -> None:
-        """Inside the flip's transaction: the batch becomes ``done`` (its lease checked first: a
-        batch another import found abandoned and deleted cannot come back)."""
+        that their rows are gone before the import reads the survey's rows. :class:`DatabaseBusy`
+        if another cleaner is deleting one of them at this moment (its rows are not gone yet)."""
         from ..db import DatabaseBusy
 
-        b = ImportBatch.__table__.c
-        row = self.session.execute(select(b.state, b.lease_owner).where(b.id == self.batch_id)).one_or_none()
-        if row is None or row[0] != STAGING or row[1] != self.owner:
+        self.commit()
+        if not self.abandoned:
+            return
+        held = [i for i in self.abandoned if self.clean(i) == HELD]
+        if held:
+            raise DatabaseBusy()
+        self._begin()  # deleting may have taken a while: our lease runs on
+        self.renew()
+        self.commit()
+
+    def flip(self, batch: ImportBatch) -> None:
+        """Inside the flip's transaction: the batch becomes ``done`` if its lease is still ours (a
+        batch a cleaner took over, or deleted, cannot come back: :class:`DatabaseBusy`)."""
+        from ..db import DatabaseBusy
+
+        b = ImportBatch.__table__
+        n = self.session.execute(b.update().where(b.c.id == self.batch_id, b.c.state == STAGING,
+                                                  b.c.lease_owner == self.owner)
+                                 .values(state=DONE, lease_owner=None, lease_until=None)).rowcount
+        if n != 1:
             raise DatabaseBusy()
         batch.state = DONE
         batch.lease_owner = None
@@ -207,35 +257,79 @@ class Staging:
         self.session.add(batch)
         self.session.flush()
 
-    def clean(self, batch_id: int) -> None:
-        """Delete a staging batch with its rows and membership, in short transactions."""
-        delete_staging(self.session, batch_id, begin=self.begin, commit=self.commit)
+    def clean(self, batch_id: int) -> str:
+        """Delete a staging batch with its rows and membership, in short transactions: our own
+        (a failed import), or an abandoned one; see :func:`delete_staging`."""
+        mine = self.owner if batch_id == self.batch_id else None
+        return delete_staging(self.session, batch_id, begin=self._begin, commit=self.commit, mine=mine,
+                              locked=self.locked)
 
 
-def delete_staging(session: Session, batch_id: int, *, begin, commit) -> None:
-    """A staging batch's membership, rows, then the batch itself, ``DELETE_CHUNK`` rows per
-    transaction (each committed); a batch that is not staging is left alone."""
+DELETED, GONE, HELD, TAKEN = "deleted", "gone", "held", "taken"
+
+
+def _take_over(session: Session, batch_id: int, cleaner: str, *, mine: Optional[str], locked: bool) -> str:
+    """Inside a write transaction: make ``cleaner`` the lease owner of staging batch ``batch_id``
+    if it is abandoned (or its owner is ``mine``, or the caller holds the survey's advisory lock:
+    ``locked``). TAKEN, GONE (no staging batch of that id) or HELD (a live importer or cleaner
+    has it)."""
+    b = ImportBatch.__table__
+    row = session.execute(select(b.c.lease_owner, b.c.lease_until)
+                          .where(b.c.id == batch_id, b.c.state == STAGING)).one_or_none()
+    if row is None:
+        return GONE
+    who, until = row
+    if not (locked or (mine is not None and who == mine) or not lease_alive(who, until)):
+        return HELD
+    # One write transaction (SQLite: BEGIN IMMEDIATE, or a snapshot that cannot write once stale;
+    # PostgreSQL: under the survey's lock), so the lease cannot change between read and update;
+    # the update still requires the owner read.
+    n = session.execute(b.update().where(b.c.id == batch_id, b.c.state == STAGING,
+                                         b.c.lease_owner.is_not_distinct_from(who))
+                        .values(lease_owner=cleaner, lease_until=utcnow() + dt.timedelta(seconds=LEASE_S))).rowcount
+    return TAKEN if n == 1 else HELD
+
+
+def delete_staging(session: Session, batch_id: int, *, begin, commit, mine: Optional[str] = None,
+                   locked: bool = False) -> str:
+    """Take an abandoned staging batch over (see :func:`_take_over`), then delete its membership,
+    rows and the batch itself, ``DELETE_CHUNK`` rows per transaction (each committed; ``begin`` and
+    ``commit`` may do nothing: all in the caller's transaction). Each transaction renews the
+    cleaner's lease, and stops if it is no longer its own. Returns DELETED, GONE (nothing to do)
+    or HELD (left alone: a live importer or another cleaner has it)."""
+    b = ImportBatch.__table__
+    me = CLEANER + owner()
+    begin()
+    got = _take_over(session, batch_id, me, mine=mine, locked=locked)
+    commit()
+    if got != TAKEN:
+        return got
+
+    def still_mine() -> bool:
+        return session.execute(b.update().where(b.c.id == batch_id, b.c.state == STAGING, b.c.lease_owner == me)
+                               .values(lease_until=utcnow() + dt.timedelta(seconds=LEASE_S))).rowcount == 1
+
     steps = [
         ("DELETE FROM surveybatchresponse WHERE batch_id = :b AND response_id IN "
          "(SELECT response_id FROM surveybatchresponse WHERE batch_id = :b LIMIT :n)"),
         ("DELETE FROM surveyresponse WHERE id IN "
          "(SELECT id FROM surveyresponse WHERE import_batch_id = :b AND vanished_by = :b LIMIT :n)"),
     ]
-    state = ImportBatch.__table__.c.state
     for sql in steps:
         while True:
             begin()
-            staging = session.execute(select(state).where(ImportBatch.__table__.c.id == batch_id)).scalar()
-            if staging != STAGING:
-                session.rollback()
-                return
+            if not still_mine():  # we stalled past our lease and another cleaner has it now
+                commit()
+                return HELD
             n = session.execute(sql_text(sql), {"b": batch_id, "n": DELETE_CHUNK}).rowcount
             commit()
             if not n:
                 break
     begin()
-    session.execute(sql_text("DELETE FROM importbatch WHERE id = :b AND state = :s"), {"b": batch_id, "s": STAGING})
+    n = session.execute(sql_text("DELETE FROM importbatch WHERE id = :b AND state = :s AND lease_owner = :me"),
+                        {"b": batch_id, "s": STAGING, "me": me}).rowcount
     commit()
+    return DELETED if n == 1 else HELD
 
 
 def clear_abandoned(engine: Engine) -> int:
@@ -259,8 +353,8 @@ def clear_abandoned(engine: Engine) -> int:
                 if not got:
                     continue
                 st.locked = True
-            delete_staging(st.session, bid, begin=st.begin, commit=st.session.commit)
-            cleared += 1
+            if delete_staging(st.session, bid, begin=st._begin, commit=st.session.commit, locked=pg) == DELETED:
+                cleared += 1
         finally:
             st.close()
     return cleared
