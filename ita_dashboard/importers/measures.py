@@ -469,7 +469,7 @@ def _finish(
         plan.skipped.extend(sorted(report.skipped, key=_skip_order))
     if not plan.measures:
         first = parts[0][0].tables[0]
-        raise FileProblem(f"พบหัวตาราง{_at(first.header_place, first.header_line)} แต่ไม่มีมาตรการใต้หัวตาราง")
+        raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line))
     if plan.round not in (None, 6, 12):
         plan.warnings.append(f"รอบการรายงาน {plan.round} เดือน ไม่ใช่รอบ 6 หรือ 12 เดือน จึงไม่ได้บันทึกรอบ")
         plan.round = None
@@ -790,7 +790,7 @@ def _docx_lines(data: bytes) -> list[rt.Line]:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several types for broken packages
-        raise FileProblem(f"เปิดไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="measures_file_docx_broken", error=type(exc).__name__) from exc
     lines: list[rt.Line] = []
     tables = paragraphs = 0
     try:  # parts are read lazily: a damaged body or member only shows here
@@ -803,9 +803,9 @@ def _docx_lines(data: bytes) -> list[rt.Line]:
                 tables += 1
                 lines.extend(_docx_table_lines(child, document, tables))
     except Exception as exc:
-        raise FileProblem(f"อ่านเนื้อหาไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="measures_file_docx_unreadable", error=type(exc).__name__) from exc
     if not tables:
-        raise FileProblem("ไม่พบตารางในเอกสาร Word: มาตรการต้องอยู่ในตาราง (มาตรการ, ขั้นตอน, ผู้รับผิดชอบ, ระยะเวลา)")
+        raise FileProblem(code="measures_file_no_docx_table")
     return lines
 
 
@@ -827,7 +827,7 @@ def parse_measures_file(data: bytes, *, filename: str = "", fiscal_year: Optiona
     if kind == tabular.CSV:
         text = tabular.decode_text(data)
         if not text.strip():
-            raise FileProblem("ไฟล์ว่างเปล่า ไม่มีข้อมูล")
+            raise FileProblem(code="tabular_empty")
         if _is_report_text(text):
             lines = _text_lines(text)
             part = _plan_from_lines(lines, fiscal_year=fiscal_year)

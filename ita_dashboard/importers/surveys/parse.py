@@ -92,7 +92,7 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     :attr:`ParsedSurvey.not_a_survey_reason` says why it looks wrong.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FileProblem("ข้อมูลที่ได้รับไม่ใช่ไฟล์")
+        raise FileProblem(code="survey_not_bytes")
     data = bytes(data)
     tables = read_tables(data)
     layout = _forced_layout(tables, mapping) if mapping else _best_layout(tables)
@@ -105,7 +105,7 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     rows, rejected = _build_rows(layout, data_rows, layout.header_index + 2)
     del data_rows
     if not rows and not rejected:
-        raise FileProblem("ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ")
+        raise FileProblem(code="survey_header_only")
     labels = layout.labels
     warnings = []
     if layout.department is None:
