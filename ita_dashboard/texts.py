@@ -669,6 +669,10 @@ TH: dict[str, str] = {
     "meeting_no_activities": "ไม่มีกิจกรรมที่บันทึกไว้ในเดือน{month}",
     "meeting_pack_title": "ชุดนำเสนอการประชุมประจำเดือน",
     # error texts by code: importers and thai (errors.ItaError; issue 14)
+    "error_thai_no_such_month": "ไม่มีเดือนที่ {month}",
+    "error_thai_no_such_day": "{month} {year} มี {days} วัน ไม่มีวันที่ {day}",
+    "error_thai_date_too_early": "เลือกวันที่ตั้งแต่ {date} เป็นต้นไป",
+    "error_thai_date_too_late": "เลือกวันที่ได้ถึง {date}",
     "error_guard_zip_members": "ไฟล์ zip นี้มี {count} ไฟล์ย่อย เกินกว่าเอกสารจริงจะมีได้ (ไม่เกิน {limit}) จึงไม่เปิดอ่าน",
     "error_guard_member_bomb": "ไฟล์ย่อย “{member}” ในไฟล์นี้คลายออกได้ {size} เกินขีดจำกัด {limit} (ไฟล์อัดระเบิด) จึงไม่เปิดอ่าน",
     "error_guard_member_ratio": "ไฟล์ย่อย “{member}” ถูกบีบอัดไว้ {ratio} เท่า ({packed} → {size}) ซึ่งเอกสารจริงไม่เป็นเช่นนี้ (ไฟล์อัดระเบิด) จึงไม่เปิดอ่าน",
@@ -1132,6 +1136,10 @@ EN: dict[str, str] = {
     "meeting_no_activities": "No activities recorded in {month}",
     "meeting_pack_title": "Monthly meeting pack",
     # error texts by code: importers and thai (errors.ItaError; issue 14)
+    "error_thai_no_such_month": "There is no month {month}",
+    "error_thai_no_such_day": "{month} {year} has {days} days; there is no day {day}",
+    "error_thai_date_too_early": "Pick a date from {date} on",
+    "error_thai_date_too_late": "Pick a date up to {date}",
     "error_guard_zip_members": "This zip file holds {count} members, more than a real document has (at most {limit}): not opened",
     "error_guard_member_bomb": "The member “{member}” of this file unpacks to {size}, over the limit of {limit} (a zip bomb): not opened",
     "error_guard_member_ratio": "The member “{member}” is compressed {ratio} times ({packed} → {size}), which real documents never are (a zip bomb): not opened",
