@@ -44,6 +44,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Union
 
+from ..texts import t
 from .tabular import FileProblem
 
 MiB = 1024 * 1024
@@ -275,7 +276,7 @@ def check_office_zip(data: bytes, limits: Limits = OFFICE) -> None:
             for chunk in stream:  # the header is in the first MB; the rest is inflated and dropped
                 if len(head) < MiB:
                     head += chunk
-            check_image(bytes(head), where=f"รูปภาพ “{info.filename[:80]}” ในไฟล์นี้")
+            check_image(bytes(head), where=t("guard_part_image_in_file", name=info.filename[:80]))
         else:
             for _ in stream:  # inflated and dropped: only its size is checked
                 pass
@@ -707,8 +708,12 @@ def _image_kind_name(name: str) -> bool:
     return name.lower().rsplit(".", 1)[-1] in ("png", "jpg", "jpeg", "jpe", "webp", "gif", "bmp", "tif", "tiff")
 
 
-def check_image(data: bytes, *, where: str = "รูปภาพนี้") -> tuple[int, int]:
-    """(width, height) from the header, refused above MAX_IMAGE_PIXELS before any decoding."""
+def check_image(data: bytes, *, where: Optional[str] = None) -> tuple[int, int]:
+    """(width, height) from the header, refused above MAX_IMAGE_PIXELS before any decoding.
+
+    ``where`` names the image in the message ("this image" by default)."""
+    if where is None:
+        where = t("guard_part_this_image")
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow comes with Streamlit

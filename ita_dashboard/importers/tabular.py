@@ -86,6 +86,16 @@ class FileProblem(ItaError, ValueError):
         "measures_file_docx_broken",
         "measures_file_docx_unreadable",
         "measures_file_no_rows",
+        "survey_bad_timestamp",
+        "survey_no_timestamp",
+        "survey_not_survey_data",
+        "survey_not_survey_text",
+        "measures_file_row_no_title",
+        "measures_file_line_no_title",
+        "measures_file_no_title_column",
+        "measures_file_no_title_column_found",
+        "measures_file_missing_columns",
+        "measures_file_no_table",
     )
 
 
