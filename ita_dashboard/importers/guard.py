@@ -44,6 +44,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Union
 
+from ..texts import t
 from .tabular import FileProblem
 
 MiB = 1024 * 1024
@@ -154,40 +155,45 @@ def check_zip(source: Source, limits: Limits = OFFICE, *, error: Callable[[str],
         data = bytes(source)
         entries = _eocd_entries(data)
         if entries is not None and entries > limits.max_members:
-            raise error(f"ไฟล์ zip นี้มี {entries:,} ไฟล์ย่อย เกินกว่าเอกสารจริงจะมีได้ (ไม่เกิน {limits.max_members:,}) จึงไม่เปิดอ่าน")
+            raise _refuse(error, "guard_zip_members", count=f"{entries:,}", limit=f"{limits.max_members:,}")
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 infos = zf.infolist()
         except Exception as exc:  # BadZipFile, and odd headers raise ValueError/NotImplementedError/...
-            raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (zip ไม่สมบูรณ์)") from exc
+            raise FileProblem(code="guard_zip_broken") from exc
     if len(infos) > limits.max_members:
-        raise error(f"ไฟล์ zip นี้มี {len(infos):,} ไฟล์ย่อย เกินกว่าเอกสารจริงจะมีได้ (ไม่เกิน {limits.max_members:,}) จึงไม่เปิดอ่าน")
+        raise _refuse(error, "guard_zip_members", count=f"{len(infos):,}", limit=f"{limits.max_members:,}")
     total = 0
     for info in infos:
         size = info.file_size
         total += size
         if limits.max_member_bytes is not None and size > limits.max_member_bytes:
-            raise error(f"ไฟล์ย่อย “{info.filename[:80]}” ในไฟล์นี้คลายออกได้ {_mb(size)} เกินขีดจำกัด "
-                        f"{_mb(limits.max_member_bytes)} (ไฟล์อัดระเบิด) จึงไม่เปิดอ่าน")
+            raise _refuse(error, "guard_member_bomb", member=info.filename[:80], size=_mb(size),
+                         limit=_mb(limits.max_member_bytes))
         if size >= limits.ratio_floor and size > limits.max_ratio * max(info.compress_size, 1):
             ratio = size / max(info.compress_size, 1)
-            raise error(f"ไฟล์ย่อย “{info.filename[:80]}” ถูกบีบอัดไว้ {ratio:,.0f} เท่า ({_mb(info.compress_size)} → "
-                        f"{_mb(size)}) ซึ่งเอกสารจริงไม่เป็นเช่นนี้ (ไฟล์อัดระเบิด) จึงไม่เปิดอ่าน")
+            raise _refuse(error, "guard_member_ratio", member=info.filename[:80], ratio=f"{ratio:,.0f}",
+                         packed=_mb(info.compress_size), size=_mb(size))
     if limits.max_total_bytes is not None and total > limits.max_total_bytes:
-        raise error(f"ไฟล์นี้คลายออกแล้วรวม {_mb(total)} เกินขีดจำกัด {_mb(limits.max_total_bytes)} "
-                    "(ไฟล์อัดระเบิด) จึงไม่เปิดอ่าน")
+        raise _refuse(error, "guard_total_bomb", size=_mb(total), limit=_mb(limits.max_total_bytes))
+
+
+def _refuse(error: Callable[[str], Exception], code: str, **params: str) -> Exception:
+    """The refusal ``code``: a FileProblem, or ``error`` built from its (Thai) message."""
+    problem = FileProblem(code=code, **params)
+    return problem if error is FileProblem else error(str(problem))
 
 
 def _raw_member(data: bytes, info: zipfile.ZipInfo) -> memoryview:
     """The member's compressed bytes (from its local header), without inflating anything."""
     off = info.header_offset
     if off + 30 > len(data) or data[off:off + 4] != b"PK\x03\x04":
-        raise FileProblem(f"ไฟล์เสียหาย เปิดไม่ได้ (ส่วน “{info.filename[:80]}” ของ zip ไม่สมบูรณ์)")
+        raise FileProblem(code="guard_member_incomplete", member=info.filename[:80])
     name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
     start = off + 30 + name_len + extra_len
     end = start + info.compress_size
     if end > len(data):
-        raise FileProblem(f"ไฟล์เสียหาย เปิดไม่ได้ (ส่วน “{info.filename[:80]}” ของ zip ถูกตัดขาด)")
+        raise FileProblem(code="guard_member_truncated", member=info.filename[:80])
     return memoryview(data)[start:end]
 
 
@@ -198,20 +204,18 @@ def stream_member(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     central directory understates its size is caught here and not in the reader.
     """
     if info.flag_bits & 0x1:
-        raise FileProblem("ไฟล์นี้ถูกเข้ารหัสด้วยรหัสผ่าน กรุณาเปิดด้วยโปรแกรมแล้วบันทึกใหม่โดยไม่ใส่รหัสผ่าน")
+        raise FileProblem(code="guard_encrypted")
     raw = _raw_member(data, info)
     declared = info.file_size
-    lie = (f"ไฟล์ย่อย “{info.filename[:80]}” ให้ข้อมูลมากกว่าขนาดที่ไฟล์ประกาศไว้ ({_mb(declared)}) "
-           "ไฟล์ถูกดัดแปลงหรือเป็นไฟล์อัดระเบิด จึงไม่เปิดอ่าน")
+    lie = {"code": "guard_member_lies", "member": info.filename[:80], "size": _mb(declared)}
     if info.compress_type == zipfile.ZIP_STORED:
         if len(raw) != declared:
-            raise FileProblem(lie)
+            raise FileProblem(**lie)
         for i in range(0, len(raw), CHUNK):
             yield bytes(raw[i:i + CHUNK])
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise FileProblem(f"ไฟล์ย่อย “{info.filename[:80]}” ใช้วิธีบีบอัดที่ไม่รองรับ (แบบ {info.compress_type}) "
-                          "กรุณาเปิดด้วยโปรแกรมแล้วบันทึกใหม่")
+        raise FileProblem(code="guard_member_method", member=info.filename[:80], method=info.compress_type)
     d = zlib.decompressobj(-15)
     produced = 0
     try:
@@ -221,7 +225,7 @@ def stream_member(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 out = d.decompress(chunk, CHUNK)
                 produced += len(out)
                 if produced > declared:
-                    raise FileProblem(lie)
+                    raise FileProblem(**lie)
                 if out:
                     yield out
                 chunk = d.unconsumed_tail
@@ -232,19 +236,19 @@ def stream_member(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         out = d.flush()
         produced += len(out)
         if produced > declared:
-            raise FileProblem(lie)
+            raise FileProblem(**lie)
         if out:
             yield out
     except zlib.error as exc:
-        raise FileProblem(f"ไฟล์เสียหาย เปิดไม่ได้ (ส่วน “{info.filename[:80]}” ของ zip อ่านไม่ได้)") from exc
+        raise FileProblem(code="guard_member_unreadable", member=info.filename[:80]) from exc
     if produced != declared:
-        raise FileProblem(f"ไฟล์เสียหาย เปิดไม่ได้ (ส่วน “{info.filename[:80]}” มีขนาดไม่ตรงกับที่ไฟล์ประกาศไว้)")
+        raise FileProblem(code="guard_member_size_mismatch", member=info.filename[:80])
 
 
 def read_member(data: bytes, info: zipfile.ZipInfo, cap: int) -> bytes:
     """A whole (small) member, through :func:`stream_member`, refused above ``cap`` bytes."""
     if info.file_size > cap:
-        raise FileProblem(f"ไฟล์ย่อย “{info.filename[:80]}” ใหญ่เกินกว่าที่เอกสารจริงจะมี ({_mb(info.file_size)})")
+        raise FileProblem(code="guard_member_too_large", member=info.filename[:80], size=_mb(info.file_size))
     return b"".join(stream_member(data, info))
 
 
@@ -272,7 +276,7 @@ def check_office_zip(data: bytes, limits: Limits = OFFICE) -> None:
             for chunk in stream:  # the header is in the first MB; the rest is inflated and dropped
                 if len(head) < MiB:
                     head += chunk
-            check_image(bytes(head), where=f"รูปภาพ “{info.filename[:80]}” ในไฟล์นี้")
+            check_image(bytes(head), where=t("guard_part_image_in_file", name=info.filename[:80]))
         else:
             for _ in stream:  # inflated and dropped: only its size is checked
                 pass
@@ -299,28 +303,26 @@ def check_grids(grids: list[_Grid]) -> None:
     row_limit = max_rows()
     total = 0
     for g in grids:
-        where = f"แผ่นงาน “{g.sheet[:60]}”"
+        sheet = g.sheet[:60]
         if g.declared_cols > MAX_COLUMNS or g.declared_rows > row_limit:
             raise FileProblem(
-                f"{where} ประกาศขนาดไว้ {g.declared_rows:,} แถว × {g.declared_cols:,} คอลัมน์ "
-                f"(ถึงเซลล์ {column_letters(g.declared_cols)}{g.declared_rows}) เกินกว่าไฟล์แบบสำรวจหรือแผนจะมีได้ "
-                f"(ไม่เกิน {row_limit:,} แถว × {MAX_COLUMNS:,} คอลัมน์) จึงไม่เปิดอ่าน")
+                code="guard_sheet_declared", sheet=sheet, rows=f"{g.declared_rows:,}", cols=f"{g.declared_cols:,}",
+                cell=f"{column_letters(g.declared_cols)}{g.declared_rows}", max_rows=f"{row_limit:,}",
+                max_cols=f"{MAX_COLUMNS:,}")
         if g.cols > MAX_COLUMNS or g.rows > row_limit:
             raise FileProblem(
-                f"{where} มีข้อมูลไกลถึงเซลล์ {g.far_cell} ({g.rows:,} แถว × {g.cols:,} คอลัมน์) เกินกว่าไฟล์แบบสำรวจหรือแผนจะมีได้ "
-                f"(ไม่เกิน {row_limit:,} แถว × {MAX_COLUMNS:,} คอลัมน์) จึงไม่เปิดอ่าน")
+                code="guard_sheet_far", sheet=sheet, cell=g.far_cell, rows=f"{g.rows:,}", cols=f"{g.cols:,}",
+                max_rows=f"{row_limit:,}", max_cols=f"{MAX_COLUMNS:,}")
         area = g.rows * g.cols
         if area > MAX_GRID_CELLS:
             raise FileProblem(
-                f"{where} มีข้อมูลไกลถึงเซลล์ {g.far_cell} เป็นตาราง {area:,} เซลล์ เกินขีดจำกัด {MAX_GRID_CELLS:,} เซลล์ "
-                "จึงไม่เปิดอ่าน")
+                code="guard_sheet_cells", sheet=sheet, cell=g.far_cell, area=f"{area:,}", limit=f"{MAX_GRID_CELLS:,}")
         if area > SPARSE_FLOOR and g.present * MAX_SPARSENESS < area:
             raise FileProblem(
-                f"{where} มีข้อมูลเพียง {g.present:,} เซลล์ แต่กระจายไกลถึงเซลล์ {g.far_cell} ({area:,} เซลล์) "
-                "ซึ่งไฟล์จริงไม่เป็นเช่นนี้ กรุณาลบข้อมูลที่อยู่ห่างออกไปแล้วบันทึกใหม่")
+                code="guard_sheet_sparse", sheet=sheet, present=f"{g.present:,}", cell=g.far_cell, area=f"{area:,}")
         total += area
     if total > MAX_GRID_CELLS:
-        raise FileProblem(f"แผ่นงานทั้งหมดในไฟล์นี้รวมกัน {total:,} เซลล์ เกินขีดจำกัด {MAX_GRID_CELLS:,} เซลล์ จึงไม่เปิดอ่าน")
+        raise FileProblem(code="guard_cells_total", total=f"{total:,}", limit=f"{MAX_GRID_CELLS:,}")
 
 
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,4})\$?(\d{1,8})$")
@@ -385,7 +387,7 @@ def _chunks_by_tag(stream: Iterator[bytes]) -> Iterator[bytes]:
         cut = buf.rfind(b"<")
         if cut >= 0 and buf.find(b">", cut) < 0:
             if len(buf) - cut > CHUNK:  # one "tag" longer than a chunk: not XML we read
-                raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (โครงสร้าง XML ผิดปกติ)")
+                raise FileProblem(code="guard_xml_broken")
             carry, buf = buf[cut:], buf[:cut]
         else:
             carry = b""
@@ -558,10 +560,10 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> Optional[bytes]:
     """The named stream of an OLE2 compound file (regular sectors; the Workbook stream is never
     in the mini stream, being over 4 KB), or None. Bounded: every chain is capped by the file size."""
     if len(data) < 512:
-        raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้")
+        raise FileProblem(code="guard_xls_broken")
     sector_shift = struct.unpack_from("<H", data, 30)[0]
     if sector_shift not in (9, 12):
-        raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้ (ขนาดเซกเตอร์ผิด)")
+        raise FileProblem(code="guard_xls_sector_size")
     size = 1 << sector_shift
     n_sectors = (len(data) - 512) // size + 1
     num_fat, first_dir, first_difat, num_difat = (struct.unpack_from("<I", data, 44)[0],
@@ -569,12 +571,12 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> Optional[bytes]:
                                                   struct.unpack_from("<I", data, 68)[0],
                                                   struct.unpack_from("<I", data, 72)[0])
     if num_fat > n_sectors or num_difat > n_sectors:
-        raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้ (ตาราง FAT ผิด)")
+        raise FileProblem(code="guard_xls_fat")
 
     def sector(i: int) -> bytes:
         off = 512 + i * size
         if i >= n_sectors or off + size > len(data) + size:
-            raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้ (อ้างเซกเตอร์เกินไฟล์)")
+            raise FileProblem(code="guard_xls_sector_beyond")
         return data[off:off + size]
 
     fat_sectors = list(struct.unpack_from("<109I", data, 76))
@@ -595,7 +597,7 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> Optional[bytes]:
         i, steps = start, 0
         while i < 0xFFFFFFFA:
             if i >= len(fat) or steps > n_sectors:
-                raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้ (สายเซกเตอร์วนซ้ำหรือเกินไฟล์)")
+                raise FileProblem(code="guard_xls_chain")
             yield i
             i = fat[i]
             steps += 1
@@ -619,7 +621,7 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> Optional[bytes]:
             out, i, steps = [], start, 0
             while i < 0xFFFFFFFA:
                 if i >= len(minifat) or steps > len(minifat):
-                    raise FileProblem("ไฟล์ Excel 97 (.xls) เสียหาย เปิดไม่ได้ (สายเซกเตอร์วนซ้ำหรือเกินไฟล์)")
+                    raise FileProblem(code="guard_xls_chain")
                 out.append(mini_stream[i * mini_size:(i + 1) * mini_size])
                 i, steps = minifat[i], steps + 1
             return b"".join(out)[:length]
@@ -706,8 +708,12 @@ def _image_kind_name(name: str) -> bool:
     return name.lower().rsplit(".", 1)[-1] in ("png", "jpg", "jpeg", "jpe", "webp", "gif", "bmp", "tif", "tiff")
 
 
-def check_image(data: bytes, *, where: str = "รูปภาพนี้") -> tuple[int, int]:
-    """(width, height) from the header, refused above MAX_IMAGE_PIXELS before any decoding."""
+def check_image(data: bytes, *, where: Optional[str] = None) -> tuple[int, int]:
+    """(width, height) from the header, refused above MAX_IMAGE_PIXELS before any decoding.
+
+    ``where`` names the image in the message ("this image" by default)."""
+    if where is None:
+        where = t("guard_part_this_image")
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow comes with Streamlit
@@ -720,11 +726,10 @@ def check_image(data: bytes, *, where: str = "รูปภาพนี้") -> t
             with Image.open(io.BytesIO(data)) as img:  # reads the header only
                 width, height = img.size
     except Image.DecompressionBombError as exc:
-        raise FileProblem(f"{where} มีขนาดภาพใหญ่เกินขีดจำกัด {MAX_IMAGE_PIXELS // 1_000_000} ล้านพิกเซล "
-                          "(ภาพอัดระเบิด) จึงไม่เปิดอ่าน") from exc
+        raise FileProblem(code="guard_image_bomb", where=where, limit=MAX_IMAGE_PIXELS // 1_000_000) from exc
     except Exception:
         return 0, 0  # not an image Pillow knows: the caller's own check decides
     if width * height > MAX_IMAGE_PIXELS:
-        raise FileProblem(f"{where} มีขนาด {width:,} × {height:,} พิกเซล เกินขีดจำกัด {MAX_IMAGE_PIXELS // 1_000_000} "
-                          "ล้านพิกเซล กรุณาย่อภาพก่อนอัปโหลด")
+        raise FileProblem(code="guard_image_pixels", where=where, width=f"{width:,}", height=f"{height:,}",
+                          limit=MAX_IMAGE_PIXELS // 1_000_000)
     return width, height

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Optional
 
 from .. import thai
+from ..texts import t
 from . import report_text as rt
 from . import tabular
 from .tabular import FileProblem
@@ -310,7 +311,7 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
                     skipped: list[rt.SkippedRow]) -> list[ParsedMeasure]:
     cols = _columns_for(table, fiscal_year)
     if TITLE not in cols.roles:
-        raise FileProblem(_missing_title_message(table.header, _at(table.header_place, table.header_line)))
+        raise _missing_title(table.header, _at(table.header_place, table.header_line))
     _check_subheader_rows(table, cols)
     measures: list[ParsedMeasure] = []
     number_cells: list[str] = []
@@ -323,7 +324,7 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
             if measures:
                 _append_continuation(measures[-1], row, cols)
                 continue
-            raise FileProblem(_no_title_row_message(row, table, cols))
+            raise _no_title_row(row, table, cols)
         measures.append(_measure_from_row(row, cols, table))
         number_cells.append(cols.get(row.cells, NUMBER))
     for m, cell in zip(measures, number_cells):
@@ -338,14 +339,14 @@ def _check_subheader_rows(table: rt.ReportTable, cols: _Columns) -> None:
     for row in table.subheader_rows:
         if any(role_of(c) for c in row.cells) or _is_column_number_row(row.cells):
             continue
-        raise FileProblem(_no_title_row_message(row, table, cols))
+        raise _no_title_row(row, table, cols)
 
 
-def _no_title_row_message(row: rt.ReportRow, table: rt.ReportTable, cols: _Columns) -> str:
-    return (
-        f"{row.place or f'แถวที่ {row.line}'}: มีข้อมูลแต่ไม่มีชื่อมาตรการในคอลัมน์ "
-        f"\"{table.header[cols.roles[TITLE]]}\" กรุณาใส่ชื่อมาตรการหรือลบแถวนี้"
-    )
+def _no_title_row(row: rt.ReportRow, table: rt.ReportTable, cols: _Columns) -> FileProblem:
+    column = table.header[cols.roles[TITLE]]
+    if row.place:
+        return FileProblem(code="measures_file_row_no_title", place=row.place, column=column)
+    return FileProblem(code="measures_file_line_no_title", line=row.line, column=column)
 
 
 def _fix_swapped_period_owner(m: ParsedMeasure, *, fiscal_year: Optional[int], warnings: list[str]) -> None:
@@ -384,19 +385,17 @@ def _number_measures(measures: list[ParsedMeasure], warnings: list[str]) -> None
 
 def _at(place: str, row: Optional[int]) -> str:
     """"ที่แถว 5" for a sheet or text row, "ในตารางที่ 1 แถวที่ 2" for a Word table row."""
-    return f"ใน{place}" if place.startswith("ตาราง") else f"ที่แถว {row}"
+    return t("measures_part_in_place", place=place) if place.startswith("ตาราง") else t("measures_part_at_row", row=row)
 
 
-def _missing_title_message(header: list[str], where: str) -> str:
+def _missing_title(header: list[str], where: str) -> FileProblem:
     found = [f"\"{c}\"" for c in header if role_of(c)]
-    return (
-        f"พบหัวตาราง{where} แต่ไม่มีคอลัมน์ชื่อมาตรการ "
-        f"(เช่น \"มาตรการ/แนวทาง\" หรือ \"มาตรการ/โครงการ/กิจกรรม\")"
-        + (f" — คอลัมน์ที่พบ: {', '.join(found)}" if found else "")
-    )
+    if found:
+        return FileProblem(code="measures_file_no_title_column_found", where=where, found=", ".join(found))
+    return FileProblem(code="measures_file_no_title_column", where=where)
 
 
-def _no_table_message(lines: list[rt.Line]) -> str:
+def _no_table(lines: list[rt.Line]) -> FileProblem:
     best: tuple[int, str, list[str]] = (0, "", [])
     for line in lines:
         cells = line.cells
@@ -407,12 +406,9 @@ def _no_table_message(lines: list[rt.Line]) -> str:
         roles = header_roles([rt.clean_cell(c) for c in best[2]])
         missing = [_ROLE_NAMES_TH[r] for r in (TITLE, STEPS, OWNER, PERIOD) if r not in roles]
         if TITLE not in roles:
-            return _missing_title_message([rt.clean_cell(c) for c in best[2]], best[1])
-        return f"หัวตาราง{best[1]} ขาดคอลัมน์: {', '.join(missing)}"
-    return (
-        "ไม่พบตารางมาตรการในไฟล์: ต้องมีแถวหัวตารางที่มีคอลัมน์ \"มาตรการ\" และอย่างน้อยหนึ่งในคอลัมน์ "
-        "\"ขั้นตอน/วิธีการปฏิบัติ\", \"ผู้รับผิดชอบ\", \"ระยะเวลาดำเนินการ\", \"ผลการดำเนินการ\""
-    )
+            return _missing_title([rt.clean_cell(c) for c in best[2]], best[1])
+        return FileProblem(code="measures_file_missing_columns", where=best[1], missing=", ".join(missing))
+    return FileProblem(code="measures_file_no_table")
 
 
 # ---------------------------------------------------------------- from lines to a plan
@@ -453,7 +449,7 @@ def _finish(
     parts: list[tuple[rt.ReportText, list[ParsedMeasure]]], *, fiscal_year: Optional[int], all_lines
 ) -> ParsedPlan:
     if not parts:
-        raise FileProblem(_no_table_message(all_lines))
+        raise _no_table(all_lines)
     plan = ParsedPlan()
     for report, measures in parts:
         info = report.info
@@ -469,7 +465,7 @@ def _finish(
         plan.skipped.extend(sorted(report.skipped, key=_skip_order))
     if not plan.measures:
         first = parts[0][0].tables[0]
-        raise FileProblem(f"พบหัวตาราง{_at(first.header_place, first.header_line)} แต่ไม่มีมาตรการใต้หัวตาราง")
+        raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line))
     if plan.round not in (None, 6, 12):
         plan.warnings.append(f"รอบการรายงาน {plan.round} เดือน ไม่ใช่รอบ 6 หรือ 12 เดือน จึงไม่ได้บันทึกรอบ")
         plan.round = None
@@ -790,7 +786,7 @@ def _docx_lines(data: bytes) -> list[rt.Line]:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several types for broken packages
-        raise FileProblem(f"เปิดไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="measures_file_docx_broken", error=type(exc).__name__) from exc
     lines: list[rt.Line] = []
     tables = paragraphs = 0
     try:  # parts are read lazily: a damaged body or member only shows here
@@ -803,9 +799,9 @@ def _docx_lines(data: bytes) -> list[rt.Line]:
                 tables += 1
                 lines.extend(_docx_table_lines(child, document, tables))
     except Exception as exc:
-        raise FileProblem(f"อ่านเนื้อหาไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="measures_file_docx_unreadable", error=type(exc).__name__) from exc
     if not tables:
-        raise FileProblem("ไม่พบตารางในเอกสาร Word: มาตรการต้องอยู่ในตาราง (มาตรการ, ขั้นตอน, ผู้รับผิดชอบ, ระยะเวลา)")
+        raise FileProblem(code="measures_file_no_docx_table")
     return lines
 
 
@@ -827,7 +823,7 @@ def parse_measures_file(data: bytes, *, filename: str = "", fiscal_year: Optiona
     if kind == tabular.CSV:
         text = tabular.decode_text(data)
         if not text.strip():
-            raise FileProblem("ไฟล์ว่างเปล่า ไม่มีข้อมูล")
+            raise FileProblem(code="tabular_empty")
         if _is_report_text(text):
             lines = _text_lines(text)
             part = _plan_from_lines(lines, fiscal_year=fiscal_year)

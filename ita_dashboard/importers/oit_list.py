@@ -135,7 +135,7 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
         if h is not None and (best is None or _score(sheet.rows[h]) > _score(best[0].rows[best[1]])):
             best = (sheet, h)
     if best is None:
-        raise FileProblem("ไม่พบหัวตารางรายการ OIT (ต้องมีคอลัมน์ “ข้อ” และ “รายการ/ชื่อรายการ”)")
+        raise FileProblem(code="oitlist_no_header")
     sheet, h = best
     cols = _columns(sheet.rows[h])
     header = sheet.rows[h]

@@ -16,7 +16,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ClassVar, Optional
 
 from ..errors import ItaError
 
@@ -34,6 +34,70 @@ DOCX = "docx"
 class FileProblem(ItaError, ValueError):
     """A file that cannot be used; ``str(exc)`` is a message for the user (Thai)."""
 
+    codes: ClassVar[tuple[str, ...]] = (
+        "guard_zip_members",
+        "guard_member_bomb",
+        "guard_member_ratio",
+        "guard_total_bomb",
+        "guard_zip_broken",
+        "guard_member_incomplete",
+        "guard_member_truncated",
+        "guard_member_unreadable",
+        "guard_member_size_mismatch",
+        "guard_encrypted",
+        "guard_member_lies",
+        "guard_member_method",
+        "guard_member_too_large",
+        "guard_sheet_declared",
+        "guard_sheet_far",
+        "guard_sheet_cells",
+        "guard_sheet_sparse",
+        "guard_cells_total",
+        "guard_xml_broken",
+        "guard_xls_broken",
+        "guard_xls_sector_size",
+        "guard_xls_fat",
+        "guard_xls_sector_beyond",
+        "guard_xls_chain",
+        "guard_image_bomb",
+        "guard_image_pixels",
+        "tabular_empty",
+        "tabular_unknown_zip",
+        "tabular_pdf",
+        "tabular_binary",
+        "tabular_odt",
+        "tabular_word",
+        "tabular_no_data",
+        "tabular_bad_bom",
+        "tabular_bad_encoding",
+        "tabular_bad_csv",
+        "tabular_workbook_broken",
+        "survey_sheet_broken",
+        "survey_bad_encoding",
+        "survey_control_chars",
+        "survey_word_file",
+        "survey_no_header_row",
+        "survey_no_timestamp_column",
+        "survey_no_column",
+        "survey_not_bytes",
+        "survey_header_only",
+        "oitlist_no_header",
+        "measures_file_no_docx_table",
+        "measures_file_docx_broken",
+        "measures_file_docx_unreadable",
+        "measures_file_no_rows",
+        "survey_bad_timestamp",
+        "survey_no_timestamp",
+        "survey_not_survey_data",
+        "survey_not_survey_text",
+        "measures_file_row_no_title",
+        "measures_file_line_no_title",
+        "measures_file_no_title_column",
+        "measures_file_no_title_column_found",
+        "measures_file_missing_columns",
+        "measures_file_no_table",
+    )
+
 
 @dataclass
 class Sheet:
@@ -44,7 +108,7 @@ class Sheet:
 def sniff_kind(data: bytes) -> str:
     """xlsx / ods / xls / docx / csv from the first bytes and, for zips, the member names."""
     if not data:
-        raise FileProblem("ไฟล์ว่างเปล่า ไม่มีข้อมูล")
+        raise FileProblem(code="tabular_empty")
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -53,7 +117,7 @@ def sniff_kind(data: bytes) -> str:
                 if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
                     mimetype = zf.read("mimetype").strip()
         except Exception as exc:  # BadZipFile, and odd headers raise ValueError/NotImplementedError/...
-            raise FileProblem("ไฟล์เสียหาย เปิดไม่ได้ (zip ไม่สมบูรณ์)") from exc
+            raise FileProblem(code="guard_zip_broken") from exc
         if any(n.startswith("xl/") for n in names):
             return XLSX
         if any(n.startswith("word/") for n in names):
@@ -62,14 +126,14 @@ def sniff_kind(data: bytes) -> str:
             return ODS
         if "content.xml" in names and mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
             return ODT
-        raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีตหรือเอกสาร Word ที่รู้จัก")
+        raise FileProblem(code="tabular_unknown_zip")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return XLS
     if data[:5] == b"%PDF-":
-        raise FileProblem("ไฟล์ PDF อ่านตารางไม่ได้ กรุณาส่งออกเป็น Excel หรือ CSV")
+        raise FileProblem(code="tabular_pdf")
     head = data[:4096]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีต (เป็นไฟล์ไบนารีที่ไม่รู้จัก)")
+        raise FileProblem(code="tabular_binary")
     return CSV
 
 
@@ -81,7 +145,7 @@ def decode_text(data: bytes) -> str:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return data.decode("utf-16")
     except UnicodeDecodeError as exc:  # a BOM promises an encoding the bytes then break
-        raise FileProblem(f"อ่านตัวอักษรในไฟล์ไม่ได้ (ไฟล์ระบุว่าเป็น Unicode แต่ข้อมูลเสีย) ที่ตำแหน่งไบต์ {exc.start}") from exc
+        raise FileProblem(code="tabular_bad_bom", offset=exc.start) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -89,9 +153,7 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("cp874")
     except UnicodeDecodeError as exc:
-        raise FileProblem(
-            f"อ่านตัวอักษรในไฟล์ไม่ได้ (ไม่ใช่ UTF-8 หรือ TIS-620) ที่ตำแหน่งไบต์ {exc.start}"
-        ) from exc
+        raise FileProblem(code="tabular_bad_encoding", offset=exc.start) from exc
 
 
 def read_csv_text(text: str) -> list[Row]:
@@ -105,7 +167,7 @@ def read_csv_text(text: str) -> list[Row]:
     try:
         return [row for row in reader]
     except csv.Error as exc:
-        raise FileProblem(f"รูปแบบ CSV ไม่ถูกต้องที่บรรทัด {reader.line_num}: {exc}") from exc
+        raise FileProblem(code="tabular_bad_csv", line=reader.line_num, detail=str(exc)) from exc
 
 
 def read_workbook(data: bytes) -> list[Sheet]:
@@ -121,7 +183,7 @@ def read_workbook(data: bytes) -> list[Sheet]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="tabular_workbook_broken", error=type(exc).__name__) from exc
 
 
 WORKBOOKS = (XLSX, XLS, ODS)
@@ -130,8 +192,8 @@ WORKBOOKS = (XLSX, XLS, ODS)
 def not_a_spreadsheet(kind: str) -> FileProblem:
     """The refusal for a document that is not a table (Word, ODF text)."""
     if kind == ODT:
-        return FileProblem("ไฟล์เอกสารข้อความ OpenDocument (.odt) ไม่ใช่สเปรดชีต กรุณาบันทึกเป็น .ods, .xlsx หรือ .csv")
-    return FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีต")
+        return FileProblem(code="tabular_odt")
+    return FileProblem(code="tabular_word")
 
 
 def read_sheets(data: bytes) -> list[Sheet]:
@@ -148,7 +210,7 @@ def read_sheets(data: bytes) -> list[Sheet]:
         raise not_a_spreadsheet(kind)
     sheets = [Sheet(s.name, trim_rows(s.rows)) for s in sheets]
     if not any(s.rows for s in sheets):
-        raise FileProblem("ไฟล์ไม่มีข้อมูลในตาราง")
+        raise FileProblem(code="tabular_no_data")
     return sheets
 
 

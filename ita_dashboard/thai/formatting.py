@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from typing import ClassVar
 
+from ..errors import ItaError
 from .fiscal import be_to_ce, ce_to_be, month_end
 from .names import thai_month_name, to_thai_digits
+
+class DateNotPossible(ItaError, ValueError):
+    """A picked date the calendar does not have, or outside the dates allowed (a message for the user)."""
+
+    codes: ClassVar[tuple[str, ...]] = ("thai_no_such_month", "thai_no_such_day", "thai_date_too_early",
+                                        "thai_date_too_late")
+
 
 def _digits(text: str, thai_digits: bool) -> str:
     return to_thai_digits(text) if thai_digits else text
@@ -67,18 +76,18 @@ def be_years_between(lo: date, hi: date) -> list[int]:
 def date_from_parts(day: int, month: int, year_be: int, *, lo: date | None = None, hi: date | None = None) -> date:
     """The date a person picked as BE day / Thai month / BE year.
 
-    Raises ValueError with a Thai message for a day the month does not have ("31 กุมภาพันธ์")
+    Raises DateNotPossible (a ValueError) with a Thai message for a day the month does not have ("31 กุมภาพันธ์")
     or a date outside ``lo``..``hi``: never a silently moved date.
     """
     if not 1 <= month <= 12:
-        raise ValueError(f"ไม่มีเดือนที่ {month}")
+        raise DateNotPossible(code="thai_no_such_month", month=month)
     year_ce = be_to_ce(year_be)
     last = calendar.monthrange(year_ce, month)[1]
     if not 1 <= day <= last:
-        raise ValueError(f"{thai_month_name(month)} {year_be} มี {last} วัน ไม่มีวันที่ {day}")
+        raise DateNotPossible(code="thai_no_such_day", month=thai_month_name(month), year=year_be, days=last, day=day)
     picked = date(year_ce, month, day)
     if lo is not None and picked < lo:
-        raise ValueError(f"เลือกวันที่ตั้งแต่ {format_date_th(lo)} เป็นต้นไป")
+        raise DateNotPossible(code="thai_date_too_early", date=format_date_th(lo))
     if hi is not None and picked > hi:
-        raise ValueError(f"เลือกวันที่ได้ถึง {format_date_th(hi)}")
+        raise DateNotPossible(code="thai_date_too_late", date=format_date_th(hi))
     return picked

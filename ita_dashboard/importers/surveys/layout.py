@@ -208,7 +208,7 @@ def _forced_layout(tables: list[_Table], mapping: dict[str, Any]) -> _Layout:
     if layout is None:
         layout = _best_layout(named) or _best_layout(tables)
     if layout is None:
-        raise FileProblem("ไม่พบแถวหัวตารางตามที่กำหนดไว้ในไฟล์นี้")
+        raise FileProblem(code="survey_no_header_row")
     _apply_mapping(layout, mapping)
     return layout
 
@@ -230,13 +230,13 @@ def _apply_mapping(layout: _Layout, mapping: dict[str, Any]) -> None:
 
     def find(label: Any) -> int:
         if label not in index:
-            raise FileProblem(f"ไม่พบคอลัมน์ “{label}” ในไฟล์นี้ กรุณาตรวจสอบการจับคู่คอลัมน์")
+            raise FileProblem(code="survey_no_column", label=label)
         return index[label]
 
     if mapping.get("timestamp"):
         layout.timestamp = find(mapping["timestamp"])
     if layout.timestamp < 0:
-        raise FileProblem("ยังไม่ได้ระบุคอลัมน์วันเวลาที่ตอบ")
+        raise FileProblem(code="survey_no_timestamp_column")
     if "department" in mapping:
         layout.department = find(mapping["department"]) if mapping["department"] else None
     if "ids" in mapping:

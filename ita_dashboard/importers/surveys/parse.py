@@ -6,13 +6,14 @@ import itertools
 from typing import Any, Iterator, Optional, Sequence
 
 from .. import tabular
+from ...texts import t
 from ..tabular import FileProblem
 from .cells import _key, clean_text, header_signature
 from .layout import (_COMPLETION_HEADERS, _TIMESTAMP_HEADERS, MAX_HEADER_SCAN, _best_layout, _forced_layout, _Layout,
                      _mapping_of, _source_format)
 from .readers import _intern_rows, _Table, read_tables
-from .results import NotASurvey, ParsedRow, ParsedSurvey
-from .screening import not_a_survey_reason
+from .results import ParsedRow, ParsedSurvey
+from .screening import not_a_survey
 from .timestamps import TimestampReader, _is_english_label, _is_excel_serial, is_datelike
 
 
@@ -92,20 +93,21 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     :attr:`ParsedSurvey.not_a_survey_reason` says why it looks wrong.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FileProblem("ข้อมูลที่ได้รับไม่ใช่ไฟล์")
+        raise FileProblem(code="survey_not_bytes")
     data = bytes(data)
     tables = read_tables(data)
     layout = _forced_layout(tables, mapping) if mapping else _best_layout(tables)
     if layout is None:
-        raise FileProblem(_no_timestamp_message(filename, tables))
-    reason = not_a_survey_reason(layout.labels, layout.table.head[layout.header_index + 1:], layout.answers)
-    if reason and not allow_non_survey:
-        raise NotASurvey(reason)
+        raise _no_timestamp(filename, tables)
+    problem = not_a_survey(layout.labels, layout.table.head[layout.header_index + 1:], layout.answers)
+    if problem and not allow_non_survey:
+        raise problem
+    reason = str(problem) if problem else None
     data_rows = list(_data_rows(layout))
     rows, rejected = _build_rows(layout, data_rows, layout.header_index + 2)
     del data_rows
     if not rows and not rejected:
-        raise FileProblem("ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ")
+        raise FileProblem(code="survey_header_only")
     labels = layout.labels
     warnings = []
     if layout.department is None:
@@ -145,20 +147,16 @@ def _unreadable_timestamp(tables: list[_Table]) -> Optional[tuple[str, str, int,
     return None
 
 
-def _no_timestamp_message(filename: str, tables: Sequence[_Table] = ()) -> str:
-    name = f"“{filename}” " if filename else ""
+def _no_timestamp(filename: str, tables: Sequence[_Table] = ()) -> FileProblem:
     found = _unreadable_timestamp(list(tables))
     if found:
         label, value, row, sheet, first = found
-        where = f"แถว {row}" + (f" ชีต “{sheet}”" if len(tables) > 1 else "")
+        where = (t("survey_part_row_sheet", row=row, sheet=sheet) if len(tables) > 1
+                 else t("survey_part_row", row=row))
         shown = value if len(value) <= 60 else value[:57] + "..."
-        subject = f"ไฟล์ “{filename}”" if filename else "ไฟล์นี้"
-        which = "ในแถวแรก " if first else ""
-        return (
-            f"{subject} พบคอลัมน์ “{label}” แต่อ่านค่า{which}“{shown}” ({where}) เป็นวันเวลาไม่ได้ "
-            "กรุณาตรวจสอบว่าคอลัมน์นี้เป็นวันเวลาที่ตอบ หรือส่งออกคำตอบจาก Google Forms / Microsoft Forms อีกครั้ง"
-        )
-    return (
-        f"ไฟล์ {name}ไม่มีคอลัมน์วันเวลาที่ตอบ (เช่น Timestamp / ประทับเวลา / Completion time) "
-        "จึงไม่ใช่ไฟล์คำตอบแบบสำรวจที่อ่านได้ กรุณาส่งออกคำตอบจาก Google Forms หรือ Microsoft Forms อีกครั้ง"
-    )
+        subject = t("survey_part_file_named", name=filename) if filename else t("survey_part_this_file")
+        which = t("survey_part_first_row") if first else ""
+        return FileProblem(code="survey_bad_timestamp", subject=subject, label=label, which=which, value=shown,
+                           where=where)
+    name = f"“{filename}” " if filename else ""
+    return FileProblem(code="survey_no_timestamp", name=name)

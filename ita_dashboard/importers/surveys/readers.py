@@ -54,7 +54,7 @@ def _xlsx_tables(data: bytes) -> list[_Table]:
     except FileProblem:
         raise
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileProblem(f"เปิดไฟล์ Excel/ODS ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+        raise FileProblem(code="tabular_workbook_broken", error=type(exc).__name__) from exc
 
 
 def _sheet_rows(sheet: Any) -> Callable[[], Iterator[list[Any]]]:
@@ -62,7 +62,7 @@ def _sheet_rows(sheet: Any) -> Callable[[], Iterator[list[Any]]]:
         try:
             yield from sheet.iter_rows()
         except Exception as exc:
-            raise FileProblem(f"อ่านแผ่นงาน “{sheet.name}” ไม่ได้ ไฟล์อาจเสียหาย ({type(exc).__name__})") from exc
+            raise FileProblem(code="survey_sheet_broken", sheet=sheet.name, error=type(exc).__name__) from exc
 
     return rows
 
@@ -71,9 +71,9 @@ def _csv_tables(data: bytes) -> list[_Table]:
     try:
         text = tabular.decode_text(data)
     except UnicodeError as exc:  # e.g. a UTF-16 BOM followed by an odd number of bytes
-        raise FileProblem("อ่านตัวอักษรในไฟล์ไม่ได้ (ไม่ใช่ UTF-8 หรือ TIS-620)") from exc
+        raise FileProblem(code="survey_bad_encoding") from exc
     if "\x00" in text:
-        raise FileProblem("ไฟล์นี้ไม่ใช่สเปรดชีต (มีอักขระควบคุมที่ไม่ควรมีในไฟล์ CSV)")
+        raise FileProblem(code="survey_control_chars")
     rows = _read_csv(text)
     del text
     return [_Table("CSV", rows[:HEAD_ROWS], lambda: iter(rows), interned=True)]
@@ -91,7 +91,7 @@ def _read_csv(text: str) -> list[list[Any]]:
     try:
         return list(_intern_rows(reader))
     except csv.Error as exc:
-        raise FileProblem(f"รูปแบบ CSV ไม่ถูกต้องที่บรรทัด {reader.line_num}: {exc}") from exc
+        raise FileProblem(code="tabular_bad_csv", line=reader.line_num, detail=str(exc)) from exc
 
 
 def read_tables(data: bytes) -> list[_Table]:
@@ -107,7 +107,7 @@ def read_tables(data: bytes) -> list[_Table]:
     elif kind == tabular.ODT:
         raise tabular.not_a_spreadsheet(kind)
     else:
-        raise FileProblem("ไฟล์ Word ไม่ใช่สเปรดชีตคำตอบแบบสำรวจ กรุณาส่งออกคำตอบเป็น Excel หรือ CSV")
+        raise FileProblem(code="survey_word_file")
     if not any(any(not tabular.is_blank(c) for c in r) for t in tables for r in t.head):
-        raise FileProblem("ไฟล์ไม่มีข้อมูลในตาราง")
+        raise FileProblem(code="tabular_no_data")
     return tables

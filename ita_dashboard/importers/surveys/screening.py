@@ -6,7 +6,9 @@ import re
 from typing import Any, Callable, Optional, Sequence
 
 from .cells import clean_text
+from ...texts import t as _t
 from .layout import _NUMBERED_QUESTION, _column
+from .results import NotASurvey
 from .timestamps import split_date_text
 
 # A register (ทะเบียนครุภัณฑ์), an attendance list, a budget or a payroll sheet can have a date
@@ -122,7 +124,13 @@ def _answer_kind(values: Sequence[Any], label: str = "") -> str:
 
 
 def not_a_survey_reason(labels: Sequence[str], sample: Sequence[Sequence[Any]], answers: Sequence[int]) -> Optional[str]:
-    """Why these answer columns are not a survey's answers (Thai, one line), or None when they may be.
+    """Why these answer columns are not a survey's answers (Thai, one line), or None when they may be."""
+    problem = not_a_survey(labels, sample, answers)
+    return str(problem) if problem else None
+
+
+def not_a_survey(labels: Sequence[str], sample: Sequence[Sequence[Any]], answers: Sequence[int]) -> Optional[NotASurvey]:
+    """The refusal of answer columns that are not a survey's answers, or None when they may be.
 
     A file with no answer columns at all (a register of who answered, by date and department)
     is not judged here: it is read as such.
@@ -149,10 +157,8 @@ def not_a_survey_reason(labels: Sequence[str], sample: Sequence[Sequence[Any]], 
             register += 0.5  # names, item descriptions, addresses
     if register <= survey or (register < 1.0 and survey > 0):
         return None  # answers outweigh register data, or too little of either to say
-    shown = ", ".join(f"“{label[:30]}” เช่น “{value[:25]}”" for label, value in data_columns[:3])
-    what = f"คอลัมน์ {shown} เป็นรหัส ตัวเลข หรือวันเวลา" if shown else "คอลัมน์ส่วนใหญ่เป็นข้อความที่ไม่ซ้ำกัน (เช่น ชื่อหรือรายการ)"
-    return (
-        f"ไฟล์นี้ไม่ใช่คำตอบแบบสำรวจ: {what} ไม่ใช่ระดับความคิดเห็นหรือตัวเลือกที่ตอบซ้ำ ๆ "
-        f"(ดูจากคอลัมน์คำตอบ {judged} คอลัมน์) อาจเป็นทะเบียน บัญชีลงเวลา หรืองบประมาณ "
-        "กรุณาตรวจสอบว่าเลือกไฟล์ถูกต้อง"
-    )
+    shown = ", ".join(_t("survey_part_column_example", label=label[:30], value=value[:25])
+                      for label, value in data_columns[:3])
+    if shown:
+        return NotASurvey(code="survey_not_survey_data", columns=shown, judged=judged)
+    return NotASurvey(code="survey_not_survey_text", judged=judged)
