@@ -6,10 +6,12 @@ command line, ``ui/``) turn it into a message, through :meth:`ItaError.message` 
 English). Anything else that reaches an edge is a bug and is shown as one: the edges catch
 ``ItaError``, never every ``ValueError``.
 
-Older raise sites still pass their Thai sentence directly (``OrgError("มีหน่วยงานชื่อ ... แล้ว")``);
-that sentence is the message then. New ones pass a code: ``ItaError(code="not_found", what=...)``
-reads ``texts.TH["error_not_found"]``. Every code a class declares in ``codes`` has a Thai and an
-English text (tests/test_errors.py).
+Raise sites pass a code and its parameters: ``OrgError(code="org_name_taken", name=...)`` reads
+``texts.TH["error_org_name_taken"]`` (or ``texts.EN`` with ``ITA_LANG=en``). Every code a class
+declares in ``codes`` has a Thai and an English text, and no raise site in the package passes a
+Thai sentence (tests/test_errors.py). A sentence given as ``message`` is still shown as it is, for
+text that is not ours to translate (a joined list of the password rules' own texts, a library's
+message).
 """
 
 from __future__ import annotations

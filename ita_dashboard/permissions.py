@@ -30,6 +30,7 @@ class PermissionDenied(ItaError, PermissionError):
         "permission_every_org_only", "permission_progress_roles", "permission_activity_roles",
         "permission_activity_needs_measure", "permission_not_own_oit_item", "permission_user_elsewhere",
         "status_sheet_nothing_editable",
+        "membership_every_org_user", "membership_not_admin_in_province", "users_not_self",
     )
 
 

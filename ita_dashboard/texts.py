@@ -771,6 +771,10 @@ TH: dict[str, str] = {
     "restore_preview_every_org": "ทุกหน่วยงาน",
     "restore_preview_need_file": "เลือกไฟล์สำรองข้อมูล ระบบจะตรวจไฟล์ทั้งหมดและแสดงข้อมูลในไฟล์ก่อนให้ยืนยัน",
     # error texts by code: services A (oit, activities, orgs, memberships, abbreviations, org_settings, uploads, users)
+    "error_upload_too_large": "ไฟล์ใหญ่เกิน {limit} MB",
+    "error_membership_not_admin_in_province": "คุณไม่ได้เป็นผู้ดูแลระบบของหน่วยงานใดในจังหวัดนี้",
+    "error_membership_every_org_user": "ผู้ใช้นี้เห็นทุกหน่วยงาน: เฉพาะผู้ดูแลระดับจังหวัดจำกัดขอบเขตได้",
+    "error_users_not_self": "ผู้ดูแลระบบไม่สามารถปิดบัญชีหรือลดสิทธิ์ของตนเองได้",
     "error_oit_item_not_found": "ไม่พบรายการ OIT รหัส {item_id}",
     "error_oit_bad_number": "เลขข้อ OIT ต้องเป็นรูปแบบ O1, O25 (ได้รับ “{number}”)",
     "error_oit_name_empty": "ชื่อรายการ OIT ต้องไม่ว่าง",
@@ -1386,6 +1390,10 @@ EN: dict[str, str] = {
     "restore_done": "Restored {rows} rows (backup of {created}). Please log in again.",
     "backup_need_global_admin": "Backup and restore cover every organisation in the database: only an admin of every organisation may run them",
     # error texts by code: services A (oit, activities, orgs, memberships, abbreviations, org_settings, uploads, users)
+    "error_upload_too_large": "The file is larger than {limit} MB",
+    "error_membership_not_admin_in_province": "You are not an administrator of any organisation in this province",
+    "error_membership_every_org_user": "This user sees every organisation: only a province administrator can narrow that scope",
+    "error_users_not_self": "An administrator cannot deactivate their own account or lower their own role",
     "error_oit_item_not_found": "OIT item {item_id} not found",
     "error_oit_bad_number": "An OIT item number looks like O1 or O25 (got “{number}”)",
     "error_oit_name_empty": "The OIT item's name must not be empty",

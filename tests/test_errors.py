@@ -174,3 +174,20 @@ def test_ui_holds_no_inline_thai():
                     and id(node) not in docstrings | css):
                 found.append(f"{path.name}:{node.lineno}: {node.value[:40]}")
     assert not found, found
+
+
+def test_no_error_is_raised_with_a_thai_sentence():
+    """Services raise codes; the Thai (and English) text lives in texts.py. A call to an ItaError
+    class with Thai in its arguments writes the user's text in the wrong place."""
+    names = {c.__name__ for c in _all_error_classes()}
+    found = []
+    for path in PKG.rglob("*.py"):
+        if "ui" in path.relative_to(PKG).parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                if name in names and any(THAI.search(ast.get_source_segment(source, a) or "") for a in node.args):
+                    found.append(f"{path.relative_to(PKG)}:{node.lineno} {name}")
+    assert found == []

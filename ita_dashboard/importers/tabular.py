@@ -35,6 +35,7 @@ class FileProblem(ItaError, ValueError):
     """A file that cannot be used; ``str(exc)`` is a message for the user (Thai)."""
 
     codes: ClassVar[tuple[str, ...]] = (
+        "upload_too_large",
         "guard_zip_members",
         "guard_member_bomb",
         "guard_member_ratio",

@@ -52,7 +52,7 @@ def grant(
         # The first membership of a user without a home narrows them from every organisation
         # to this one: only an every-organisation actor may do that, and not to themselves.
         if actor.org_ids is not None or user.id == actor.user_id:
-            raise PermissionDenied("ผู้ใช้นี้เห็นทุกหน่วยงาน: เฉพาะผู้ดูแลระดับจังหวัดจำกัดขอบเขตได้")
+            raise PermissionDenied(code="membership_every_org_user")
     if role == Role.department_head:
         dep = session.get(Department, department_id) if department_id is not None else None
         if dep is None or dep.organization_id != organization_id:
@@ -117,5 +117,5 @@ def grant_province(session: Session, *, actor: Actor, user_id: int, province: st
         grant(session, actor=actor, user_id=user_id, organization_id=org_id, role=role)
         n += 1
     if n == 0:
-        raise PermissionDenied("คุณไม่ได้เป็นผู้ดูแลระบบของหน่วยงานใดในจังหวัดนี้")
+        raise PermissionDenied(code="membership_not_admin_in_province")
     return n

@@ -27,7 +27,7 @@ class UploadError(ItaError, ValueError):
 def check_size(data: bytes) -> None:
     limit = get_settings().max_upload_mb
     if len(data) > limit * 1024 * 1024:
-        raise FileProblem(f"ไฟล์ใหญ่เกิน {limit} MB")
+        raise FileProblem(code="upload_too_large", limit=limit)
 
 
 def import_measures(session: Session, *, actor: Actor, organization_id: int, plan, fiscal_year: int,

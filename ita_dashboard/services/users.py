@@ -91,7 +91,7 @@ def update_user(
     require_admin_over_user(actor, user_org_ids(session, user))
     _check_department(session, department_id=department_id, organization_id=user.organization_id)
     if user.id == actor.user_id and (active is False or (role is not None and role != Role.admin.value)):
-        raise PermissionDenied("ผู้ดูแลระบบไม่สามารถปิดบัญชีหรือลดสิทธิ์ของตนเองได้")
+        raise PermissionDenied(code="users_not_self")
     before = audit.snapshot(user)
     if role is not None:
         user.role = Role(role)
