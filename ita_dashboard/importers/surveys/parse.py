@@ -75,6 +75,10 @@ def _build_rows(layout: _Layout, data_rows: list[list[Any]], first_row_number: i
     return rows, rejected
 
 
+def _read_already() -> Iterator[list[Any]]:
+    return iter(())
+
+
 def _data_rows(layout: _Layout) -> Iterator[list[Any]]:
     """Rows below the header, strings de-duplicated (CSV rows already are)."""
     rows = layout.table.all_rows()
@@ -103,6 +107,9 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     if reason and not allow_non_survey:
         raise NotASurvey(reason)
     data_rows = list(_data_rows(layout))
+    for table in tables:  # every row is read: calamine's copy of the sheets goes before the rows are built
+        table.all_rows = _read_already
+    del tables
     rows, rejected = _build_rows(layout, data_rows, layout.header_index + 2)
     del data_rows
     if not rows and not rejected:
