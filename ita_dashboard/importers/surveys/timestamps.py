@@ -264,8 +264,10 @@ def _round_second(value: dt.datetime) -> dt.datetime:
 
 
 def _to_local(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return _round_second(value).replace(tzinfo=BANGKOK)
+    if value.tzinfo is None:  # _round_second and the zone in one replace() (a call per response)
+        if value.microsecond >= 500_000:
+            value += dt.timedelta(seconds=1)
+        return value.replace(microsecond=0, tzinfo=BANGKOK)
     return _round_second(value.astimezone(BANGKOK))
 
 
