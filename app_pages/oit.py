@@ -5,11 +5,12 @@ import streamlit as st
 from ita_dashboard.permissions import is_org_admin
 from ita_dashboard.services import oit as oit_svc
 from ita_dashboard.services.framework_overrides import agency_value
-from ita_dashboard.ui import common, oit_views, widgets
+from ita_dashboard.ui import common, oit_views
 from ita_dashboard.texts import t
+from ita_dashboard.textsafe import md
 
 ctx = common.page_context()
-st.title(f"{t('nav_oit')} · {widgets.md_escape(ctx.org.name)}")
+st.title(f"{t('nav_oit')} · {md(ctx.org.name)}")
 st.caption(t("oit_title"))
 oit_views.show_flash()
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="oit_as_of")

@@ -448,9 +448,8 @@ def _year_filter(org: Organization) -> int:
 def _sidebar_footer(user: User, org: Organization, role: Role) -> None:
     if org.is_demo:
         st.sidebar.warning(t("demo_badge"), icon=":material/science:")
-    from .widgets import md_escape  # user text in markdown: shown as text
 
-    st.sidebar.caption(f"{md_escape(user.display_name or user.username)} · {role_label(Role(role).value)}")
+    st.sidebar.caption(f"{md(user.display_name or user.username)} · {role_label(Role(role).value)}")
 
 
 def as_of_month_picker(fiscal_year: int, *, key: str = "as_of_month") -> dt.date:

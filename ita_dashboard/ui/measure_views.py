@@ -15,7 +15,6 @@ from ..services import measures as svc
 from . import common
 from ..texts import role_label, status_label, t
 from .thai_date import date_picker
-from .widgets import md_escape
 
 _SAVED_KEY = "progress_saved"  # {"measure_id", "text"}: the confirmation shown next to the form
 _FORM_N_KEY = "progress_form_n"  # bumped after a save: new widget keys, an empty form
@@ -80,8 +79,8 @@ def detail_and_update(ctx: common.PageContext, states, *, as_of: dt.date) -> Non
     left, right = st.columns([3, 2])
     with left:
         if m.section_title:
-            st.caption(f"{t('section')} {m.section_number or ''} {md_escape(m.section_title)}")
-        st.subheader(f"{m.number}. {md_escape(m.title)}")
+            st.caption(f"{t('section')} {m.section_number or ''} {md(m.section_title)}")
+        st.subheader(f"{m.number}. {md(m.title)}")
         st.text(f"{t('owner')}: {m.owner_text}")
         if m.unresolved_owners:
             st.caption(f"{t('unresolved_owner')}: {', '.join(md(o) for o in m.unresolved_owners)}")

@@ -3,7 +3,7 @@
 Session state: ``meeting`` holds the running presentation (user, organisation, fiscal year,
 the as-of date fixed at the start, slide index); without it the start screen shows. The page
 CSS is a fixed string; every user text (organisation, measure and activity titles) goes through
-``widgets.md_escape`` into markdown, never into HTML.
+``textsafe.md`` into markdown, never into HTML.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .. import meeting
 from ..reports import meeting_pack
 from . import common
 from ..texts import t
-from .widgets import md_escape
+from ..textsafe import md
 
 STATE_KEY = "meeting"
 
@@ -76,7 +76,7 @@ def _state(ctx: common.PageContext) -> Optional[dict[str, Any]]:
 
 
 def start_screen(ctx: common.PageContext) -> None:
-    st.title(f"{t('nav_meeting')} · {md_escape(ctx.org.name)}")
+    st.title(f"{t('nav_meeting')} · {md(ctx.org.name)}")
     st.write(t("meeting_intro"))
     month_end = common.as_of_month_picker(ctx.fiscal_year, key="meeting_month")
     if st.button(t("meeting_start"), type="primary", key="meeting_start", icon=":material/slideshow:"):
@@ -106,7 +106,7 @@ def presentation(state: dict[str, Any]) -> None:
     slide = deck.slides[index]
 
     head, prev, counter, nxt, menu = st.columns([5, 1.4, 1.0, 1.4, 1.6], vertical_alignment="center")
-    head.caption(md_escape(deck.subtitle))
+    head.caption(md(deck.subtitle))
     prev.button(t("meeting_prev"), key="meeting_prev", icon=":material/arrow_back:", disabled=index == 0,
                 on_click=_go, args=(-1, total), width="stretch")
     counter.markdown(f"**{t('meeting_page', n=index + 1, total=total)}**")
@@ -124,12 +124,12 @@ def presentation(state: dict[str, Any]) -> None:
                                    key=f"meeting_png_{slide.key}_{i}", icon=":material/image:")
         st.button(t("meeting_restart"), key="meeting_restart", on_click=_restart, icon=":material/restart_alt:")
 
-    st.title(md_escape(slide.title))
+    st.title(md(slide.title))
     _numbers(slide.numbers)
     _rows(slide)
     _charts(slide)
     if slide.note:
-        st.caption(md_escape(slide.note))
+        st.caption(md(slide.note))
 
 
 def _numbers(numbers: list[meeting.BigNumber]) -> None:
@@ -151,16 +151,16 @@ def _rows(slide: meeting.Slide) -> None:
     with st.container(key="meeting_rows"):
         for r in slide.rows:
             title = r.text if len(r.text) <= ROW_TITLE_CHARS else r.text[:ROW_TITLE_CHARS].rstrip() + "…"
-            text = f"**{md_escape(title)}**"
+            text = f"**{md(title)}**"
             if r.detail:
-                text += f" · :{'red' if r.alert else 'gray'}[{md_escape(r.detail)}]"
+                text += f" · :{'red' if r.alert else 'gray'}[{md(r.detail)}]"
             elif r.alert:
                 text = f":red[{text}]"
             st.markdown(text)
         if slide.more_text:
-            st.caption(md_escape(slide.more_text))
+            st.caption(md(slide.more_text))
         if not slide.rows and not slide.charts and slide.empty_text:
-            st.info(md_escape(slide.empty_text))
+            st.info(md(slide.empty_text))
 
 
 def _charts(slide: meeting.Slide) -> None:

@@ -24,7 +24,6 @@ from ..services.uploads import check_size
 from . import common
 from ..texts import status_label, t
 from .thai_date import date_picker
-from .widgets import md_escape
 
 _XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RESULT_KEY = "progress_sheet_result"
@@ -248,7 +247,7 @@ def _activity_form(ctx: common.PageContext, states) -> None:
                 except (act_svc.ActivityError, PermissionDenied) as exc:
                     st.error(md(str(exc)))
                     return
-                st.session_state[_ACT_ADDED_KEY] = t("activity_added_on", title=md_escape(title.strip()[:80]),
+                st.session_state[_ACT_ADDED_KEY] = t("activity_added_on", title=md(title.strip()[:80]),
                                                      date=thai.format_date_th(when))
                 st.session_state[_ACT_FORM_N_KEY] = n + 1
                 st.rerun()

@@ -17,7 +17,7 @@ from ..models import BatchKind
 from ..services import uploads
 from . import common
 from ..texts import t
-from .widgets import batch_kind_label, md_escape, rejected_frame
+from .widgets import batch_kind_label, rejected_frame
 
 _UPLOAD_TYPES = ["csv", "xlsx", "xls", "ods", "txt", "docx"]
 
@@ -81,11 +81,11 @@ def survey_upload(ctx: common.PageContext) -> None:
         return
     st.subheader(t("preview"))
     if parsed.not_a_survey_reason:  # a register, an attendance list...: say so before anything else
-        st.error(md_escape(parsed.not_a_survey_reason))
-    st.markdown(t("upload_recognised", recognised=t("recognised_columns"), time=md_escape(parsed.timestamp_column),
-                  department=t("department"), department_column=md_escape(parsed.department_column or "–"),
+        st.error(md(parsed.not_a_survey_reason))
+    st.markdown(t("upload_recognised", recognised=t("recognised_columns"), time=md(parsed.timestamp_column),
+                  department=t("department"), department_column=md(parsed.department_column or "–"),
                   questions=len(parsed.answer_columns), header_row=parsed.header_row,
-                  sheet=md_escape(parsed.sheet_name)))
+                  sheet=md(parsed.sheet_name)))
     preview = pd.DataFrame([
         {t("upload_col_row"): r.row_number, t("upload_col_time"): thai.format_datetime_th(r.submitted_at), t("department"): r.department_text}
         for r in parsed.rows[:10]
@@ -139,7 +139,7 @@ def measures_upload(ctx: common.PageContext) -> None:
         return
     year = plan.fiscal_year or ctx.fiscal_year
     st.subheader(t("preview"))
-    st.markdown(f"{md_escape(plan.organization_name or ctx.org.name)} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
+    st.markdown(f"{md(plan.organization_name or ctx.org.name)} · {t('fiscal_year')} {year} · {len(plan.measures)} {t('measure')}")
     for w in plan.warnings:
         st.warning(md(w))
     st.dataframe(pd.DataFrame([
@@ -176,7 +176,7 @@ def batch_list(ctx: common.PageContext) -> None:
         st.caption(t("upload_no_batches"))
         return
     for b in batches:
-        label = (f"{batch_kind_label(b.kind)} · {md_escape(b.file_name)} · "
+        label = (f"{batch_kind_label(b.kind)} · {md(b.file_name)} · "
                  f"{thai.format_datetime_th(common.local_time(b.created_at))} · "
                  f"{t('read')} {b.read_count} {t('imported')} {b.imported_count} {t('duplicate')} {b.duplicate_count} "
                  f"{t('rejected')} {b.rejected_count}"

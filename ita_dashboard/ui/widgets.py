@@ -175,7 +175,7 @@ def due_list(items: Sequence[DueMeasure], *, as_of: dt.date, has_plan: bool = Tr
             badge = f":red[:material/alarm: **{when}**]"
         else:
             badge = f":orange[:material/schedule: {when}]"
-        st.markdown(f"**{m.number}.** {md_escape(m.title)}  \n{badge} · {status_label(m.status.value)} {m.percent}%")
+        st.markdown(f"**{m.number}.** {textsafe.md(m.title)}  \n{badge} · {status_label(m.status.value)} {m.percent}%")
 
 
 def no_plan_notice(*, can_import: bool) -> None:
@@ -221,10 +221,6 @@ def thai_file_uploader() -> None:
     """Put the Thai words on every file uploader of the page (call once per page that has one)."""
     st.html(UPLOADER_CSS)
 
-
-def md_escape(text: str) -> str:
-    """User text goes into markdown: shown as text, forms no markup (see ``ita_dashboard.textsafe``)."""
-    return textsafe.md(text)
 
 
 def measures_frame(states) -> pd.DataFrame:
