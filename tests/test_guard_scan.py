@@ -68,9 +68,29 @@ def reference_counts(buf: bytes) -> tuple:
 
 
 def same_scan(pieces: list[bytes]) -> guard._Grid:
+    """The scan as it runs (small pieces joined, one count) and with every piece counted on its own
+    by the scan's threads, both the same as the reference."""
+    expected = reference_scan(lambda: iter(pieces), "s")
     got = guard._scan_xlsx_sheet(lambda: iter(pieces), "s")
-    assert got == reference_scan(lambda: iter(pieces), "s")
+    assert got == expected
+    joined, guard.SCAN_PIECE = guard.SCAN_PIECE, 1
+    try:
+        assert guard._scan_xlsx_sheet(lambda: iter(pieces), "s") == expected
+    finally:
+        guard.SCAN_PIECE = joined
     return got
+
+
+def test_pieces_are_counted_in_order_by_the_threads_and_an_odd_one_stops_them(monkeypatch) -> None:
+    """Many pieces through the thread pool: the counts add up in order, and a piece that needs the
+    exact tokenizer (a cell without ``r``) in the middle sends the whole sheet there."""
+    monkeypatch.setattr(guard, "SCAN_PIECE", 1)
+    rows = [b'<row r="%d"><c r="A%d"><v>1</v></c><c r="C%d"><v>2</v></c></row>' % (r, r, r) for r in range(1, 301)]
+    got = guard._scan_xlsx_sheet(lambda: iter(rows), "s")
+    assert (got.rows, got.cols, got.present) == (300, 3, 600)
+    odd = rows[:150] + [b'<row r="151"><c><v>1</v></c><c><v>1</v></c><c><v>1</v></c><c><v>1</v></c></row>'] + rows[151:]
+    got = guard._scan_xlsx_sheet(lambda: iter(odd), "s")
+    assert got == reference_scan(lambda: iter(odd), "s") and (got.rows, got.cols) == (300, 4)
 
 
 # Pieces of sheet XML: what real programs write, and every spelling the fast path must notice.

@@ -37,6 +37,7 @@ decoding, at most :data:`MAX_IMAGE_PIXELS`.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import struct
 import zipfile
@@ -423,12 +424,11 @@ def _scan_xlsx_sheet(stream_factory: Callable[[], Iterator[bytes]], sheet: str) 
     g = _Grid(sheet=sheet)
     far_row = far_col = 0
     found_total = opened_total = closed_total = 0
-    for buf in _chunks_by_tag(stream_factory()):
+    for buf, (found, opened, closed, odd, cell_row, cell_col) in _counted(_joined(_chunks_by_tag(stream_factory()))):
         if not g.declared_rows and b"dimension" in buf:
             m = _DIMENSION.search(buf)
             if m:
                 g.declared_rows, g.declared_cols = _ref(m.group(1).decode("ascii", "replace").split(":")[-1])
-        found, opened, closed, odd, cell_row, cell_col = _piece_counts(buf)
         found_total += found
         opened_total += opened
         closed_total += closed
@@ -442,6 +442,56 @@ def _scan_xlsx_sheet(stream_factory: Callable[[], Iterator[bytes]], sheet: str) 
         g.cols = far_col
         g.far_cell = f"{column_letters(g.cols)}{g.rows}"
     return g
+
+
+SCAN_PIECE = 1 * MiB  # the fast scan's unit: numpy's fixed cost per call stays small beside it
+SCAN_THREADS = 2  # numpy releases the GIL while it works: pieces are counted on two cores
+SCAN_AHEAD = 4  # pieces inflated ahead of the one being counted (memory: a few MB)
+
+
+def _joined(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """Consecutive pieces joined up to ``SCAN_PIECE`` (each piece ends between two tags, so does
+    the join)."""
+    parts: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        parts.append(piece)
+        size += len(piece)
+        if size >= SCAN_PIECE:
+            yield b"".join(parts) if len(parts) > 1 else parts[0]
+            parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
+def _counted(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, tuple[int, int, int, bool, int, int]]]:
+    """Each piece with its :func:`_piece_counts`, in order. From the second piece on they are
+    counted by ``SCAN_THREADS`` threads while the next ones are inflated (zlib and numpy release
+    the GIL), at most ``SCAN_AHEAD`` pieces ahead; a one-piece sheet is counted here."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = next(pieces, None)
+    if first is None:
+        return
+    second = next(pieces, None)
+    if second is None:
+        yield first, _piece_counts(first)
+        return
+    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="guard-scan") as pool:
+        pending: deque = deque()
+        try:
+            for buf in itertools.chain((first, second), pieces):
+                pending.append((buf, pool.submit(_piece_counts, buf)))
+                if len(pending) > SCAN_AHEAD:
+                    buf, counts = pending.popleft()
+                    yield buf, counts.result()
+            while pending:
+                buf, counts = pending.popleft()
+                yield buf, counts.result()
+        finally:  # stopped early (an odd piece, a refusal): what is queued is not counted
+            for _, counts in pending:
+                counts.cancel()
 
 
 _TAG_END: Optional[object] = None  # numpy: the bytes that may follow a tag's name (\s, '/', '>')
