@@ -11,43 +11,64 @@ from ..tabular import FileProblem
 from .cells import _key, clean_text, header_signature
 from .layout import (_COMPLETION_HEADERS, _TIMESTAMP_HEADERS, MAX_HEADER_SCAN, _best_layout, _forced_layout, _Layout,
                      _mapping_of, _source_format)
-from .readers import _intern_rows, _Table, read_tables
+from .readers import _Table, read_tables
 from .results import ParsedRow, ParsedSurvey
 from .screening import not_a_survey
 from .timestamps import TimestampReader, _is_english_label, _is_excel_serial, is_datelike
 
 
-def _columns_of(rows: list[list[Any]], width: int) -> list[tuple[Any, ...]]:
-    """Transpose to columns (short rows padded with None), once, at C speed."""
-    if not rows:
-        return [() for _ in range(width)]
-    cols = list(itertools.islice(itertools.zip_longest(*rows, fillvalue=None), width))
-    while len(cols) < width:
-        cols.append((None,) * len(rows))
-    return cols
+class _Cleaned(dict):
+    """Raw cell -> its clean text, computed on first sight: answers repeat a few labels, so a
+    column of 100,000 cells costs a few clean_text() calls and one shared string per label."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = clean_text(value)
+        return text
 
 
-def _texts(column: Sequence[Any]) -> list[str]:
-    """Clean text of every cell, computed once per distinct value (answers repeat a few labels)."""
-    memo = {v: clean_text(v) for v in set(column)}
-    return list(map(memo.__getitem__, column))
+READ_BLOCK = 5000  # rows taken from the reader at a time, turned into columns, then let go
 
 
-def _build_rows(layout: _Layout, data_rows: list[list[Any]], first_row_number: int) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
-    """Accepted rows and rejected ones; works column-wise (each column cleaned once per distinct
-    value) and then zips the columns back into rows, which is what keeps 100,000 rows fast."""
+def _data_columns(layout: _Layout) -> list[list[Any]]:
+    """The rows below the header as columns (as wide as the header; short rows padded with None):
+    the timestamp column as read, every other column as clean text.
+
+    The reader's rows are taken a block at a time, turned into columns at C speed and cleaned
+    through one memo per column, so no raw row outlives its block (the reader's cells are not
+    kept: equal answers become one string).
+    """
+    width = len(layout.labels)
+    ts = layout.timestamp
+    rows = itertools.islice(layout.table.all_rows(), layout.header_index + 1, None)
+    memos = [_Cleaned() for _ in range(width)]
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    while True:
+        block = list(itertools.islice(rows, READ_BLOCK))
+        if not block:
+            return cols
+        got = 0
+        for j, column in enumerate(itertools.islice(itertools.zip_longest(*block), width)):
+            cols[j].extend(column if j == ts else map(memos[j].__getitem__, column))
+            got += 1
+        for j in range(got, width):  # every row of the block is shorter than the header
+            cols[j].extend(itertools.repeat(None if j == ts else memos[j][None], len(block)))
+
+
+def _build_rows(layout: _Layout, cols: list[list[Any]], first_row_number: int) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
+    """Accepted rows and rejected ones, from the columns of :func:`_data_columns` (each cleaned
+    once per distinct value) zipped back into rows, which is what keeps 100,000 rows fast."""
     labels = layout.labels
-    width = len(labels)
-    cols = _columns_of(data_rows, width)
     ts_cells = cols[layout.timestamp]
     reader = TimestampReader(ts_cells, english_header=_is_english_label(labels[layout.timestamp]))
     ts_label = labels[layout.timestamp]
-    dept = _texts(cols[layout.department]) if layout.department is not None else None
+    dept = cols[layout.department] if layout.department is not None else None
     questions = [labels[j] for j in layout.answers]
-    answer_cols = [_texts(cols[j]) for j in layout.answers]
+    answer_cols = [cols[j] for j in layout.answers]
     id_labels = [labels[j] for j in layout.ids]
-    id_cols = [_texts(cols[j]) for j in layout.ids]
-    other_cols = [_texts(cols[j]) for j in layout.ignored]
+    id_cols = [cols[j] for j in layout.ids]
+    other_cols = [cols[j] for j in layout.ignored]
     rows: list[ParsedRow] = []
     rejected: list[dict[str, Any]] = []
     answer_rows = zip(*answer_cols) if answer_cols else itertools.repeat(())
@@ -80,14 +101,6 @@ def _read_already() -> Iterator[list[Any]]:
     return iter(())
 
 
-def _data_rows(layout: _Layout) -> Iterator[list[Any]]:
-    """Rows below the header, strings de-duplicated (CSV rows already are)."""
-    rows = layout.table.all_rows()
-    if not layout.table.interned:
-        rows = _intern_rows(rows)
-    return itertools.islice(rows, layout.header_index + 1, None)
-
-
 def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict[str, Any]] = None,
                       allow_non_survey: bool = False) -> ParsedSurvey:
     """Read a survey export into rows; raises FileProblem (Thai) when the file cannot be used.
@@ -108,12 +121,12 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     if problem and not allow_non_survey:
         raise problem
     reason = str(problem) if problem else None
-    data_rows = list(_data_rows(layout))
+    columns = _data_columns(layout)
     for table in tables:  # every row is read: calamine's copy of the sheets goes before the rows are built
         table.all_rows = _read_already
     del tables
-    rows, rejected = _build_rows(layout, data_rows, layout.header_index + 2)
-    del data_rows
+    rows, rejected = _build_rows(layout, columns, layout.header_index + 2)
+    del columns
     if not rows and not rejected:
         raise FileProblem(code="survey_header_only")
     labels = layout.labels
