@@ -132,6 +132,28 @@ def test_other_writers_get_in_and_readers_see_the_old_counts_until_the_flip(engi
     assert "เทศบาลที่บันทึกระหว่างนำเข้า" in names
 
 
+def test_one_write_transaction_takes_chunks_until_it_has_held_the_lock_hold_s(engine, org_id, monkeypatch):
+    """SQLite: fewer, longer write transactions than chunks (each one costs a commit and a gap),
+    each ending once it has held the lock ``HOLD_S``; progress is reported between them."""
+    do_import(engine, org_id, sf.google_csv(FIRST))
+    data = sf.google_csv(FIRST + SECOND)  # 300 new rows, then the 40 stored ones' membership
+    slow_chunks(monkeypatch, seconds=0.1)  # 6 chunks of 50 rows, each at least 0.1 s
+    monkeypatch.setattr(survey_staging, "HOLD_S", 0.35)
+    seen: list[int] = []
+    r = do_import(engine, org_id, data, progress=lambda done, total: seen.append(done))
+    assert (r.new, r.unchanged) == (300, 40) and counted(engine, org_id) == 340
+    if engine.dialect.name == "postgresql":  # one transaction: every chunk reported
+        assert seen == [50, 100, 150, 200, 250, 300, 340]
+        return
+    new_rows = [d for d in seen if d <= 300]
+    assert new_rows[-1] == 300 and seen[-1] == 340
+    assert 2 <= len(new_rows) < 6, seen  # 0.6 s of chunks: more than one transaction, fewer than chunks
+    monkeypatch.setattr(survey_staging, "HOLD_S", 0.0)
+    seen.clear()
+    do_import(engine, make_org(engine, name="อบต.ทดสอบ"), data, progress=lambda done, total: seen.append(done))
+    assert seen == [50, 100, 150, 200, 250, 300, 340]  # no hold: one transaction per chunk
+
+
 @pytest.mark.parametrize("where", ["last chunk", "flip"])
 def test_a_failure_in_the_last_chunk_or_the_flip_leaves_nothing(engine, org_id, monkeypatch, where):
     do_import(engine, org_id, sf.google_csv(FIRST))
@@ -364,6 +386,7 @@ def test_a_cleaner_takes_a_stalled_import_over_and_the_import_never_counts(engin
     deleting the rows and membership, before the batch: the import must not become ``done``."""
     do_import(engine, org_id, sf.google_csv(FIRST))
     monkeypatch.setattr(survey_import, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(survey_staging, "HOLD_S", 0.0)  # one transaction per chunk
     data = sf.google_csv(FIRST + SECOND)  # 300 new rows in 3 chunks, then the 40 stored ones' membership
     if when == "before the flip":
         real_text = survey_staging.sql_text

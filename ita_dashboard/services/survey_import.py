@@ -811,7 +811,8 @@ def import_survey(
     """Store a parsed export as one ImportBatch and bring its form's state up to date; see the
     module docstring. ``parse_key`` (see :func:`import_survey_file`) lets the same file, read
     the same way, be recognised later without reading it again. ``progress(done, total)`` is
-    called after each chunk written.
+    called after each of the import's write transactions (one or more chunks, see
+    ``survey_staging.HOLD_S``), outside it.
 
     A file with rows commits the caller's transaction first, then writes in short transactions
     of its own (services/survey_staging.py): the result is committed when this returns.
@@ -947,15 +948,18 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
     total, done = len(rows), 0
     if fresh:
         scorer = _Scorer(fiscal_year=fy, instrument=instrument.value, questions=parsed.answer_columns)
-        for chunk in _chunks(fresh, CHUNK_SIZE):
+        last = (len(fresh) - 1) // CHUNK_SIZE
+        for number, chunk in enumerate(_chunks(fresh, CHUNK_SIZE)):
             chunk_keys = [k for _, k, _ in chunk]
             n = len(chunk)
-            # Coded and scored outside the write lock; ids are only known under it (SQLite).
+            # Coded and scored before its rows are written (between two write transactions, in
+            # the gap); ids are only known under the lock (SQLite).
             hidden = [batch.id] * n if st.chunked else [batch.id if k in step.left_out else None for k in chunk_keys]
             params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], [0] * n,
                              hidden, base=base, batch_id=batch.id, questions=parsed.answer_columns,
                              resolve=resolve, scorer=scorer, codebook=codebook, writer=writer)
-            st.begin()
+            if not st.writing:
+                st.begin()
             chunk_ids = writer.next_ids(n)
             params = [(i, *p[1:]) for i, p in zip(chunk_ids, params)]
             inserted = _insert_chunk(session, params)
@@ -964,11 +968,12 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
                 got = _ids_of(session, org_id, fy, instrument, chunk_keys)
             ids.update(got)
             writer.members([(batch.id, ids[k], r.row_number) for r, k, _ in chunk])
-            st.renew()
-            st.commit()
             done += n
-            if progress is not None:
-                progress(done, total)
+            if number == last or st.held_enough():  # one transaction takes chunks for HOLD_S
+                st.renew()
+                st.commit()
+                if progress is not None:  # between transactions: nothing of ours holds the lock
+                    progress(done, total)
     _members(st, batch=batch, ids=ids, rows=[(k, row) for k, row in rows if k in stored], progress=progress,
               done=done, total=total)
 
@@ -988,14 +993,17 @@ def _members(st: Staging, *, batch: ImportBatch, ids: dict[str, int], rows: list
     """The staging batch's membership (key, row number), chunk by chunk in short transactions:
     invisible until the flip (every reader of membership joins batches that are ``done``)."""
     writer = _Writer.current(st.session)
-    for chunk in _chunks(rows, CHUNK_SIZE * 4):
-        st.begin()
+    last = (len(rows) - 1) // (CHUNK_SIZE * 4)
+    for number, chunk in enumerate(_chunks(rows, CHUNK_SIZE * 4)):
+        if not st.writing:
+            st.begin()
         writer.members([(batch.id, ids[k], row) for k, row in chunk])
-        st.renew()
-        st.commit()
         done += len(chunk)
-        if progress is not None:
-            progress(done, total or len(rows))
+        if number == last or st.held_enough():
+            st.renew()
+            st.commit()
+            if progress is not None:
+                progress(done, total or len(rows))
 
 
 def _next_step(session: Session, *, form: SurveyForm, stored: dict[str, tuple],

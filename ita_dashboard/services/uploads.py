@@ -42,7 +42,7 @@ def import_measures(session: Session, *, actor: Actor, organization_id: int, pla
 
 def import_survey(session: Session, *, actor: Actor, organization_id: int, instrument: str, parsed,
                   fiscal_year: Optional[int], file_name: str, data: bytes, progress=None):
-    """``progress(done, total)``: called after each chunk written (services/survey_import.py)."""
+    """``progress(done, total)``: called after each write transaction (services/survey_import.py)."""
     from . import survey_import
 
     require_admin(actor, organization_id)
