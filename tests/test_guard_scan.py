@@ -32,9 +32,10 @@ def reference_scan(stream_factory: Callable[[], Iterator[bytes]], sheet: str) ->
     found_total = opened_total = closed_total = 0
     for buf in guard._chunks_by_tag(stream_factory()):
         if not g.declared_rows and b"dimension" in buf:
-            m = guard._DIMENSION.search(buf)
-            if m:
+            for m in guard._DIMENSION.finditer(buf):  # the first that names a cell
                 g.declared_rows, g.declared_cols = guard._ref(m.group(1).decode("ascii", "replace").split(":")[-1])
+                if g.declared_rows:
+                    break
         found = guard._FAST_CELL.findall(buf)
         found_total += len(found)
         opened_total += len(guard._ANY_CELL_OPEN.findall(buf))
@@ -79,6 +80,32 @@ def same_scan(pieces: list[bytes]) -> guard._Grid:
     finally:
         guard.SCAN_PIECE = joined
     return got
+
+
+def test_a_garbage_dimension_does_not_hide_a_real_one_after_it() -> None:
+    xml = (b'<worksheet><dimension ref="x"/><dimension ref="A1:XFD1048576"/><sheetData><row r="1">'
+           b'<c r="A1"><v>1</v></c></row></sheetData></worksheet>')
+    g = same_scan([xml])
+    assert (g.declared_rows, g.declared_cols) == (1048576, 16384)
+
+
+def test_an_early_stop_ends_the_counting_threads(monkeypatch) -> None:
+    """A piece that sends the sheet to the exact tokenizer stops the pool before that scan runs."""
+    import threading
+
+    monkeypatch.setattr(guard, "SCAN_PIECE", 1)
+    rows = [b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(1, 200)]
+    pieces = rows[:3] + [b"<row><c><v>1</v></c></row>"] + rows[3:]
+    exact = guard._scan_xlsx_sheet_exact
+    alive: list[int] = []
+
+    def counting_exact(stream, sheet):
+        alive.append(sum(t.name.startswith("guard-scan") for t in threading.enumerate()))
+        return exact(stream, sheet)
+
+    monkeypatch.setattr(guard, "_scan_xlsx_sheet_exact", counting_exact)
+    guard._scan_xlsx_sheet(lambda: iter(pieces), "s")
+    assert alive == [0]
 
 
 def test_pieces_are_counted_in_order_by_the_threads_and_an_odd_one_stops_them(monkeypatch) -> None:

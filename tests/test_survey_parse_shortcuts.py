@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ita_dashboard.importers.surveys import BANGKOK, TimestampReader, parse_survey_file
+from tests import survey_files as sf
 
 
 def test_answers_of_full_rows_and_of_rows_with_blanks() -> None:
@@ -30,3 +31,14 @@ def test_naive_timestamps_round_to_the_second_in_bangkok() -> None:
     got = read(dt.datetime(2025, 12, 31, 23, 59, 59, 999999))
     assert got == dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=BANGKOK) and got.tzinfo is BANGKOK
     assert read(dt.datetime(2568, 1, 6, 8, 0, 0)) == dt.datetime(2025, 1, 6, 8, 0, 0, tzinfo=BANGKOK)  # BE year
+
+
+def test_the_timestamp_column_mapped_as_the_department_too_gives_text() -> None:
+    """The parser keeps the timestamp column as read (dates); a mapping that makes it the
+    department as well gets its clean text there, in an xlsx with real dates and in a CSV."""
+    responses = sf.make_responses(5)
+    for data in (sf.google_xlsx(responses, as_datetime=True), sf.google_csv(responses)):
+        auto = parse_survey_file(data)
+        forced = parse_survey_file(data, mapping=dict(auto.mapping_used, department=auto.timestamp_column))
+        assert len(forced.rows) == 5
+        assert all(isinstance(r.department_text, str) and r.department_text for r in forced.rows)

@@ -36,6 +36,7 @@ decoding, at most :data:`MAX_IMAGE_PIXELS`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import re
@@ -410,6 +411,16 @@ _PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
 _DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref\s*=\s*["']([^"']*)["']""")
 
 
+def _declared(buf: bytes) -> tuple[int, int]:
+    """The first ``<dimension ref>`` of this piece that names a cell (rows, columns); (0, 0) if none
+    does (a garbage one does not hide a real one after it)."""
+    for m in _DIMENSION.finditer(buf):
+        rows, cols = _ref(m.group(1).decode("ascii", "replace").split(":")[-1])
+        if rows:
+            return rows, cols
+    return 0, 0
+
+
 def _scan_xlsx_sheet(stream_factory: Callable[[], Iterator[bytes]], sheet: str) -> _Grid:
     """The sheet's declared dimension and real extent.
 
@@ -424,18 +435,22 @@ def _scan_xlsx_sheet(stream_factory: Callable[[], Iterator[bytes]], sheet: str) 
     g = _Grid(sheet=sheet)
     far_row = far_col = 0
     found_total = opened_total = closed_total = 0
-    for buf, (found, opened, closed, odd, cell_row, cell_col) in _counted(_joined(_chunks_by_tag(stream_factory()))):
-        if not g.declared_rows and b"dimension" in buf:
-            m = _DIMENSION.search(buf)
-            if m:
-                g.declared_rows, g.declared_cols = _ref(m.group(1).decode("ascii", "replace").split(":")[-1])
-        found_total += found
-        opened_total += opened
-        closed_total += closed
-        if opened_total != found_total or closed_total > found_total or odd:
-            return _scan_xlsx_sheet_exact(stream_factory(), sheet)
-        far_row = max(far_row, cell_row)
-        far_col = max(far_col, cell_col)
+    exact = False
+    # closing(): an early stop ends the counting threads before the exact scan starts
+    with contextlib.closing(_counted(_joined(_chunks_by_tag(stream_factory())))) as pieces:
+        for buf, (found, opened, closed, odd, cell_row, cell_col) in pieces:
+            if not g.declared_rows and b"dimension" in buf:
+                g.declared_rows, g.declared_cols = _declared(buf)
+            found_total += found
+            opened_total += opened
+            closed_total += closed
+            if opened_total != found_total or closed_total > found_total or odd:
+                exact = True
+                break
+            far_row = max(far_row, cell_row)
+            far_col = max(far_col, cell_col)
+    if exact:
+        return _scan_xlsx_sheet_exact(stream_factory(), sheet)
     g.present = closed_total
     if g.present:
         g.rows = far_row

@@ -927,8 +927,8 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
            unique: list[ParsedRow], keys: list[str], resolve,
            progress: Optional[Callable[[int, int], None]] = None) -> tuple[dict[str, int], list[VanishedRow]]:
     """Insert the new rows (SQLite: hidden, ``vanished_by`` = the staging batch) and the batch's
-    membership, chunk by chunk, each chunk its own short write transaction (PostgreSQL: all in one,
-    see ``Staging.chunked``); then, in the flip's transaction (left open for ``_staged`` to
+    membership, chunk by chunk, in short write transactions of one or more chunks (``HOLD_S``;
+    PostgreSQL: all in one, see ``Staging.chunked``); then, in the flip's transaction (left open for ``_staged`` to
     commit), make the batch ``done`` and apply the state rule. Returns the new/changed/unchanged
     counts and the vanished rows."""
     session = st.session
@@ -952,8 +952,8 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
         for number, chunk in enumerate(_chunks(fresh, CHUNK_SIZE)):
             chunk_keys = [k for _, k, _ in chunk]
             n = len(chunk)
-            # Coded and scored before its rows are written (between two write transactions, in
-            # the gap); ids are only known under the lock (SQLite).
+            # Coded and scored before its rows are written (in the gap before a write transaction,
+            # or inside one that goes on); ids are only known under the lock (SQLite).
             hidden = [batch.id] * n if st.chunked else [batch.id if k in step.left_out else None for k in chunk_keys]
             params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], [0] * n,
                              hidden, base=base, batch_id=batch.id, questions=parsed.answer_columns,

@@ -2,8 +2,9 @@
 
 On SQLite a long import (100,000 rows and more) does not hold the database's single write lock
 from its first row to its last. Its batch is written ``staging`` first; its rows go in chunk by
-chunk, each chunk its own short write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, at least
-``GAP_S`` apart), so a page saving progress gets the lock between two chunks. Rows of a staging
+chunk, in short write transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``, each taking chunks until
+it has held the lock ``HOLD_S``, at least ``GAP_S`` apart), so a page saving progress gets the
+lock between two of them. Rows of a staging
 batch are stored with ``vanished_by`` = the batch, so every count (``models.counted()``) and the
 counting indexes leave them out, and every listing of batches, batch membership or vanished rows
 takes ``done`` batches only. One last short transaction flips the batch to ``done`` and makes its
@@ -49,7 +50,7 @@ from sqlmodel import Session
 from ..models import BatchKind, ImportBatch, Instrument, utcnow
 
 STAGING, DONE = "staging", "done"
-LEASE_S = 300.0  # a live importer renews its lease with every chunk (a second or so apart)
+LEASE_S = 300.0  # a live importer renews its lease in every write transaction (under a second apart)
 WAIT_S = 300.0  # how long an import waits for another import of the same survey (SQLite)
 POLL_S = 0.1
 # SQLite: the least time between two of an import's write transactions. A writer waiting for the

@@ -60,15 +60,27 @@ def _build_rows(layout: _Layout, cols: list[list[Any]], first_row_number: int) -
     """Accepted rows and rejected ones, from the columns of :func:`_data_columns` (each cleaned
     once per distinct value) zipped back into rows, which is what keeps 100,000 rows fast."""
     labels = layout.labels
-    ts_cells = cols[layout.timestamp]
-    reader = TimestampReader(ts_cells, english_header=_is_english_label(labels[layout.timestamp]))
-    ts_label = labels[layout.timestamp]
-    dept = cols[layout.department] if layout.department is not None else None
+    ts = layout.timestamp
+    ts_cells = cols[ts]
+    reader = TimestampReader(ts_cells, english_header=_is_english_label(labels[ts]))
+    ts_label = labels[ts]
+    ts_texts: list[str] = []
+
+    def texts(j: int) -> list[Any]:
+        """Column ``j`` as clean text. The timestamp column is kept as read; a mapping that gives
+        it a second role (the department, say) gets its clean text there, as any other column."""
+        if j != ts:
+            return cols[j]
+        if not ts_texts:
+            ts_texts.extend(map(_Cleaned().__getitem__, ts_cells))
+        return ts_texts
+
+    dept = texts(layout.department) if layout.department is not None else None
     questions = [labels[j] for j in layout.answers]
-    answer_cols = [cols[j] for j in layout.answers]
+    answer_cols = [texts(j) for j in layout.answers]
     id_labels = [labels[j] for j in layout.ids]
-    id_cols = [cols[j] for j in layout.ids]
-    other_cols = [cols[j] for j in layout.ignored]
+    id_cols = [texts(j) for j in layout.ids]
+    other_cols = [texts(j) for j in layout.ignored]
     rows: list[ParsedRow] = []
     rejected: list[dict[str, Any]] = []
     answer_rows = zip(*answer_cols) if answer_cols else itertools.repeat(())
