@@ -12,19 +12,9 @@ ctx = common.page_context(roles=[Role.admin])
 widgets.thai_file_uploader()
 st.title(f"{t('nav_admin')} · {md(ctx.org.name)}")
 
-tabs = st.tabs([t("departments"), t("target"), t("map"), t("users"), t("framework"), t("audit"),
-                 t("backup_tab")])
-with tabs[0]:
-    admin_views.departments(ctx)
-with tabs[1]:
-    admin_views.targets(ctx)
-with tabs[2]:
-    admin_views.mapping(ctx)
-with tabs[3]:
-    admin_views.users(ctx)
-with tabs[4]:
-    admin_views.framework(ctx)
-with tabs[5]:
-    admin_views.audit_log(ctx)
-with tabs[6]:
-    backup_views.backup_restore(ctx)
+TABS = (("departments", admin_views.departments), ("target", admin_views.targets), ("map", admin_views.mapping),
+        ("users", admin_views.users), ("framework", admin_views.framework), ("audit", admin_views.audit_log),
+        ("backup_tab", backup_views.backup_restore))
+for tab, (_, view) in zip(st.tabs([t(key) for key, _ in TABS]), TABS):
+    with tab:
+        view(ctx)

@@ -928,8 +928,8 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
            progress: Optional[Callable[[int, int], None]] = None) -> tuple[dict[str, int], list[VanishedRow]]:
     """Insert the new rows (SQLite: hidden, ``vanished_by`` = the staging batch) and the batch's
     membership, chunk by chunk, in short write transactions of one or more chunks (``HOLD_S``;
-    PostgreSQL: all in one, see ``Staging.chunked``); then, in the flip's transaction (left open for ``_staged`` to
-    commit), make the batch ``done`` and apply the state rule. Returns the new/changed/unchanged
+    PostgreSQL: all in one, see ``Staging.chunked``); then, in the flip's transaction (left open
+    for ``_staged`` to commit), make the batch ``done`` and apply the state rule. Returns the new/changed/unchanged
     counts and the vanished rows."""
     session = st.session
     fy, instrument, org_id = batch.fiscal_year, BatchKind(batch.kind).instrument, batch.organization_id
@@ -958,8 +958,7 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
             params = _params([r for r, _, _ in chunk], chunk_keys, [ref for _, _, ref in chunk], [0] * n,
                              hidden, base=base, batch_id=batch.id, questions=parsed.answer_columns,
                              resolve=resolve, scorer=scorer, codebook=codebook, writer=writer)
-            if not st.writing:
-                st.begin()
+            st.chunk_begins()
             chunk_ids = writer.next_ids(n)
             params = [(i, *p[1:]) for i, p in zip(chunk_ids, params)]
             inserted = _insert_chunk(session, params)
@@ -969,11 +968,8 @@ def _store(st: Staging, *, batch: ImportBatch, form: SurveyForm, parsed: ParsedS
             ids.update(got)
             writer.members([(batch.id, ids[k], r.row_number) for r, k, _ in chunk])
             done += n
-            if number == last or st.held_enough():  # one transaction takes chunks for HOLD_S
-                st.renew()
-                st.commit()
-                if progress is not None:  # between transactions: nothing of ours holds the lock
-                    progress(done, total)
+            if st.chunk_done(last=number == last) and progress is not None:
+                progress(done, total)
     _members(st, batch=batch, ids=ids, rows=[(k, row) for k, row in rows if k in stored], progress=progress,
               done=done, total=total)
 
@@ -995,15 +991,11 @@ def _members(st: Staging, *, batch: ImportBatch, ids: dict[str, int], rows: list
     writer = _Writer.current(st.session)
     last = (len(rows) - 1) // (CHUNK_SIZE * 4)
     for number, chunk in enumerate(_chunks(rows, CHUNK_SIZE * 4)):
-        if not st.writing:
-            st.begin()
+        st.chunk_begins()
         writer.members([(batch.id, ids[k], row) for k, row in chunk])
         done += len(chunk)
-        if number == last or st.held_enough():
-            st.renew()
-            st.commit()
-            if progress is not None:
-                progress(done, total or len(rows))
+        if st.chunk_done(last=number == last) and progress is not None:
+            progress(done, total or len(rows))
 
 
 def _next_step(session: Session, *, form: SurveyForm, stored: dict[str, tuple],

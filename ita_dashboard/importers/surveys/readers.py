@@ -22,7 +22,6 @@ class _Table:
     head: list[list[Any]]
     all_rows: Callable[[], Iterator[list[Any]]]
     column_offset: int = 0  # calamine drops empty leading columns; for column letters
-    interned: bool = False  # all_rows() already shares equal strings
 
 
 def _intern_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
@@ -76,7 +75,7 @@ def _csv_tables(data: bytes) -> list[_Table]:
         raise FileProblem(code="survey_control_chars")
     rows = _read_csv(text)
     del text
-    return [_Table("CSV", rows[:HEAD_ROWS], lambda: iter(rows), interned=True)]
+    return [_Table("CSV", rows[:HEAD_ROWS], lambda: iter(rows))]
 
 
 def _read_csv(text: str) -> list[list[Any]]:
