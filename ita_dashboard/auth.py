@@ -133,13 +133,15 @@ class LoginResult:
     locked_until: Optional[dt.datetime] = None
 
 
-LOGIN_FAILED = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+def login_failed() -> str:
+    """The one answer to every failed password login (which part was wrong is not said)."""
+    return t("login_failed")
 
 
 def authenticate(session: Session, *, username: str, password: str, now: Optional[dt.datetime] = None) -> LoginResult:
     """Check credentials, count failures, lock after too many; every outcome is audited.
 
-    Unknown, inactive, locked and wrong-password attempts all answer ``LOGIN_FAILED``, each after
+    Unknown, inactive, locked and wrong-password attempts all answer :func:`login_failed`, each after
     one argon2 verification; a lock (``locked_until``) is reported for unknown names too.
 
     Counting is atomic: a failure is one ``UPDATE ... RETURNING`` that adds to the counter
@@ -157,9 +159,9 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
         locked_until = _unknown_name_lock(session, username=name, now=now)
         if locked_until is not None:
             _record_at(session, now, user_id=None, username=name, action="login.locked", entity="user")
-            return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
+            return LoginResult(None, login_failed(), locked_until=locked_until)
         _record_at(session, now, user_id=None, username=name, action="login.failure", entity="user")
-        return LoginResult(None, LOGIN_FAILED, locked_until=_unknown_name_lock(session, username=name, now=now))
+        return LoginResult(None, login_failed(), locked_until=_unknown_name_lock(session, username=name, now=now))
     locked_until = _aware(user.locked_until)
     if locked_until and locked_until > now:
         verify_password(_DUMMY_HASH, password)
@@ -169,7 +171,7 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
         locked_until = _count_failure(session, user, now)
         _record_at(session, now, user_id=user.id, username=user.username, action="login.failure", entity="user",
                    entity_id=user.id, organization_id=user.organization_id)
-        return LoginResult(None, LOGIN_FAILED, locked_until=locked_until if locked_until and locked_until > now else None)
+        return LoginResult(None, login_failed(), locked_until=locked_until if locked_until and locked_until > now else None)
     not_locked = or_(col(User.locked_until).is_(None), col(User.locked_until) <= now)
     done = session.execute(
         update(User).where(col(User.id) == user.id, not_locked)
@@ -187,7 +189,7 @@ def authenticate(session: Session, *, username: str, password: str, now: Optiona
 def _locked(session: Session, user: User, now: dt.datetime, locked_until: Optional[dt.datetime]) -> LoginResult:
     _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
                entity_id=user.id, organization_id=user.organization_id)
-    return LoginResult(None, LOGIN_FAILED, locked_until=locked_until)
+    return LoginResult(None, login_failed(), locked_until=locked_until)
 
 
 def _count_failure(session: Session, user: User, now: dt.datetime) -> Optional[dt.datetime]:
@@ -258,11 +260,7 @@ def _record_at(session: Session, at: dt.datetime, **kwargs: Any) -> AuditEvent:
 # --- single sign-on (OIDC through st.login) ----------------------------------------------------
 
 SSO_DEFAULT_CLAIM = "email"
-SSO_NO_CLAIM = "ผู้ให้บริการเข้าสู่ระบบ (SSO) ไม่ได้ส่งข้อมูล {claim} มา จึงจับคู่กับบัญชีในระบบไม่ได้"
-SSO_UNVERIFIED = "อีเมล {value} ยังไม่ได้รับการยืนยันกับผู้ให้บริการเข้าสู่ระบบ จึงใช้เข้าสู่ระบบไม่ได้"
-SSO_NO_ACCOUNT = ("ยังไม่มีบัญชีผู้ใช้ {value} ในระบบนี้ (หรือบัญชีถูกปิด) "
-                  "กรุณาแจ้งผู้ดูแลระบบให้สร้างบัญชีโดยใช้ {value} เป็นชื่อผู้ใช้")
-SSO_LOCKED = "บัญชี {value} ถูกล็อกชั่วคราวเพราะใส่รหัสผ่านผิดหลายครั้ง"
+
 
 
 @dataclass(frozen=True)
@@ -306,11 +304,11 @@ def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_D
     raw = claims.get(claim)
     value = raw.strip()[:100] if isinstance(raw, str) else ""
     if not value:
-        return LoginResult(None, SSO_NO_CLAIM.format(claim=claim))
+        return LoginResult(None, t("sso_no_claim", claim=claim))
     if claim == "email" and (not policy.email_verified(claims) or "@" not in value):
         _record_at(session, now, user_id=None, username=value, action="login.failure", entity="user",
                    after={"method": "sso", "reason": "email_not_verified"})
-        return LoginResult(None, SSO_UNVERIFIED.format(value=value))
+        return LoginResult(None, t("sso_unverified", value=value))
     user = session.exec(select(User).where(User.username == value)).first()
     if user is None and claim == "email":
         matches = session.exec(select(User).where(func.lower(User.username) == value.lower())).all()
@@ -319,12 +317,12 @@ def sso_login(session: Session, *, claims: Mapping[str, Any], claim: str = SSO_D
         _record_at(session, now, user_id=user.id if user else None, username=value, action="login.failure",
                    entity="user", entity_id=user.id if user else None,
                    after={"method": "sso", "reason": "inactive" if user else "no_account"})
-        return LoginResult(None, SSO_NO_ACCOUNT.format(value=value))
+        return LoginResult(None, t("sso_no_account", value=value))
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
         _record_at(session, now, user_id=user.id, username=user.username, action="login.locked", entity="user",
                    entity_id=user.id, organization_id=user.organization_id, after={"method": "sso"})
-        return LoginResult(None, SSO_LOCKED.format(value=value), locked_until=locked_until)
+        return LoginResult(None, t("sso_locked", value=value), locked_until=locked_until)
     user.last_login_at = now
     session.add(user)
     _record_at(session, now, user_id=user.id, username=user.username, action="login.success", entity="user",

@@ -36,7 +36,7 @@ def test_login_success_and_uniform_failure(engine):
         unknown = auth.authenticate(s, username="ghost", password="nope-nope-1")
     assert ok.user is not None and ok.user.username == "clerk"
     assert wrong.user is None and unknown.user is None
-    assert wrong.message == unknown.message == auth.LOGIN_FAILED
+    assert wrong.message == unknown.message == auth.login_failed()
     with db.session_scope(engine) as s:
         actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions.count("login.success") == 1 and actions.count("login.failure") == 2

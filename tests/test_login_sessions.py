@@ -252,7 +252,7 @@ def test_a_lock_set_while_the_password_is_checked_holds(engine, cheap_hashes, mo
     with db.session_scope(engine) as s:
         result = auth.authenticate(s, username="clerk", password=PASSWORD)
     assert fired and result.user is None and result.locked_until is not None
-    assert result.message == auth.LOGIN_FAILED
+    assert result.message == auth.login_failed()
 
 
 def test_old_failures_expire(engine, monkeypatch):

@@ -228,7 +228,7 @@ def test_unknown_username_locks_like_a_real_account(engine, lockout):
             answers[name] = [auth.authenticate(s, username=name, password="wrong-pass-1",
                                                now=now + dt.timedelta(seconds=i)) for i in range(4)]
     for name, results in answers.items():
-        assert [r.message for r in results] == [auth.LOGIN_FAILED] * 4, name
+        assert [r.message for r in results] == [auth.login_failed()] * 4, name
         assert [r.locked_until is not None for r in results] == [False, False, True, True], name
         assert results[2].locked_until == now + dt.timedelta(seconds=2, minutes=15)
     with db.session_scope(engine) as s:
@@ -236,7 +236,7 @@ def test_unknown_username_locks_like_a_real_account(engine, lockout):
         assert auth.authenticate(s, username="clerk", password=PASSWORD, now=now + dt.timedelta(minutes=5)).user is None
         assert auth.authenticate(s, username="clerk", password=PASSWORD, now=now + dt.timedelta(minutes=16)).user
         ghost = auth.authenticate(s, username="ghost", password="x", now=now + dt.timedelta(minutes=16))
-    assert ghost.locked_until is None and ghost.message == auth.LOGIN_FAILED
+    assert ghost.locked_until is None and ghost.message == auth.login_failed()
 
 
 def test_unknown_username_costs_one_password_hash(engine, monkeypatch):
@@ -368,7 +368,7 @@ def test_lockout_screen_is_the_same_for_real_and_unknown_names(monkeypatch, app_
             _login(at, name, "wrong-pass-1")
         screens[name] = ([e.value for e in at.error], [w.value for w in at.warning])
     real, unknown = screens["a_exec"], screens["no_such_person"]
-    assert real[0] == unknown[0] == [auth.LOGIN_FAILED]
+    assert real[0] == unknown[0] == [auth.login_failed()]
     assert len(real[1]) == len(unknown[1]) == 1
     for notice in (real[1][0], unknown[1][0]):
         # Thai, Buddhist-era date and Bangkok clock time: "... หลังเวลา 5 ม.ค. 2569 16:15"
@@ -376,7 +376,7 @@ def test_lockout_screen_is_the_same_for_real_and_unknown_names(monkeypatch, app_
     # the right password while locked: still the same answer
     at = _app(monkeypatch, url)
     _login(at, "a_exec", PASSWORD)
-    assert "auth_user_id" not in at.session_state and [e.value for e in at.error] == [auth.LOGIN_FAILED]
+    assert "auth_user_id" not in at.session_state and [e.value for e in at.error] == [auth.login_failed()]
 
 
 def test_lockout_time_is_shown_in_bangkok_time(monkeypatch, app_url, lockout):

@@ -105,7 +105,7 @@ def column_letters(index: int) -> str:
 
 
 def _mb(n: int) -> str:
-    return f"{n / MiB:,.0f} MB" if n >= MiB else f"{n:,} ไบต์"
+    return f"{n / MiB:,.0f} MB" if n >= MiB else t("size_bytes", n=f"{n:,}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,7 +692,7 @@ def _scan_ods_content(stream: Iterator[bytes]) -> list[_Grid]:
                     if depth == 1:
                         m = _ODS_NAME.search(attrs)
                         name_text = html.unescape(m.group(1).decode("utf-8", "replace")) if m else ""
-                        table = _Grid(sheet=name_text or f"ตาราง {len(grids) + 1}")
+                        table = _Grid(sheet=name_text or t("guard_table_n", n=len(grids) + 1))
                         grids.append(table)
                         row_index = 0
     return grids
@@ -802,7 +802,7 @@ def check_xls(data: bytes) -> None:
             g = None
             if kind == 0x0010:
                 n_sheet += 1
-                g = _Grid(sheet=sheet_names[n_sheet - 1] if n_sheet <= len(sheet_names) else f"แผ่นที่ {n_sheet}")
+                g = _Grid(sheet=sheet_names[n_sheet - 1] if n_sheet <= len(sheet_names) else t("guard_sheet_n", n=n_sheet))
                 grids.append(g)
         elif g is None:
             continue

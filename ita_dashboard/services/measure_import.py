@@ -259,9 +259,7 @@ def _renumber_missing(session: Session, *, missing: list[Measure], plan: ParsedP
             session.add(m)
         summary.missing.append(f"{m.number}. {m.title}")
     if missing:
-        summary.warnings.append(
-            f"มาตรการ {len(missing)} รายการของปีนี้ไม่อยู่ในไฟล์ใหม่ ระบบเก็บไว้ตามเดิม (ไม่ได้ลบ)"
-        )
+        summary.warnings.append(t("measures_kept_missing", n=len(missing)))
     session.flush()
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import ItaError
 from .. import audit, thai
+from ..texts import t
 from ..models import Department, Measure, MeasureDepartment, ProgressUpdate, Status
 from ..permissions import Actor, require_edit_measure
 from . import measure_state
@@ -117,10 +118,10 @@ def progress_by_department(states: list[MeasureState], *, departments: list[Depa
     for s in states:
         targets = [by_id[d] for d in (list(by_id) if s.owner_all else s.department_ids) if d in by_id]
         targets += [unmatched.setdefault(u, DepartmentProgress(u, unmatched=True)) for u in s.unresolved_owners]
-        for t in targets:
-            t.total += 1
-            setattr(t, s.status.value, getattr(t, s.status.value) + 1)
-            t.overdue += int(s.overdue)
+        for target in targets:
+            target.total += 1
+            setattr(target, s.status.value, getattr(target, s.status.value) + 1)
+            target.overdue += int(s.overdue)
     return [p for p in by_id.values()] + list(unmatched.values())
 
 
@@ -232,10 +233,10 @@ def progress_by_period(
         return months
     if granularity == "quarter":
         ends = {q: thai.quarter_bounds(fiscal_year, q)[1] for q in (1, 2, 3, 4)}
-        labels = {end: f"ไตรมาส {q}" for q, end in ends.items()}
+        labels = {end: t("quarter_n", n=q) for q, end in ends.items()}
     elif granularity == "round":
         ends = {r: thai.round_bounds(fiscal_year, r)[1] for r in (6, 12)}
-        labels = {end: f"รอบ {r} เดือน" for r, end in ends.items()}
+        labels = {end: t("round_n_months", n=r) for r, end in ends.items()}
     else:
         raise ValueError(f"unknown granularity: {granularity}")
     return [PeriodPoint(labels[p.end], p.end, p.planned, p.done, p.in_progress) for p in months if p.end in labels]

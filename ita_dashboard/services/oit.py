@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import ItaError
 from .. import audit, linkcheck
+from ..texts import t
 from ..framework.oit_items import COVERS, number_key
 from ..models import Department, OitItem, OitLinkCheck, OitStatus, OitUpdate, Organization, utcnow
 from ..permissions import Actor, require_admin, require_update_oit_item
@@ -420,7 +421,7 @@ def mark_measures_report_published(session: Session, *, organization_id: int, re
     if item is None:
         return None
     return record_status(session, item_id=item.id, status=OitStatus.published, url=url,
-                         note=f"รายงานผลการดำเนินการตามมาตรการ ปีงบประมาณ {report_year} (จัดทำจากแดชบอร์ด)", actor=actor)
+                         note=t("oit_report_note", year=report_year), actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------

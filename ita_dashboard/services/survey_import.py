@@ -91,6 +91,7 @@ from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlmodel import Session, col
 
 from ..errors import ItaError
+from ..texts import t
 from .. import audit
 from ..departments import DepartmentResolver, normalize_name
 from ..importers.surveys import BANGKOK, NO_DEPARTMENT, ParsedRow, ParsedSurvey
@@ -236,7 +237,8 @@ def _split_by_year(rows: Sequence[ParsedRow], fiscal_year: int, ts_column: str) 
         else:
             outside.append({
                 "row": r.row_number, "column": ts_column,
-                "reason": f"วันที่ตอบ {day.day}/{day.month}/{day.year + 543} อยู่นอกปีงบประมาณ {fiscal_year}",
+                "reason": t("survey_reject_other_year", date=f"{day.day}/{day.month}/{day.year + 543}",
+                            year=fiscal_year),
             })
     return inside, outside
 
@@ -1434,7 +1436,7 @@ def rejected_rows_csv(batch: ImportBatch) -> bytes:
     """The batch's rejected rows as CSV for Excel: UTF-8 with BOM, Thai headings."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["แถว", "คอลัมน์", "เหตุผล"])
+    w.writerow([t("rejected_csv_row"), t("rejected_csv_column"), t("rejected_csv_reason")])
     for r in batch.rejected_rows or []:
         w.writerow([_safe_cell(r.get("row")), _safe_cell(r.get("column")), _safe_cell(r.get("reason"))])
     return "\ufeff".encode("utf-8") + buf.getvalue().encode("utf-8")

@@ -95,12 +95,12 @@ def _build_rows(layout: _Layout, cols: list[list[Any]], first_row_number: int) -
             continue  # the header repeated (sheets pasted one under another)
         number = first_row_number + i
         if ts_blank:
-            rejected.append({"row": number, "column": ts_label, "reason": "ไม่มีวันเวลาที่ตอบ"})
+            rejected.append({"row": number, "column": ts_label, "reason": t("survey_reject_no_time")})
             continue
         when = reader.read(ts_cell)
         if when is None:
             rejected.append({"row": number, "column": ts_label,
-                             "reason": f"อ่านวันเวลาที่ตอบไม่ได้: “{clean_text(ts_cell)[:60]}”"})
+                             "reason": t("survey_reject_bad_time", value=clean_text(ts_cell)[:60])})
             continue
         # A row with every question answered (the usual one) needs no filtering: dict() at C speed.
         answers = dict(zip(questions, values)) if "" not in values else {q: v for q, v in zip(questions, values) if v}
@@ -144,7 +144,7 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     labels = layout.labels
     warnings = []
     if layout.department is None:
-        warnings.append("ไม่พบคอลัมน์ส่วนราชการ/กอง คำตอบทั้งหมดจะนับเป็น “(ไม่ระบุ)” — เลือกคอลัมน์เองได้")
+        warnings.append(t("survey_warn_no_department"))
     return ParsedSurvey(
         timestamp_column=labels[layout.timestamp],
         department_column=labels[layout.department] if layout.department is not None else None,

@@ -12,6 +12,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from ... import audit, thai
+from ...texts import t
 from ...models import BatchKind, ImportBatch, Measure, MeasureDepartment, Status
 from ...permissions import Actor, PermissionDenied, require_edit_measure, require_update_progress
 from .. import measure_state
@@ -80,18 +81,18 @@ def check_status_sheet(
         m = measures[r.measure_id]
         if m is None or m.organization_id != organization_id:
             outcomes.append(RowOutcome(r, "rejected", column=COL_KEY,
-                                       reason=f"ไม่พบมาตรการรหัส {r.measure_id} ของหน่วยงานนี้"))
+                                       reason=t("sheet_reject_unknown_measure", id=r.measure_id)))
             continue
         dep_ids = session.exec(select(MeasureDepartment.department_id).where(MeasureDepartment.measure_id == m.id)).all()
         try:
             require_edit_measure(actor, organization_id=m.organization_id, department_ids=dep_ids, owner_all=m.owner_all)
         except PermissionDenied as exc:
-            outcomes.append(RowOutcome(r, "rejected", column=COL_KEY, reason=f"มาตรการที่ {m.number}: {exc}",
+            outcomes.append(RowOutcome(r, "rejected", column=COL_KEY, reason=t("sheet_reject_not_allowed", number=m.number, reason=exc),
                                        permission_denied=True))
             continue
         if r.as_of > today:
             outcomes.append(RowOutcome(r, "rejected", column=AS_OF_LABEL,
-                                       reason=f"วันที่ {thai.format_date_th(r.as_of)} ยังไม่ถึง (อยู่ในอนาคต)"))
+                                       reason=t("sheet_reject_future", date=thai.format_date_th(r.as_of))))
             continue
         current = _state_on(session, m.id, r.as_of)
         status, percent, note, link = _resolve(r, current)
@@ -104,7 +105,7 @@ def check_status_sheet(
             else:
                 outcomes.append(RowOutcome(
                     r, "rejected", column=COL_KEY,
-                    reason=f"มาตรการที่ {m.number} กรอกซ้ำในไฟล์ (ชีต {earlier.row.sheet} แถว {earlier.row.row}) ด้วยค่าที่ต่างกัน",
+                    reason=t("sheet_reject_twice", number=m.number, sheet=earlier.row.sheet, row=earlier.row.row),
                 ))
             continue
         kind = "duplicate" if (status, percent, note, link) == current else "import"
