@@ -214,7 +214,7 @@ class ImportBatch(SQLModel, table=True):
     undone_at: Optional[dt.datetime] = None
     undone_by: Optional[int] = Field(default=None, foreign_key="user.id")
     # Survey batches: the form (header signature) the file was, and how its rows compared with
-    # the form's stored state (services/survey_import.py): rows new, changed (the same response
+    # the form's stored state (services/survey_state.py): rows new, changed (the same response
     # ID, other content), unchanged, and rows no longer counted (vanished) after this import.
     form_id: Optional[int] = Field(default=None, foreign_key="surveyform.id")
     # sha256 of (file, column mapping asked for, the reader's code): the same file read the same
@@ -237,7 +237,7 @@ class SurveyForm(SQLModel, table=True):
     """One survey form of an agency's year and instrument, stored once: its header signature,
     its questions in order and each question's scale (the answer labels seen, in order).
 
-    A response's ``answer_codes`` index into these lists (see services/survey_import.py), so the
+    A response's ``answer_codes`` index into these lists (see services/survey_forms.Codebook), so the
     question texts are not repeated in every response. Both lists only ever grow: codes stored
     earlier stay valid. Forms migrated from before forms existed have a ``legacy:`` signature.
     """
@@ -331,7 +331,7 @@ def counted():
 class SurveyBatchResponse(SQLModel, table=True):
     """Which responses each survey batch contained (new or already stored), with the row each was
     on in that file. The counted state of a form is a function of its batches that are not
-    undone (services/survey_import.py), so undoing any batch recomputes it exactly."""
+    undone (services/survey_state.py), so undoing any batch recomputes it exactly."""
 
     __table_args__ = (Index("ix_surveybatchresponse_response", "response_id"), {"sqlite_with_rowid": False})
     batch_id: int = Field(foreign_key="importbatch.id", primary_key=True)

@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, select
 import pg_server
 from ita_dashboard import config, db, models
 from ita_dashboard.db import session_scope
-from ita_dashboard.services.survey_import import Codebook
+from ita_dashboard.services.survey_forms import Codebook
 
 BKK = dt.timezone(dt.timedelta(hours=7))
 
@@ -415,7 +415,7 @@ def test_upgrade_to_survey_forms_keeps_every_response(empty_engine):
     continues the migrated form (an edited row replaces its old version)."""
     import survey_files as sf
     from ita_dashboard.importers.surveys import parse_survey_file
-    from ita_dashboard.services import survey_import
+    from ita_dashboard.services import survey_import, survey_keys
     from ita_dashboard.services.surveys import instrument_status
 
     _upgrade(empty_engine, "0002")
@@ -453,7 +453,7 @@ def test_upgrade_to_survey_forms_keeps_every_response(empty_engine):
 
         b1 = batch("survey_iit", 40)
         for i, row in enumerate(parsed):
-            add(i, "iit", dict(row.answers), b1, key=survey_import.respondent_key(row), at=row.submitted_at,
+            add(i, "iit", dict(row.answers), b1, key=survey_keys.respondent_key(row), at=row.submitted_at,
                 department=row.department_text, score=60.0 + i % 7)
         b2 = batch("survey_iit", 12)
         for i in range(12):

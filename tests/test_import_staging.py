@@ -30,7 +30,7 @@ from ita_dashboard import db
 from ita_dashboard.importers.surveys import parse_survey_file
 from ita_dashboard.models import AuditEvent, ImportBatch, SurveyResponse
 from ita_dashboard.permissions import Actor
-from ita_dashboard.services import orgs, survey_import, survey_staging, uploads
+from ita_dashboard.services import orgs, survey_import, survey_staging, survey_undo, uploads
 from ita_dashboard.services.surveys import instrument_status
 
 from tests import survey_files as sf
@@ -113,7 +113,7 @@ def test_other_writers_get_in_and_readers_see_the_old_counts_until_the_flip(engi
         # A reader during the import: the counts, the vanished list and the batch list of before.
         assert counted(engine, org_id) == 40
         with db.session_scope(engine) as s:
-            assert survey_import.vanished_responses(s, organization_id=org_id) == []
+            assert survey_undo.vanished_responses(s, organization_id=org_id) == []
             assert len(uploads.list_batches(s, organization_id=org_id)) == 1
         if engine.dialect.name == "sqlite":  # chunks committed: the import's rows are there, hidden
             assert stored_rows(engine) > 40
@@ -239,7 +239,7 @@ def test_an_import_killed_half_way_counts_nothing_and_the_next_import_cleans_up(
     assert counted(engine, org_id) == 40
     with db.session_scope(engine) as s:
         assert len(uploads.list_batches(s, organization_id=org_id)) == 1
-        assert survey_import.vanished_responses(s, organization_id=org_id) == []
+        assert survey_undo.vanished_responses(s, organization_id=org_id) == []
     # The next import of the survey deletes them first, then imports as if nothing happened.
     r = do_import(engine, org_id, data)
     assert (r.new, r.unchanged, r.vanished) == (300, 40, 0)
@@ -290,10 +290,10 @@ def test_an_undo_during_an_import_of_the_survey_waits_or_says_busy(engine, org_i
         if engine.dialect.name == "sqlite":
             with pytest.raises(db.DatabaseBusy):
                 with db.session_scope(engine, write=True) as s:
-                    survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None)
+                    survey_undo.undo_batch(s, batch_id=first.batch_id, user_id=None)
         else:  # PostgreSQL: the undo waits for the import's advisory lock, then undoes
             with db.session_scope(engine) as s:
-                survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None)
+                survey_undo.undo_batch(s, batch_id=first.batch_id, user_id=None)
             assert results, "the undo should have waited for the import"
     finally:
         th.join(timeout=120)
@@ -360,7 +360,7 @@ def test_an_undo_beside_an_abandoned_import_deletes_it_first_or_says_busy(engine
         # Its lease still runs (this process is alive): an import may be at work, the undo says busy.
         with pytest.raises(db.DatabaseBusy):
             with db.session_scope(engine, write=True) as s:
-                survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None)
+                survey_undo.undo_batch(s, batch_id=first.batch_id, user_id=None)
         assert staging_batches(engine) == [abandoned] and counted(engine, org_id) == 40
         with db.session_scope(engine) as s:
             s.execute(text("UPDATE importbatch SET lease_until = '2000-01-01 00:00:00.000000' WHERE id = :b"),
@@ -368,7 +368,7 @@ def test_an_undo_beside_an_abandoned_import_deletes_it_first_or_says_busy(engine
     else:  # one transaction: nothing of it is left
         assert staging_batches(engine) == []
     with db.session_scope(engine, write=True) as s:
-        assert survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None) == 40
+        assert survey_undo.undo_batch(s, batch_id=first.batch_id, user_id=None) == 40
     assert staging_batches(engine) == [] and stored_rows(engine) == 0 and counted(engine, org_id) == 0
     r = do_import(engine, org_id, sf.google_csv(FIRST + SECOND))
     assert (r.new, r.unchanged) == (340, 0) and counted(engine, org_id) == 340
@@ -470,5 +470,5 @@ def test_an_import_of_an_earlier_process_with_the_same_pid_is_cleaned_at_once(sq
     assert (r.new, r.unchanged) == (300, 40) and counted(engine, org_id) == 340
     assert staging_batches(engine) == []
     with db.session_scope(engine, write=True) as s:  # its 40 rows live on in the second batch
-        assert survey_import.undo_batch(s, batch_id=first.batch_id, user_id=None) == 0
+        assert survey_undo.undo_batch(s, batch_id=first.batch_id, user_id=None) == 0
     assert counted(engine, org_id) == 340

@@ -19,18 +19,13 @@ from sqlalchemy import func, select
 from ita_dashboard import db
 from ita_dashboard.importers.surveys import NotASurvey, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
 from ita_dashboard.importers.tabular import FileProblem
-from ita_dashboard.models import AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyResponse
-from ita_dashboard.services import survey_import
+from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyForm,
+                                  SurveyResponse)
+from ita_dashboard.services import survey_forms, survey_import, survey_keys, survey_undo
 from ita_dashboard.services.aliases import unresolved_names
-from ita_dashboard.services.survey_import import (
-    SurveyImportError,
-    import_survey,
-    map_department_alias,
-    recall_mapping,
-    rejected_rows_csv,
-    remember_mapping,
-    undo_batch,
-)
+from ita_dashboard.services.survey_forms import recall_mapping, remember_mapping
+from ita_dashboard.services.survey_import import SurveyImportError, import_survey, map_department_alias, rejected_rows_csv
+from ita_dashboard.services.survey_undo import undo_batch
 
 import survey_files as sf
 
@@ -772,7 +767,7 @@ def test_answer_codes_give_back_every_answer():
     from ita_dashboard.models import SurveyForm, decode_answers
 
     form = SurveyForm(organization_id=1, fiscal_year=2568, instrument="iit", signature="x")
-    book = survey_import.Codebook(form)
+    book = survey_forms.Codebook(form)
     samples = [
         {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},
         {"1. คำถาม [ก]": "มาก", 'quote "q"': "น้อย"},  # now from the scale
@@ -865,7 +860,7 @@ def test_edited_response_replaces_its_old_version(engine, org):
     assert gone.submitted_at.astimezone(BKK).replace(tzinfo=None) == WEEK1[56].at
     assert gone.department_text == WEEK1[56].department
     with db.session_scope(engine) as s:
-        assert [v.response_id for v in survey_import.vanished_responses(s, organization_id=org["id"])] == [gone.response_id]
+        assert [v.response_id for v in survey_undo.vanished_responses(s, organization_id=org["id"])] == [gone.response_id]
         batch = s.get(ImportBatch, r2.batch_id)
         assert (batch.new_count, batch.changed_count, batch.unchanged_count, batch.vanished_count) == (1, 0, 113, 1)
         assert s.get(SurveyResponse, gone.response_id).vanished_by == r2.batch_id
@@ -929,10 +924,10 @@ def test_microsoft_forms_edit_with_the_same_id_is_changed(engine, org):
 
 def test_anonymous_email_identifies_nobody(engine, org):
     # Microsoft Forms writes "anonymous" in every row: not an identity (two rows are two people).
-    refs = survey_import.response_refs(parse_survey_file(sf.ms_forms_xlsx(sf.make_responses(3))).rows, ["Email"])
+    refs = survey_keys.response_refs(parse_survey_file(sf.ms_forms_xlsx(sf.make_responses(3))).rows, ["Email"])
     assert refs == [None, None, None]
     parsed = parse_survey_file(sf.google_csv(sf.make_responses(2)))
-    assert survey_import.response_refs(parsed.rows, []) == [None, None]
+    assert survey_keys.response_refs(parsed.rows, []) == [None, None]
 
 
 def _paper_csv(responses) -> bytes:
@@ -1011,7 +1006,7 @@ def test_undo_of_the_newest_batch_brings_back_what_it_replaced(engine, org, tmp_
     assert _state_of(engine, org) == before
     assert summary_count(engine, org) == response_count(engine) == 114
     with db.session_scope(engine) as s:
-        assert survey_import.vanished_responses(s, organization_id=org["id"]) == []
+        assert survey_undo.vanished_responses(s, organization_id=org["id"]) == []
         event = s.execute(select(AuditEvent).where(AuditEvent.action == "survey.undo")).scalar_one()
         assert event.after["counted_again"] == 1
 
@@ -1065,8 +1060,8 @@ def test_stored_answers_and_scores_come_back(engine, org):
     with db.session_scope(engine) as s:
         got = s.execute(select(SurveyResponse).order_by(SurveyResponse.submitted_at)).scalars().all()
         assert [x.answers for x in got] == [dict(zip(sf.QUESTIONS, x.answers)) for x in responses]
-        assert all(survey_import.response_answers(s, x) == x.answers for x in got)
-        form = s.get(survey_import.SurveyForm, s.get(ImportBatch, r.batch_id).form_id)
+        assert all(survey_forms.response_answers(s, x) == x.answers for x in got)
+        form = s.get(SurveyForm, s.get(ImportBatch, r.batch_id).form_id)
         assert form.questions == list(sf.QUESTIONS)
         assert set(form.scales[0]) <= set(sf.SCALE) and set(form.scales[2]) <= set(sf.YES_NO)
         assert all(x.score is not None for x in got)
@@ -1142,8 +1137,8 @@ def test_bulk_keys_are_respondent_keys():
     rows = [ParsedRow(2, dt.datetime(2025, 1, 6, 8, 0, 1, tzinfo=BKK), "กองคลัง", {"ข้อ 1": "มาก"}),
             ParsedRow(3, dt.datetime(2025, 1, 6, 1, 0, 2, 999999, tzinfo=utc), "", {}, {"ID": "7"}),
             ParsedRow(4, dt.datetime(2025, 1, 6, 8, 0, 3), "กองช่าง", {"ข้อ 1": "น้อย", "ข้อ 2": "x"})]
-    unique, keys = survey_import._unique_rows(rows + rows[:1])
-    assert unique == rows and keys == [survey_import.respondent_key(r) for r in rows]
+    unique, keys = survey_keys.unique_rows(rows + rows[:1])
+    assert unique == rows and keys == [survey_keys.respondent_key(r) for r in rows]
 
 
 def test_a_changed_survey_reader_reads_every_file_afresh():

@@ -53,20 +53,20 @@ def import_survey(session: Session, *, actor: Actor, organization_id: int, instr
 
 
 def undo_batch(session: Session, *, actor: Actor, batch_id: int) -> None:
-    from . import survey_import
+    from . import survey_undo
 
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         raise UploadError(code="batch_not_found")
     require_admin(actor, batch.organization_id)
-    survey_import.undo_batch(session, batch_id=batch_id, user_id=actor.user_id)
+    survey_undo.undo_batch(session, batch_id=batch_id, user_id=actor.user_id)
 
 
 def vanished_rows(session: Session, *, organization_id: int, batch_id: Optional[int] = None):
     """Survey rows kept but no longer counted (of one batch, or all), for the admin to see."""
-    from . import survey_import
+    from . import survey_undo
 
-    return survey_import.vanished_responses(session, organization_id=organization_id, batch_id=batch_id)
+    return survey_undo.vanished_responses(session, organization_id=organization_id, batch_id=batch_id)
 
 
 def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> list[ImportBatch]:
@@ -78,14 +78,14 @@ def list_batches(session: Session, *, organization_id: int, limit: int = 50) -> 
 
 
 def recall_mapping(session: Session, *, organization_id: int, signature: str):
-    from . import survey_import
+    from . import survey_forms
 
-    return survey_import.recall_mapping(session, organization_id=organization_id, signature=signature)
+    return survey_forms.recall_mapping(session, organization_id=organization_id, signature=signature)
 
 
 def remember_mapping(session: Session, *, actor: Actor, organization_id: int, signature: str, mapping: dict) -> None:
-    from . import survey_import
+    from . import survey_forms
 
     require_admin(actor, organization_id)
-    survey_import.remember_mapping(session, organization_id=organization_id, signature=signature, mapping=mapping,
-                                   user_id=actor.user_id)
+    survey_forms.remember_mapping(session, organization_id=organization_id, signature=signature, mapping=mapping,
+                                  user_id=actor.user_id)
