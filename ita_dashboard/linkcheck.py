@@ -32,6 +32,7 @@ from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 from .config import get_settings
+from .texts import t
 
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 10.0
@@ -157,13 +158,13 @@ def check_url(url: str, *, site: Optional[str] = None, timeout: float = DEFAULT_
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(current)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            return LinkResult(url, False, "not_http", final_url=current, detail="ต้องเป็นลิงก์ http:// หรือ https://")
+            return LinkResult(url, False, "not_http", final_url=current, detail=t("link_not_http"))
         try:
             status, headers, body = _get(current, deadline=deadline, max_bytes=max_bytes)
         except _Blocked:
-            return LinkResult(url, False, "blocked", final_url=current, detail="ที่อยู่ภายในเครือข่าย ไม่ตรวจ")
+            return LinkResult(url, False, "blocked", final_url=current, detail=t("link_blocked"))
         except (_Timeout, TimeoutError, socket.timeout):
-            return LinkResult(url, False, "timeout", final_url=current, detail=f"ไม่ตอบภายใน {timeout:g} วินาที")
+            return LinkResult(url, False, "timeout", final_url=current, detail=t("link_timeout", seconds=timeout))
         except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
             return LinkResult(url, False, "broken", final_url=current, detail=str(exc)[:200] or type(exc).__name__)
         content_type = headers.get("Content-Type", "") or ""
@@ -177,8 +178,8 @@ def check_url(url: str, *, site: Optional[str] = None, timeout: float = DEFAULT_
         common = dict(status_code=status, content_type=content_type or None, final_url=current, size_bytes=min(size, max_bytes))
         is_html = "html" in content_type.lower()
         if (size < MIN_BODY_BYTES and not is_html) or (is_html and visible_text_length(body[:max_bytes], content_type) < MIN_VISIBLE_TEXT):
-            return LinkResult(url, False, "empty", detail="หน้าเว็บว่าง ไม่มีเนื้อหา", **common)
+            return LinkResult(url, False, "empty", detail=t("link_empty"), **common)
         if site and not same_site(host_of(current), site):
-            return LinkResult(url, False, "other_domain", detail=f"อยู่ที่ {host_of(current)} ไม่ใช่เว็บไซต์ของหน่วยงาน", **common)
+            return LinkResult(url, False, "other_domain", detail=t("link_other_domain", host=host_of(current)), **common)
         return LinkResult(url, True, **common)
-    return LinkResult(url, False, "broken", final_url=current, detail=f"เปลี่ยนเส้นทางเกิน {MAX_REDIRECTS} ครั้ง")
+    return LinkResult(url, False, "broken", final_url=current, detail=t("link_too_many_redirects", n=MAX_REDIRECTS))

@@ -358,9 +358,7 @@ def _fix_swapped_period_owner(m: ParsedMeasure, *, fiscal_year: Optional[int], w
     unit_in_period_col = names_units(m.period_text, fiscal_year=fiscal_year)
     if owner_is_period or (unit_in_period_col and m.owner_text and not _UNIT_RE.search(m.owner_text)):
         m.period_text, m.owner_text = m.owner_text, m.period_text
-        warnings.append(
-            f"{m.source_place or f'แถวที่ {m.source_row}'}: ช่องระยะเวลากับผู้รับผิดชอบสลับกัน ระบบสลับให้ตามเนื้อหาแล้ว"
-        )
+        warnings.append(t("measures_warn_swapped", place=m.source_place or t("report_place_row", row=m.source_row)))
 
 
 def _number_measures(measures: list[ParsedMeasure], warnings: list[str]) -> None:
@@ -467,7 +465,7 @@ def _finish(
         first = parts[0][0].tables[0]
         raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line))
     if plan.round not in (None, 6, 12):
-        plan.warnings.append(f"รอบการรายงาน {plan.round} เดือน ไม่ใช่รอบ 6 หรือ 12 เดือน จึงไม่ได้บันทึกรอบ")
+        plan.warnings.append(t("measures_warn_round", round=plan.round))
         plan.round = None
     plan.fiscal_year = fiscal_year or plan.fiscal_year or _year_from_periods(plan.measures)
     _number_measures(plan.measures, plan.warnings)
@@ -609,7 +607,7 @@ def _parse_sheets(data: bytes, *, fiscal_year: Optional[int]) -> ParsedPlan:
     for sheet in sheets:
         lines = _sheet_lines(sheet, merges.get(sheet.name, []), name=sheet.name if workbook else None)
         all_lines.extend(lines)
-        prefix = f"ชีต {sheet.name}: " if len(sheets) > 1 else ""
+        prefix = t("measures_sheet_prefix", sheet=sheet.name) if len(sheets) > 1 else ""
         part = _plan_from_lines(lines, fiscal_year=fiscal_year, source=prefix)
         if part:
             parts.append((sheet.name, part))

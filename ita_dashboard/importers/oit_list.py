@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .. import thai
+from ..texts import t
 from . import tabular
 from .tabular import FileProblem, cell_text
 
@@ -97,9 +98,9 @@ def _score(row: list[Any]) -> float:
 
 
 def _number(text: str) -> Optional[str]:
-    t = thai.to_arabic_digits(text).strip().upper().replace(" ", "")
-    if re.fullmatch(r"O?\d{1,3}", t):
-        return "O" + str(int(t.lstrip("O")))
+    digits = thai.to_arabic_digits(text).strip().upper().replace(" ", "")
+    if re.fullmatch(r"O?\d{1,3}", digits):
+        return "O" + str(int(digits.lstrip("O")))
     return None
 
 
@@ -156,24 +157,24 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
         if number is None:
             number_text = cell_text(get(row, "number"))
             where = result.columns.get("number") or result.columns.get("name", "")
-            reason = (f"เลขข้อ “{number_text}” ไม่ใช่รูปแบบ O1, O25" if number_text
-                      else "ไม่มีเลขข้อ OIT (เช่น O1) ในแถวนี้")
+            reason = (t("oitlist_reject_bad_number", value=number_text) if number_text
+                      else t("oitlist_reject_no_number"))
             result.rejected.append({"row": i, "column": where, "reason": reason})
             continue
         if not name:
-            result.rejected.append({"row": i, "column": result.columns.get("name", ""), "reason": f"{number} ไม่มีชื่อรายการ"})
+            result.rejected.append({"row": i, "column": result.columns.get("name", ""), "reason": t("oitlist_reject_no_name", number=number)})
             continue
         status_text = cell_text(get(row, "status"))
         status = STATUS_WORDS.get(_key(status_text)) if status_text else None
         if status_text and status is None:
             result.rejected.append({"row": i, "column": result.columns.get("status", ""),
-                                    "reason": f"ไม่รู้จักสถานะ “{status_text}” (ยังไม่เริ่ม / กำลังจัดทำ / เผยแพร่แล้ว / ตรวจแล้ว)"})
+                                    "reason": t("oitlist_reject_bad_status", value=status_text)})
             continue
         due_cell = get(row, "due_date")
         due = _date(due_cell)
         if due is None and not tabular.is_blank(due_cell):
             result.rejected.append({"row": i, "column": result.columns.get("due_date", ""),
-                                    "reason": f"อ่านวันที่กำหนดเสร็จ “{cell_text(due_cell)}” ไม่ได้"})
+                                    "reason": t("oitlist_reject_bad_due", value=cell_text(due_cell))})
             continue
         url = cell_text(get(row, "url")) or None
         result.items.append(ParsedOitItem(
@@ -187,7 +188,7 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
     for item in result.items:
         if item.number in seen:
             result.rejected.append({"row": item.row, "column": result.columns.get("number", ""),
-                                    "reason": f"{item.number} ซ้ำกับแถว {seen[item.number]}"})
+                                    "reason": t("oitlist_reject_twice", number=item.number, row=seen[item.number])})
             continue
         seen[item.number] = item.row
         unique.append(item)

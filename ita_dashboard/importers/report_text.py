@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 from .. import thai
+from ..texts import t
 
 # ---------------------------------------------------------------- cell text cleaning
 
@@ -250,12 +251,12 @@ class Line:
     def place(self) -> str:
         """Where the user finds this line, in Thai ("ตารางที่ 1 แถวที่ 5", "แถวที่ 12", ...)."""
         if self.kind == PARAGRAPH:
-            return f"ข้อความใต้ตารางที่ {self.table}" if self.table else "ข้อความก่อนตาราง"
+            return t("report_place_after_table", table=self.table) if self.table else t("report_place_before_table")
         if self.table is not None:
-            return f"ตารางที่ {self.table} แถวที่ {self.row}"
+            return t("report_place_table_row", table=self.table, row=self.row)
         if self.kind == ROW:
-            return f"แถวที่ {self.row}"
-        return f"บรรทัดที่ {self.row}"
+            return t("report_place_row", row=self.row)
+        return t("report_place_line", row=self.row)
 
 
 # Why a line with text was not imported (``SkippedRow.code`` → the Thai reason shown).
@@ -385,18 +386,18 @@ def _key(text: str) -> str:
 def is_title_text(text: str, *, known: Iterable[str] = ()) -> bool:
     """A line that names the document rather than a part of it: the plan's title, its fiscal
     year or round, the agency and its district, or a repeat of a title line seen above."""
-    t = " ".join(_strip_line(text).split())
-    if not t or len(t) > 300 or find_date(t) is not None:  # "ประกาศ ณ วันที่ 1 ตุลาคม พ.ศ. 2567" is a date line
+    line = " ".join(_strip_line(text).split())
+    if not line or len(line) > 300 or find_date(line) is not None:  # "ประกาศ ณ วันที่ 1 ตุลาคม พ.ศ. 2567" is a date line
         return False
-    if _FY_RE.search(t) or _ROUND_RE.search(t):
+    if _FY_RE.search(line) or _ROUND_RE.search(line):
         return True
-    if t.startswith(("แผน", "รายงาน")) and re.search("คุณธรรม|โปร่งใส|มาตรการ|ทุจริต", t):
+    if line.startswith(("แผน", "รายงาน")) and re.search("คุณธรรม|โปร่งใส|มาตรการ|ทุจริต", line):
         return True
-    if t.startswith(_TITLE_START) and "โปร่งใส" in t:
+    if line.startswith(_TITLE_START) and "โปร่งใส" in line:
         return True
-    if len(t) <= 100 and (t.startswith(_ORG_PREFIXES) or (_DISTRICT_RE.search(t) and _PROVINCE_RE.search(t))):
+    if len(line) <= 100 and (line.startswith(_ORG_PREFIXES) or (_DISTRICT_RE.search(line) and _PROVINCE_RE.search(line))):
         return True
-    key = _key(t)
+    key = _key(line)
     return any(key == _key(k) for k in known if k and k.strip())
 
 
@@ -462,11 +463,11 @@ def _section_heading(text: str) -> Optional[tuple[int, str]]:
 
 
 def _word_section_heading(text: str) -> Optional[tuple[int, str]]:
-    t = " ".join(_strip_line(text).split())
-    m = _WORD_SECTION_RE.match(t)
-    if not m or len(t) > 250:
+    line = " ".join(_strip_line(text).split())
+    m = _WORD_SECTION_RE.match(line)
+    if not m or len(line) > 250:
         return None
-    return int(thai.to_arabic_digits(m.group(1))), t
+    return int(thai.to_arabic_digits(m.group(1))), line
 
 
 def _default_is_header(cells: list[str]) -> bool:
@@ -591,7 +592,7 @@ class LineParser:
             if not self.started:  # a title spread over several cells of a spreadsheet row
                 self.preamble.append(" ".join(c for c in cells if c))
             else:
-                self.warnings.append(f"{line.place}: แถวตารางก่อนหัวตาราง ไม่ได้นำเข้า")
+                self.warnings.append(t("report_warn_row_before_header", place=line.place))
                 self._skip(line, "before_header", cells)
             return
         if self.foreign:

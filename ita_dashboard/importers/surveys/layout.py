@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from .. import tabular
+from ...texts import t
 from ..tabular import FileProblem
 from .cells import _key, clean_text, column_letter
 from .readers import _Table
@@ -67,7 +68,7 @@ def _labels(row: Sequence[Any], width: int, offset: int) -> list[str]:
     for j in range(width):
         text = clean_text(row[j]) if j < len(row) else ""
         if not text:
-            text = f"คอลัมน์ {column_letter(j + offset)}"
+            text = t("survey_blank_column", letter=column_letter(j + offset))
         n = seen.get(text, 0) + 1
         seen[text] = n
         labels.append(text if n == 1 else f"{text} ({n})")

@@ -10,6 +10,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from ... import thai
+from ...texts import t
 from ...textsafe import sheet_cell
 from .. import measures as measures_svc
 from .columns import (AS_OF_LABEL, COL_DATE, COL_KEY, COL_LINK, COL_NOTE, COL_PERCENT, COL_STATUS, FILL_COLUMNS,
@@ -60,7 +61,7 @@ def build_status_workbook(
     if org is None:
         raise StatusSheetError(code="status_sheet_org_not_found", organization_id=organization_id)
     states = measures_svc.measure_states(session, organization_id=organization_id, fiscal_year=fiscal_year, as_of=as_of)
-    title = f"{org.name} · {thai.format_fiscal_year(fiscal_year)} · ข้อมูล ณ {thai.format_date_th(as_of)}"
+    title = t("sheet_title", org=org.name, year=thai.format_fiscal_year(fiscal_year), date=thai.format_date_th(as_of))
 
     groups: list[tuple[str, Optional[str], list[measures_svc.MeasureState]]] = []
     if per_department:

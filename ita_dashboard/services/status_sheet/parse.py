@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Optional
 from ... import thai
 from ...importers.tabular import FileProblem, cell_text, find_header_row, is_blank, read_sheets
 from ...models import Status
+from ...texts import t
 from .columns import (AS_OF_LABEL, COL_DATE, COL_KEY, COL_LINK, COL_NOTE, COL_PERCENT, COL_STATUS, FILL_COLUMNS,
                       HEADERS, STATUS_LABELS, _STATUS_WORDS, _key)
 
@@ -66,7 +67,7 @@ def parse_percent(value: Any) -> Optional[int]:
     """50, 50.0, "50%", "๕๐", "ร้อยละ 50"; a fraction below 1 (a cell Excel formatted as %) × 100.
     Raises ValueError (Thai) when not a number in 0-100."""
     if isinstance(value, bool):
-        raise ValueError("ร้อยละต้องเป็นตัวเลข 0 ถึง 100")
+        raise ValueError(t("sheet_reject_percent_kind"))
     if isinstance(value, (int, float)):
         number = float(value)
         if 0 < number < 1:
@@ -75,10 +76,10 @@ def parse_percent(value: Any) -> Optional[int]:
         text = thai.to_arabic_digits(cell_text(value)).replace(" ", "")
         m = _PERCENT_RE.match(text)
         if not m:
-            raise ValueError(f"ร้อยละต้องเป็นตัวเลข 0 ถึง 100 (ได้ “{cell_text(value)}”)")
+            raise ValueError(t("sheet_reject_percent_not_number", value=cell_text(value)))
         number = float(m.group(1).replace(",", "."))
     if not 0 <= number <= 100:
-        raise ValueError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้ {number:g})")
+        raise ValueError(t("sheet_reject_percent_range", value=number))
     return int(round(number))
 
 
@@ -183,18 +184,18 @@ def _parse_row(result: StatusSheet, sheet: str, row_no: int, row: list, columns:
     key = get(COL_KEY)
     key_text = thai.to_arabic_digits(cell_text(key))
     if is_blank(key):
-        reject(COL_KEY, "ไม่มีรหัสมาตรการ (อย่าลบหรือแก้คอลัมน์ “รหัส”)")
+        reject(COL_KEY, t("sheet_reject_no_key"))
     elif re.fullmatch(r"\d+", key_text) and int(key_text) > 0:
         measure_id = int(key_text)
     else:
-        reject(COL_KEY, f"รหัสมาตรการ “{cell_text(key)}” ไม่ถูกต้อง")
+        reject(COL_KEY, t("sheet_reject_bad_key", value=cell_text(key)))
 
     status: Optional[Status] = None
     if not is_blank(get(COL_STATUS)):
         status = parse_status(get(COL_STATUS))
         if status is None:
-            reject(COL_STATUS, f"ไม่รู้จักสถานะ “{cell_text(get(COL_STATUS))}” (ใช้ได้: "
-                               + " / ".join(STATUS_LABELS.values()) + ")")
+            reject(COL_STATUS, t("sheet_reject_bad_status", value=cell_text(get(COL_STATUS)),
+                                 choices=" / ".join(STATUS_LABELS.values())))
     percent: Optional[int] = None
     if not is_blank(get(COL_PERCENT)):
         try:
@@ -205,20 +206,20 @@ def _parse_row(result: StatusSheet, sheet: str, row_no: int, row: list, columns:
     if not is_blank(get(COL_LINK)):
         link = cell_text(get(COL_LINK))
         if not re.match(r"^https?://\S+$", link, flags=re.IGNORECASE):
-            reject(COL_LINK, f"ลิงก์หลักฐานต้องขึ้นต้นด้วย http:// หรือ https:// (ได้ “{link[:80]}”)")
+            reject(COL_LINK, t("sheet_reject_bad_link", value=link[:80]))
     note = cell_text(get(COL_NOTE)) if not is_blank(get(COL_NOTE)) else ""
 
     as_of: Optional[dt.date] = None
     if not is_blank(get(COL_DATE)):
         as_of = parse_date_cell(get(COL_DATE))
         if as_of is None:
-            reject(COL_DATE, f"อ่านวันที่ “{cell_text(get(COL_DATE))}” ไม่ได้ (เช่น 31 มีนาคม 2568)")
+            reject(COL_DATE, t("sheet_reject_bad_date", value=cell_text(get(COL_DATE))))
     elif sheet_date is not None:
         as_of = sheet_date
     elif sheet_date_text:
-        reject(AS_OF_LABEL, f"อ่านวันที่ในช่อง “{AS_OF_LABEL}” ไม่ได้ (“{sheet_date_text}”)")
+        reject(AS_OF_LABEL, t("sheet_reject_bad_sheet_date", label=AS_OF_LABEL, value=sheet_date_text))
     else:
-        reject(AS_OF_LABEL, f"ไม่ได้ระบุวันที่ของข้อมูล (กรอกช่อง “{AS_OF_LABEL}” ด้านบนตาราง)")
+        reject(AS_OF_LABEL, t("sheet_reject_no_date", label=AS_OF_LABEL))
 
     if problems:
         for column, reason in problems:
