@@ -227,7 +227,7 @@ class ImportBatch(SQLModel, table=True):
     # A survey import writes its rows in short transactions while its batch is ``staging`` (those
     # rows count nowhere), then flips it to ``done`` in one short transaction: the import is all
     # or nothing, and other writers get in between its chunks. The lease says which process
-    # writes a staging batch and until when it is known alive (services/survey_import.py).
+    # writes a staging batch and until when it is known alive (services/survey_staging.py).
     state: str = Field(default="done", sa_column_kwargs={"server_default": "done"})
     lease_owner: Optional[str] = None
     lease_until: Optional[dt.datetime] = None

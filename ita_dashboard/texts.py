@@ -241,7 +241,7 @@ TH: dict[str, str] = {
     "batch_kind_progress": "ความคืบหน้าจากไฟล์ Excel",
     "undo": "ยกเลิกการนำเข้านี้",
     "undone": "ยกเลิกแล้ว",
-    # cumulative re-exports: a newer export is the form's whole state (services/survey_import.py)
+    # cumulative re-exports: a newer export is the form's whole state (services/survey_state.py)
     "rows_new": "ใหม่",
     "rows_changed": "แก้ไข",
     "rows_unchanged": "เหมือนเดิม",
