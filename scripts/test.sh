@@ -3,6 +3,7 @@
 # Sets up .venv with requirements-dev.txt (only when it changed: sha256 kept in
 # .venv/.requirements-dev.sha256); as root on Debian, first installs what the tests need from
 # the system (Chromium, Thai fonts, PostgreSQL server binaries, python3-venv, zbar, poppler) when missing.
+# Runs on every core (pytest-xdist, at most 4 workers; ITA_TEST_WORKERS=0 for one process).
 # pytest's "no tests collected" (exit 5) counts as a failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,9 +38,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
+# Workers (pytest-xdist): one per core, at most 4; ITA_TEST_WORKERS overrides (0 = one process).
+# --dist loadgroup keeps the browser tests together on one worker (tests/e2e/conftest.py); the
+# caller's own -n/--dist, coming later, win.
+workers=${ITA_TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+case "$workers" in
+    ''|*[!0-9]*) echo "test.sh: ITA_TEST_WORKERS must be a whole number, not '$workers'" >&2; exit 2 ;;
+esac
+[ "$workers" -gt 4 ] && workers=4
+xdist=(-n "$workers" --dist loadgroup)
+[ "$workers" -le 1 ] && xdist=(-n 0)
+
 # pytest prints its own summary; only its exit code 5 (no tests collected) is changed.
 rc=0
-.venv/bin/python -m pytest "$@" || rc=$?
+.venv/bin/python -m pytest "${xdist[@]}" "$@" || rc=$?
 if [ "$rc" -eq 5 ]; then
     echo "test.sh: pytest collected no tests; treating that as a failure" >&2
     exit 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from ita_dashboard import config, db
 
 # Filled while the tests run, shown in the terminal summary.
 _pg_info: dict = {"source": None, "created": 0, "seconds": 0.0}
+_run_started = [0.0]  # time.time() at the session's start
 
 
 def _in_ci() -> bool:
@@ -127,7 +129,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
 
 
+def pytest_sessionstart(session):
+    _run_started[0] = time.time()
+
+
 def pytest_terminal_summary(terminalreporter):
+    # Logs of app servers that saw a failing browser test (tests/e2e/conftest.py keeps them): with
+    # pytest-xdist the worker that ran the test cannot print them, so the run's summary names them.
+    logs = Path(__file__).resolve().parent.parent / "test-artifacts" / "server-logs"
+    fresh = sorted(p for p in logs.glob("*.log") if p.stat().st_mtime >= _run_started[0]) \
+        if logs.is_dir() else []
+    for path in fresh:
+        terminalreporter.write_line(f"streamlit server log of a failing browser test: {path}")
     if _pg_info["source"]:
         n = _pg_info["created"]
         avg = f", {_pg_info['seconds'] / n * 1000:.0f} ms each on average" if n else ""

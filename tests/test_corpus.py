@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -114,16 +115,33 @@ def _check_plan(db_url: str, result: dict[str, Any], expected: dict[str, Any]) -
                 assert m[key] == check[key], (m["number"], key, m[key])
 
 
+@pytest.fixture(scope="module")
+def empty_org_db(tmp_path_factory):
+    """A database file holding only the organisation, made through the CLI once per (kind,
+    departments) and copied for each case: ``add-org`` is the same for most cases."""
+    made: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+    def copy_to(target: Path, *, kind: str, departments: tuple[str, ...]) -> None:
+        key = (kind, departments)
+        if key not in made:
+            path = tmp_path_factory.mktemp("corpus-org") / "org.db"
+            p = run_cli(f"sqlite:///{path}", "add-org", ORG, "--kind", kind, "--size", "M",
+                        "--departments", ",".join(departments))
+            assert p.returncode == 0, p.stderr
+            made[key] = path
+        shutil.copyfile(made[key], target)
+
+    return copy_to
+
+
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: str(p.relative_to(CORPUS)).removesuffix(".expected.json"))
-def test_corpus_file_through_the_cli(case: Path, tmp_path: Path) -> None:
+def test_corpus_file_through_the_cli(case: Path, tmp_path: Path, empty_org_db) -> None:
     expected = json.loads(case.read_text(encoding="utf-8"))
     kind = _kind(case, expected)
     db_path = tmp_path / "corpus.db"
     db_url = f"sqlite:///{db_path}"
-    departments = expected.get("departments", DEFAULT_DEPARTMENTS)
-    p = run_cli(db_url, "add-org", ORG, "--kind", expected.get("org_kind", "เทศบาลตำบล"), "--size", "M",
-                "--departments", ",".join(departments))
-    assert p.returncode == 0, p.stderr
+    empty_org_db(db_path, kind=expected.get("org_kind", "เทศบาลตำบล"),
+                 departments=tuple(expected.get("departments", DEFAULT_DEPARTMENTS)))
     for earlier in expected.get("before", []):
         p = run_cli(db_url, *_import_args(kind, case.parent / earlier, expected))
         assert p.returncode == 0, (earlier, p.stderr)

@@ -8,6 +8,7 @@ marker; screenshots go to test-artifacts/screenshots (printed at the end of the 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
+SERVER_LOG_DIR = REPO / "test-artifacts" / "server-logs"  # logs of app servers that saw a failing test
 HERE = Path(__file__).resolve().parent
 _server_logs: list[tuple[str, str]] = []  # (url, log) of app servers that saw a failing test
 
@@ -70,6 +72,10 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            # With pytest-xdist (scripts/test.sh: --dist loadgroup) every browser test runs on one
+            # worker: one demo app server and one Chromium for all of them, as in a serial run, while
+            # the other workers take the rest of the suite.
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -81,6 +87,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
+    # Without xdist this process ran the tests. With it, a worker's summary is not shown: the logs
+    # are also kept in test-artifacts/server-logs/ (see _serve), and tests/conftest.py lists them.
     for url, text in _server_logs:
         terminalreporter.write_sep("-", f"streamlit server log ({url})")
         terminalreporter.write_line(text.rstrip() or "(empty)")
@@ -91,11 +99,25 @@ def pytest_terminal_summary(terminalreporter):
 
 # --- fixtures --------------------------------------------------------------------------------
 
+def run_id(config) -> str:
+    """One id for the whole test run: xdist's, shared by its workers, else this process's."""
+    worker = getattr(config, "workerinput", None)
+    return worker["testrunuid"] if worker else f"pid{os.getpid()}"
+
+
 @pytest.fixture(scope="session")
-def screenshot_dir() -> Path:
-    """test-artifacts/screenshots, emptied once per run so what is there is from this run."""
-    shutil.rmtree(SCREENSHOT_DIR, ignore_errors=True)
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+def screenshot_dir(request) -> Path:
+    """test-artifacts/screenshots, emptied once per run so what is there is from this run (once,
+    whichever xdist worker comes first: a stamp names the run that emptied it, under a lock)."""
+    SCREENSHOT_DIR.parent.mkdir(parents=True, exist_ok=True)
+    run = run_id(request.config)
+    with open(SCREENSHOT_DIR.parent / ".screenshots.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = SCREENSHOT_DIR / ".run"
+        if not stamp.is_file() or stamp.read_text() != run:
+            shutil.rmtree(SCREENSHOT_DIR, ignore_errors=True)
+            SCREENSHOT_DIR.mkdir(parents=True)
+            stamp.write_text(run)
     return SCREENSHOT_DIR
 
 
@@ -180,6 +202,8 @@ def _serve(request, tmp: Path, env: dict):
         stop()
         if request.session.testsfailed > failed_before:
             _server_logs.append((url, text))  # shown in the terminal summary
+            SERVER_LOG_DIR.mkdir(parents=True, exist_ok=True)
+            (SERVER_LOG_DIR / f"streamlit-{port}.log").write_text(text)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
