@@ -20,13 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..errors import ItaError
 from .. import audit
-from ..departments import STANDARD_ABBREVIATIONS, Abbreviation, abbreviation_key, normalize_name
+from ..departments import STANDARD_ABBREVIATIONS, abbreviation_key, normalize_name
 from ..models import Department, DepartmentAbbreviation, utcnow
 from ..permissions import Actor, require_admin
+from .abbreviation_table import AbbreviationEntry, list_abbreviations, stored_rows
 
 MAX_KEY = 12
 MAX_EXPANSION = 120
@@ -43,52 +44,9 @@ class AbbreviationError(ItaError, ValueError):
 
 
 @dataclass(frozen=True)
-class AbbreviationEntry:
-    """One line of the admin page's table."""
-
-    key: str
-    abbreviation: str  # as written ("สป.")
-    expansion: Optional[str]  # the unit word it stands for, or None
-    department_id: Optional[int]  # or the registered department it stands for
-    active: bool
-    standard: bool  # the key is in the standard list
-    edited: bool  # the organisation has its own row for this key
-    source: str = ""  # where a standard entry comes from
-
-
-@dataclass(frozen=True)
 class EditResult:
     responses_resolved: int = 0
     measures_changed: int = 0
-
-
-def _rows(session: Session, organization_id: int) -> dict[str, DepartmentAbbreviation]:
-    rows = session.exec(select(DepartmentAbbreviation).where(DepartmentAbbreviation.organization_id == organization_id))
-    return {r.key: r for r in rows}
-
-
-def list_abbreviations(session: Session, *, organization_id: int) -> list[AbbreviationEntry]:
-    """The whole table as the admin sees it: standard entries (edited or not, on or off), then the
-    organisation's own, each ordered by abbreviation."""
-    rows = _rows(session, organization_id)
-    out: list[AbbreviationEntry] = []
-    for key, (written, expansion, source) in STANDARD_ABBREVIATIONS.items():
-        row = rows.get(key)
-        if row is None:
-            out.append(AbbreviationEntry(key, written, expansion, None, True, True, False, source))
-        else:
-            out.append(AbbreviationEntry(key, row.abbreviation, row.expansion, row.department_id, row.active, True, True,
-                                         source))
-    own = [r for k, r in rows.items() if k not in STANDARD_ABBREVIATIONS]
-    for r in sorted(own, key=lambda r: r.key):
-        out.append(AbbreviationEntry(r.key, r.abbreviation, r.expansion, r.department_id, r.active, False, True))
-    return sorted(out, key=lambda e: (not e.standard, e.key))
-
-
-def abbreviations_for(session: Session, *, organization_id: int) -> list[Abbreviation]:
-    """The active entries, for :class:`~ita_dashboard.departments.DepartmentResolver`."""
-    return [Abbreviation(e.abbreviation, e.expansion, e.department_id)
-            for e in list_abbreviations(session, organization_id=organization_id) if e.active]
 
 
 def _entry_snapshot(entry: Optional[AbbreviationEntry]) -> Optional[dict]:
@@ -171,7 +129,7 @@ def set_abbreviation(
         if abbreviation_key(expansion) == key:
             raise AbbreviationError(code="abbreviation_expansion_same", written=written)
     before = _current(session, organization_id, key)
-    row = _rows(session, organization_id).get(key)
+    row = stored_rows(session, organization_id).get(key)
     standard = STANDARD_ABBREVIATIONS.get(key)
     if standard is not None and department_id is None and written == standard[0] and expansion == standard[1]:
         # Back to exactly the standard entry: no row needed.
@@ -203,7 +161,7 @@ def remove_abbreviation(session: Session, *, actor: Actor, organization_id: int,
         raise AbbreviationError(code="abbreviation_not_in_table", written=written)
     if not before.active:
         return EditResult()
-    row = _rows(session, organization_id).get(key)
+    row = stored_rows(session, organization_id).get(key)
     if key in STANDARD_ABBREVIATIONS:
         if row is None:
             std_written, std_expansion, _ = STANDARD_ABBREVIATIONS[key]
@@ -227,7 +185,7 @@ def restore_standard(session: Session, *, actor: Actor, organization_id: int, ab
     key, written = _clean_key(abbreviation)
     if key not in STANDARD_ABBREVIATIONS:
         raise AbbreviationError(code="abbreviation_not_standard", written=written)
-    row = _rows(session, organization_id).get(key)
+    row = stored_rows(session, organization_id).get(key)
     if row is None:
         return EditResult()
     before = _current(session, organization_id, key)

@@ -13,6 +13,7 @@ from ..departments import DepartmentRef, DepartmentResolver, normalize_name
 from ..framework import AGENCY_KINDS
 from ..models import Department, Organization
 from ..permissions import Actor, require_admin, require_every_org_admin
+from .abbreviation_table import abbreviations_for
 
 
 class OrgError(ItaError, ValueError):
@@ -163,8 +164,6 @@ def resolver_for(session: Session, *, organization_id: int) -> DepartmentResolve
     """THE way to build an organisation's resolver: its departments with their aliases, and its
     abbreviation table (the standard list with the organisation's edits). Survey imports, plan
     owners, re-resolution after a mapping and the CLI's --department all come through here."""
-    from .abbreviations import abbreviations_for
-
     return DepartmentResolver(
         (DepartmentRef(d.id, d.name, tuple(d.aliases or ())) for d in departments_of(session, organization_id=organization_id)),
         abbreviations_for(session, organization_id=organization_id),
