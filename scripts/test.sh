@@ -39,14 +39,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # Workers (pytest-xdist): one per core, at most 4; ITA_TEST_WORKERS overrides (0 = one process).
-# --dist loadgroup keeps the browser tests together on one worker (tests/e2e/conftest.py); the
-# caller's own -n/--dist, coming later, win.
+# tests/conftest.py keeps the browser tests together on one worker; a caller's own -n, coming
+# later, wins.
 workers=${ITA_TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}
 case "$workers" in
     ''|*[!0-9]*) echo "test.sh: ITA_TEST_WORKERS must be a whole number, not '$workers'" >&2; exit 2 ;;
 esac
 [ "$workers" -gt 4 ] && workers=4
-xdist=(-n "$workers" --dist loadgroup)
+xdist=(-n "$workers")
 [ "$workers" -le 1 ] && xdist=(-n 0)
 
 # pytest prints its own summary; only its exit code 5 (no tests collected) is changed.

@@ -129,6 +129,24 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
 
 
+E2E_PREFIX = "tests/e2e/"
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error where it is not installed
+def pytest_xdist_make_scheduler(config, log):
+    """With pytest-xdist (scripts/test.sh): every browser test on one worker, so one demo app
+    server and one Chromium serve them all, as in a serial run, while the other workers share the
+    rest test by test. (xdist's own ``--dist loadgroup`` marks do nothing with pytest 9.2, whose
+    node ids xdist can no longer rename.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e" if nodeid.startswith(E2E_PREFIX) else nodeid
+
+    return BrowserTestsTogether(config, log)
+
+
 def pytest_sessionstart(session):
     _run_started[0] = time.time()
 

@@ -72,10 +72,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            # With pytest-xdist (scripts/test.sh: --dist loadgroup) every browser test runs on one
-            # worker: one demo app server and one Chromium for all of them, as in a serial run, while
-            # the other workers take the rest of the suite.
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.hookimpl(wrapper=True)
