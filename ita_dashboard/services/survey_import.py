@@ -48,7 +48,7 @@ from sqlmodel import Session, col
 from .. import audit
 from ..departments import DepartmentResolver, normalize_name
 from ..errors import ItaError
-from ..importers.surveys import NO_DEPARTMENT, ParsedRow, ParsedSurvey
+from ..importers.surveys import ParsedRow, ParsedSurvey
 from ..models import (
     BatchKind,
     Department,
@@ -126,9 +126,9 @@ def import_survey(
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> ImportResult:
     """Store a parsed export as one ImportBatch and bring its form's state up to date (the rule of
-    ``survey_state``; the counts: see the module docstring). ``parse_key`` (see :func:`import_survey_file`) lets the same file, read
-    the same way, be recognised later without reading it again. ``progress(done, total)`` is
-    called after each of the import's write transactions (one or more chunks, see
+    ``survey_state``; the counts: see the module docstring). ``parse_key`` (see
+    :func:`import_survey_file`) lets the same file, read the same way, be recognised later
+    without reading it again. ``progress(done, total)`` is called after each of the import's write transactions (one or more chunks, see
     ``survey_staging.HOLD_S``), outside it.
 
     A file with rows commits the caller's transaction first, then writes in short transactions
@@ -162,7 +162,7 @@ def import_survey(
     if not unique or fy is None:  # nothing to store: one short transaction, the caller's
         session.add(batch)
         session.flush()
-        unmatched = count_unmatched(unique, _resolver(session, organization_id).resolve)
+        unmatched = count_unmatched((r.department_text for r in unique), _resolver(session, organization_id).resolve)
         return _finish(session, batch=batch, user_id=user_id, accepted=len(rows),
                        counts={"new": 0, "changed": 0, "unchanged": 0}, vanished_rows=[], unmatched=unmatched,
                        audit_extra=audit_extra)
@@ -179,7 +179,8 @@ def import_survey(
         counts, vanished_rows = _store(st, batch=batch, form=form, parsed=parsed, unique=unique, keys=keys,
                                        resolve=resolve, progress=progress)
         return _finish(s, batch=batch, user_id=user_id, accepted=len(rows), counts=counts,
-                       vanished_rows=vanished_rows, unmatched=count_unmatched(unique, resolve), audit_extra=audit_extra)
+                       vanished_rows=vanished_rows,
+                       unmatched=count_unmatched((r.department_text for r in unique), resolve), audit_extra=audit_extra)
 
     return _staged(session, batch=batch, work=work)
 
@@ -485,12 +486,7 @@ def _import_again(session: Session, *, earlier: ImportBatch, file_name: str, par
         counts, vanished_rows = _settle(session, batch=batch, form=form, stored=stored, ids=ids, state=state,
                                         step=step, rows=rows, members=False)
         resolve = _resolver(session, batch.organization_id).resolve
-        unmatched: dict[str, int] = {}
-        for _, _, text in members:
-            if not text or resolve(text) is None:
-                label = text or NO_DEPARTMENT
-                unmatched[label] = unmatched.get(label, 0) + 1
-        unmatched = dict(sorted(unmatched.items(), key=lambda kv: (-kv[1], kv[0])))
+        unmatched = count_unmatched((text for _, _, text in members), resolve)
         return _finish(session, batch=batch, user_id=user_id, accepted=accepted, counts=counts,
                        vanished_rows=vanished_rows, unmatched=unmatched, audit_extra={"same_file_as_batch": earlier_id})
 

@@ -84,7 +84,9 @@ def infer_fiscal_year(rows: Sequence[ParsedRow]) -> Optional[int]:
     return fiscal_year_of(days[len(days) // 2])
 
 
-def split_by_year(rows: Sequence[ParsedRow], fiscal_year: int, ts_column: str) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
+def split_by_year(rows: Sequence[ParsedRow], fiscal_year: int,
+                  ts_column: str) -> tuple[list[ParsedRow], list[dict[str, Any]]]:
+    """The rows of ``fiscal_year``, and the others as rejected rows with the reason."""
     from ..thai import fiscal_year_of
 
     inside, outside = [], []
@@ -125,10 +127,11 @@ def unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
     return unique, keys
 
 
-def count_unmatched(rows: Iterable[ParsedRow], resolve) -> dict[str, int]:
+def count_unmatched(texts: Iterable[str], resolve) -> dict[str, int]:
+    """Departments as written that resolve to none (blank: ``NO_DEPARTMENT``) -> how many rows,
+    most first."""
     counts: dict[str, int] = {}
-    for r in rows:
-        text = r.department_text
+    for text in texts:
         if not text or resolve(text) is None:
             label = text or NO_DEPARTMENT
             counts[label] = counts.get(label, 0) + 1
