@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from . import db
+from .cli_common import CliError, _engine, _read_file
 from .errors import ItaError
 from .permissions import Actor
-
-
-class CliError(ItaError):
-    """A user-facing failure of the command line itself: printed as one line, exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,12 +29,6 @@ class _Parser(argparse.ArgumentParser):
 def _fail(message: str, *, code: int = 1) -> int:
     print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
     return code
-
-
-def _engine():
-    engine = db.make_engine()
-    db.migrate(engine)
-    return engine
 
 
 def _be_year(text: str) -> int:
@@ -57,16 +48,6 @@ def _iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _read_file(path: str) -> bytes:
-    p = Path(path)
-    if not p.is_file():
-        raise CliError(f"file not found: {path}")
-    max_mb = __import__("ita_dashboard.config", fromlist=["x"]).get_settings().max_upload_mb
-    if p.stat().st_size > max_mb * 1024 * 1024:
-        raise CliError(f"file is larger than {max_mb} MB: {path}")
-    return p.read_bytes()
 
 
 # --- commands -------------------------------------------------------------------------------

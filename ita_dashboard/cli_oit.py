@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import db
+from .cli_common import CliError, _engine, _read_file
 from .permissions import Actor
 
 STATUS_TH = {"not_started": "ยังไม่เริ่ม", "in_progress": "กำลังจัดทำ", "published": "เผยแพร่แล้ว", "checked": "ตรวจแล้ว"}
@@ -35,7 +36,6 @@ def _check_json(c) -> Any:
 
 
 def cmd_oit_status(args) -> int:
-    from .cli import _engine
     from .services import oit
 
     with db.session_scope(_engine()) as s:
@@ -59,7 +59,6 @@ def cmd_oit_status(args) -> int:
 
 
 def cmd_import_oit(args) -> int:
-    from .cli import CliError, _engine, _read_file
     from .importers.oit_list import parse_oit_list
     from .services import oit
 
@@ -82,7 +81,6 @@ def cmd_import_oit(args) -> int:
 
 
 def cmd_check_links(args) -> int:
-    from .cli import _engine
     from .services import oit
 
     engine = _engine()

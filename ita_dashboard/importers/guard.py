@@ -5,7 +5,7 @@ the farthest cell of a sheet (a 2 KB xlsx with one cell at XFD1048576 asks for 5
 process aborts), inflates a zip member for as long as its deflate stream runs, and python-docx
 loads every part of a Word file into memory. So before parsing, :func:`check_upload` looks at
 the bytes with bounded work and bounded memory and refuses, with one Thai line
-(:class:`~ita_dashboard.importers.tabular.FileProblem`), anything no real export looks like:
+(:class:`~ita_dashboard.importers.problems.FileProblem`), anything no real export looks like:
 
 Zip containers (xlsx, ods, docx; backups with looser limits, :data:`BACKUP`):
 - the number of members, read from the end-of-central-directory record before the central
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Union
 
 from ..texts import t
-from .tabular import FileProblem
+from .problems import FileProblem
 
 MiB = 1024 * 1024
 

@@ -4,7 +4,8 @@ These files are text taken out of PDFs: title lines at the top, numbered section
 tables as lines of tab-separated cells whose cells still carry ``<p>`` / ``<ul>`` markup, cells
 that wrap onto a continuation line starting with a tab, and after the table a "กิจกรรม" block
 listing activities with dated paragraphs. This module only understands that *layout*; which
-column means what is decided by :mod:`.measures` (passed in as ``is_header``).
+column means what is decided by :mod:`.measures` (passed in as ``is_header``; by default the
+vocabulary of :mod:`.measure_columns`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Optional
 
 from .. import thai
 from ..texts import t
+from .measure_columns import looks_like_header
 
 # ---------------------------------------------------------------- cell text cleaning
 
@@ -471,8 +473,6 @@ def _word_section_heading(text: str) -> Optional[tuple[int, str]]:
 
 
 def _default_is_header(cells: list[str]) -> bool:
-    from .measures import looks_like_header  # lazy: measures imports this module
-
     return looks_like_header(cells)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 from typing import Optional
 
-from .measures_table import ACTIVITIES_HEADING, HEADERS, Report, digits, sections
+from .measures_table import ACTIVITIES_HEADING, COLUMN_WIDTHS_MM, HEADERS, Report, digits, sections
 
 FONT = "TH Sarabun New"
 FALLBACK_FONTS = ("Sarabun", "Laksaman")
@@ -28,7 +28,6 @@ SIZE_PT = 16
 PHOTO_WIDTH_CM = 8.0
 PHOTO_MAX_HEIGHT_CM = 10.0
 _PHOTO_MAX_PIXELS = 1600  # longer side; keeps the file small without visible loss at 8 cm
-COLUMN_WIDTHS_MM = (45, 62, 30, 32, 48, 40)  # 257 mm: A4 landscape minus 2 cm margins
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 

@@ -24,6 +24,7 @@ REPORT_TITLE = "รายงานผลการดำเนินการเ�
 ACTIVITIES_HEADING = "กิจกรรม"  # the word the importer (report_text) recognises as the activities block
 ACTIVITY_HEADERS = ("วันที่", "กิจกรรม", "รายละเอียด", "มาตรการที่เกี่ยวข้อง", "รูปภาพ")
 NUMBERED_COLUMNS = (1, 4, 5)  # steps, output, outcome: one numbered item per line
+COLUMN_WIDTHS_MM = (45, 62, 30, 32, 48, 40)  # per HEADERS column; 257 mm: A4 landscape minus 2 cm margins
 
 
 @dataclass
@@ -188,7 +189,7 @@ class _Rows:
 
 
 # Excel column widths are in characters of the default font (Calibri 11: about 2 mm each), so
-# the Word report's millimetres (docx_report.COLUMN_WIDTHS_MM, 257 mm = A4 landscape minus 2 cm
+# the Word report's millimetres (COLUMN_WIDTHS_MM, 257 mm = A4 landscape minus 2 cm
 # margins) divided by 2 give the same columns on paper.
 MM_PER_CHAR = 2.0
 ACTIVITY_WIDTHS_MM = (30, 60, 107, 50, 10)  # 257 mm too
@@ -222,7 +223,6 @@ def to_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    from .docx_report import COLUMN_WIDTHS_MM
 
     wb = Workbook()
     ws = wb.active
