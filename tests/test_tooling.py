@@ -60,3 +60,67 @@ def test_the_package_layers_name_every_module():
     layers = _contract("package-layers")["layers"]
     named = {f"ita_dashboard.{m.strip()}" for layer in layers for m in layer.split(":")}
     assert named == _top_level_modules()
+
+
+def _import_circles(graph) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (strongly connected
+    components of the import graph with more than one module), each sorted."""
+    modules = sorted(graph.modules)
+    known = set(modules)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m) & known) for m in modules}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+    for root in modules:  # Tarjan's algorithm, iterative (no recursion limit to meet)
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                order[node] = low[node] = len(order)
+                stack.append(node)
+                on_stack.add(node)
+            if i < len(edges[node]):
+                work.append((node, i + 1))
+                nxt = edges[node][i]
+                if nxt not in order:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], order[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                group = []
+                while True:
+                    m = stack.pop()
+                    on_stack.discard(m)
+                    group.append(m)
+                    if m == node:
+                        break
+                if len(group) > 1:
+                    circles.append(sorted(group))
+    return circles
+
+
+def test_no_module_imports_itself_back():
+    """No import circles, not even through an import inside a function: a module's dependencies
+    stand below it (docs/architecture.md), and a circle means a name lives in the wrong place."""
+    import grimp
+
+    graph = grimp.build_graph("ita_dashboard")
+    assert _import_circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    """The check above can fail: a small graph with a loop of three and a separate pair."""
+    import grimp
+
+    graph = grimp.ImportGraph()
+    for a, b in [("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.c", "p.d"), ("p.e", "p.f"), ("p.f", "p.e")]:
+        graph.add_import(importer=a, imported=b)
+    assert sorted(_import_circles(graph)) == [["p.a", "p.b", "p.c"], ["p.e", "p.f"]]
