@@ -782,7 +782,6 @@ TH: dict[str, str] = {
     "oitlist_reject_bad_due": "อ่านวันที่กำหนดเสร็จ “{value}” ไม่ได้",
     "oitlist_reject_twice": "{number} ซ้ำกับแถว {row}",
     # a survey column whose header cell is empty (importers/surveys/layout.py)
-    "survey_blank_column": "คอลัมน์ {letter}",
     # why a link did not pass the check (linkcheck.py)
     "link_not_http": "ต้องเป็นลิงก์ http:// หรือ https://",
     "link_blocked": "ที่อยู่ภายในเครือข่าย ไม่ตรวจ",
@@ -1423,6 +1422,7 @@ EN: dict[str, str] = {
     "sheet_reject_twice": "Measure {number} is filled in twice in the file (sheet {sheet}, row {row}) with different values",
     "measures_kept_missing": "{n} measures of this year are not in the new file; they are kept as they were (not deleted)",
     "round_n_months": "{n}-month round",
+    "quarter_n": "Quarter {n}",
     "size_bytes": "{n} bytes",
     "guard_table_n": "table {n}",
     "guard_sheet_n": "sheet {n}",
@@ -1447,7 +1447,6 @@ EN: dict[str, str] = {
     "oitlist_reject_bad_status": "Unknown status “{value}” (ยังไม่เริ่ม / กำลังจัดทำ / เผยแพร่แล้ว / ตรวจแล้ว)",
     "oitlist_reject_bad_due": "The due date “{value}” cannot be read",
     "oitlist_reject_twice": "{number} repeats row {row}",
-    "survey_blank_column": "Column {letter}",
     "link_not_http": "The link must start with http:// or https://",
     "link_blocked": "An address inside the network; not checked",
     "link_timeout": "No answer within {seconds:g} seconds",

@@ -174,7 +174,7 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
                     skipped: list[rt.SkippedRow]) -> list[ParsedMeasure]:
     cols = _columns_for(table, fiscal_year)
     if TITLE not in cols.roles:
-        raise _missing_title(table.header, _at(table.header_place, table.header_line))
+        raise _missing_title(table.header, _at(table.header_place, table.header_line, in_table=table.header_in_table))
     _check_subheader_rows(table, cols)
     measures: list[ParsedMeasure] = []
     number_cells: list[str] = []
@@ -244,9 +244,9 @@ def _number_measures(measures: list[ParsedMeasure], warnings: list[str]) -> None
 # ---------------------------------------------------------------- problems, in plain Thai
 
 
-def _at(place: str, row: Optional[int]) -> str:
+def _at(place: str, row: Optional[int], *, in_table: bool) -> str:
     """"ที่แถว 5" for a sheet or text row, "ในตารางที่ 1 แถวที่ 2" for a Word table row."""
-    return t("measures_part_in_place", place=place) if place.startswith("ตาราง") else t("measures_part_at_row", row=row)
+    return t("measures_part_in_place", place=place) if in_table else t("measures_part_at_row", row=row)
 
 
 def _missing_title(header: list[str], where: str) -> FileProblem:
@@ -262,7 +262,7 @@ def _no_table(lines: list[rt.Line]) -> FileProblem:
         cells = line.cells
         roles = header_roles([rt.clean_cell(c) for c in cells]) if len(cells) >= 2 else {}
         if len(roles) > best[0]:
-            best = (len(roles), _at(line.place, line.row), cells)
+            best = (len(roles), _at(line.place, line.row, in_table=line.in_table), cells)
     if best[0] >= 2:
         roles = header_roles([rt.clean_cell(c) for c in best[2]])
         missing = [_ROLE_NAMES_TH[r] for r in (TITLE, STEPS, OWNER, PERIOD) if r not in roles]
@@ -326,7 +326,7 @@ def _finish(
         plan.skipped.extend(sorted(report.skipped, key=_skip_order))
     if not plan.measures:
         first = parts[0][0].tables[0]
-        raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line))
+        raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line, in_table=first.header_in_table))
     if plan.round not in (None, 6, 12):
         plan.warnings.append(t("measures_warn_round", round=plan.round))
         plan.round = None

@@ -250,6 +250,11 @@ class Line:
     width: Optional[int] = None  # Word: the number of grid columns of the row's table
 
     @property
+    def in_table(self) -> bool:
+        """A row of a Word table (its place names the table)."""
+        return self.kind != PARAGRAPH and self.table is not None
+
+    @property
     def place(self) -> str:
         """Where the user finds this line, in Thai ("ตารางที่ 1 แถวที่ 5", "แถวที่ 12", ...)."""
         if self.kind == PARAGRAPH:
@@ -428,6 +433,7 @@ class ReportTable:
     # ("ผลผลิต" / "ผลลัพธ์" under a spanning "ผลการดำเนินการ"), judged by the caller.
     subheader_rows: list[ReportRow] = field(default_factory=list)
     header_place: str = ""
+    header_in_table: bool = False  # the header is a Word table's row (its place names the table)
     # False when a section heading opened this table under the previous table's header.
     own_header: bool = True
     section_source: Optional["SkippedRow"] = None  # the heading line, reported if no row follows
@@ -552,8 +558,8 @@ class LineParser:
         if self.tables and not self.tables[-1].rows and not self.tables[-1].subheader_rows:
             self.tables.pop()  # only opened by a section heading, or a header row above: this one replaces it
         self.tables.append(ReportTable(header=cells, header_line=line.row or 0, header_place=line.place,
-                                       section_number=self.section[0], section_title=self.section[1],
-                                       width=line.width))
+                                       header_in_table=line.in_table, section_number=self.section[0],
+                                       section_title=self.section[1], width=line.width))
         self.known_headers.append([_key(c) for c in cells])
 
     def _cols(self, table: ReportTable) -> tuple[Optional[int], Optional[int]]:
@@ -752,7 +758,8 @@ class LineParser:
                             text=_excerpt(cells or [title]), table=line.table, sheet=line.sheet)
         if last.rows:
             self.tables.append(ReportTable(header=last.header, header_line=last.header_line,
-                                           header_place=last.header_place, section_number=number,
+                                           header_place=last.header_place, header_in_table=last.header_in_table,
+                                           section_number=number,
                                            section_title=title, own_header=False, section_source=source))
         else:
             last.section_number, last.section_title, last.section_source = number, title, source

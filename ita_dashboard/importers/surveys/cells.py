@@ -12,6 +12,15 @@ from ...thai import to_arabic_digits
 
 _WS_RE = re.compile(r"[\s\u200b\u00a0\ufeff]+")
 
+# The name a column with an empty header gets ("คอลัมน์ C"). Stored data, not a text on screen: it
+# is part of the form's header signature, its questions and remembered mappings, so it is the same
+# whatever the display language (ITA_LANG), and texts.py does not hold it.
+BLANK_COLUMN = "คอลัมน์ "
+
+
+def blank_column_name(letter: str) -> str:
+    return BLANK_COLUMN + letter
+
 
 def clean_text(cell: Any) -> str:
     """A cell as trimmed text with single spaces (NFC); integral floats lose their ``.0``."""

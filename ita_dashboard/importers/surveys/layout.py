@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from .. import tabular
-from ...texts import t
 from ..tabular import FileProblem
-from .cells import _key, clean_text, column_letter
+from .cells import BLANK_COLUMN, _key, blank_column_name, clean_text, column_letter
 from .readers import _Table
 from .timestamps import _is_excel_serial, is_datelike
 
@@ -68,7 +67,7 @@ def _labels(row: Sequence[Any], width: int, offset: int) -> list[str]:
     for j in range(width):
         text = clean_text(row[j]) if j < len(row) else ""
         if not text:
-            text = t("survey_blank_column", letter=column_letter(j + offset))
+            text = blank_column_name(column_letter(j + offset))
         n = seen.get(text, 0) + 1
         seen[text] = n
         labels.append(text if n == 1 else f"{text} ({n})")
@@ -158,7 +157,7 @@ def _roles(labels: list[str], sample: list[list[Any]], ts: int) -> tuple[Optiona
         s = _department_score(labels[j], _column(sample, j))
         if s > best_score:
             best, best_score = j, s
-    answers = [j for j in rest if j != best and (not labels[j].startswith("คอลัมน์ ") or _column(sample, j))]
+    answers = [j for j in rest if j != best and (not labels[j].startswith(BLANK_COLUMN) or _column(sample, j))]
     return best, ids, ignored, answers
 
 
@@ -251,7 +250,7 @@ def _apply_mapping(layout: _Layout, mapping: dict[str, Any]) -> None:
         sample = layout.table.head[layout.header_index + 1:]
         layout.answers = [
             j for j in range(len(layout.labels))
-            if j not in taken and (not layout.labels[j].startswith("คอลัมน์ ") or _column(sample, j))
+            if j not in taken and (not layout.labels[j].startswith(BLANK_COLUMN) or _column(sample, j))
         ]
     # A column named twice keeps its first role.
     layout.ids = [j for j in layout.ids if j not in (layout.timestamp, layout.department)]

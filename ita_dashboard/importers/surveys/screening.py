@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Optional, Sequence
 
-from .cells import clean_text
+from .cells import BLANK_COLUMN, clean_text
 from ...texts import t as _t
 from .layout import _NUMBERED_QUESTION, _column
 from .results import NotASurvey
@@ -53,7 +53,7 @@ _DIGIT = re.compile(r"\d")
 
 def _question_like(label: str) -> bool:
     """A header that asks something: numbered, a grid row, long, or with a question word."""
-    if label.startswith("คอลัมน์ "):
+    if label.startswith(BLANK_COLUMN):
         return False
     return (bool(_NUMBERED_QUESTION.match(label)) or ("[" in label and label.rstrip().endswith("]"))
             or len(label) >= 40 or bool(_QUESTION_HEADER.search(label)))
