@@ -136,8 +136,10 @@ E2E_PREFIX = "tests/e2e/"
 def pytest_xdist_make_scheduler(config, log):
     """With pytest-xdist (scripts/test.sh): every browser test on one worker, so one demo app
     server and one Chromium serve them all, as in a serial run, while the other workers share the
-    rest test by test. (xdist's own ``--dist loadgroup`` marks do nothing with pytest 9.2, whose
-    node ids xdist can no longer rename.)"""
+    rest test by test (with -n alone or --dist load; another --dist is left to xdist). xdist's own ``--dist
+    loadgroup`` marks do nothing with pytest 9.2, whose node ids xdist can no longer rename."""
+    if config.getoption("dist") != "load":  # the caller chose another distribution: theirs
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class BrowserTestsTogether(LoadScopeScheduling):
