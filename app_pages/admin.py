@@ -9,7 +9,7 @@ from ita_dashboard.ui import admin_views, backup_views, common, widgets
 from ita_dashboard.texts import t
 
 ctx = common.page_context(roles=[Role.admin])
-widgets.thai_file_uploader()
+widgets.uploader_words()
 st.title(f"{t('nav_admin')} · {md(ctx.org.name)}")
 
 TABS = (("departments", admin_views.departments), ("target", admin_views.targets), ("map", admin_views.mapping),

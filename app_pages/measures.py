@@ -12,7 +12,7 @@ from ita_dashboard.ui import common, measure_views, progress_views, widgets
 from ita_dashboard.texts import t
 
 ctx = common.page_context()
-widgets.thai_file_uploader()
+widgets.uploader_words()
 st.title(f"{t('nav_measures')} · {md(ctx.org.name)}")
 month_end = common.as_of_month_picker(ctx.fiscal_year, key="measures_as_of")
 as_of = common.effective_date(month_end)

@@ -8,7 +8,7 @@ from ita_dashboard.models import Role
 from ita_dashboard.texts import t
 
 ctx = common.page_context(roles=[Role.admin])
-widgets.thai_file_uploader()
+widgets.uploader_words()
 st.title(f"{t('nav_upload')} · {md(ctx.org.name)}")
 
 tab_survey, tab_measures, tab_batches = st.tabs([t("upload_survey"), t("upload_measures"), t("batches")])

@@ -740,6 +740,8 @@ TH: dict[str, str] = {
     "error_survey_not_bytes": "ข้อมูลที่ได้รับไม่ใช่ไฟล์",
     "error_survey_header_only": "ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ",
     # rows of a survey file set aside, and why (stored with the batch, listed to the admin)
+    "uploader_choose": "เลือกไฟล์",
+    "uploader_drop": "หรือลากไฟล์มาวางที่นี่",
     "survey_reject_no_time": "ไม่มีวันเวลาที่ตอบ",
     "survey_reject_bad_time": "อ่านวันเวลาที่ตอบไม่ได้: “{value}”",
     "survey_reject_other_year": "วันที่ตอบ {date} อยู่นอกปีงบประมาณ {year}",
@@ -1409,6 +1411,8 @@ EN: dict[str, str] = {
     "error_survey_no_column": "This file has no column “{label}”; check the column mapping",
     "error_survey_not_bytes": "The data received is not a file",
     "error_survey_header_only": "The file holds only a header row, no survey answers yet",
+    "uploader_choose": "Choose a file",
+    "uploader_drop": "or drop a file here",
     "survey_reject_no_time": "No time of answering",
     "survey_reject_bad_time": "The time of answering does not read as a date: “{value}”",
     "survey_reject_other_year": "Answered on {date}, outside fiscal year {year}",

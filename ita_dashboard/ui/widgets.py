@@ -204,22 +204,33 @@ def rejected_frame(entries: list[dict]) -> pd.DataFrame:
 
 
 # Streamlit's file uploader speaks English ("Upload", "50MB per file • CSV"); there is no option to
-# change it, so its words are hidden and Thai put in their place (fixed text only: never format
-# anything into this string). The Thai words stay in the accessibility tree: the button is
-# called "เลือกไฟล์" for screen readers and tests too.
-UPLOADER_CSS = """<style>
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
-[data-testid="stFileUploaderDropzone"] button > div::after { content: "เลือกไฟล์"; margin-left: 0.35rem; }
-[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }
-[data-testid="stFileUploaderDropzoneInstructions"] > div::after {
-  content: "หรือลากไฟล์มาวางที่นี่"; font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
-}
+# change it, so its words are hidden and ours put in their place (texts.py: "uploader_choose",
+# "uploader_drop"). The words stay in the accessibility tree: the button is called "เลือกไฟล์"
+# for screen readers and tests too.
+_UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button > div::after {{ content: {choose}; margin-left: 0.35rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: {drop}; font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
+}}
 </style>"""
 
 
-def thai_file_uploader() -> None:
-    """Put the Thai words on every file uploader of the page (call once per page that has one)."""
-    st.html(UPLOADER_CSS)
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes, backslashes, line ends and ``<`` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3C ")
+    return f'"{escaped}"'
+
+
+def uploader_css() -> str:
+    """The uploader's words in the display language, as a <style> block."""
+    return _UPLOADER_CSS.format(choose=_css_string(t("uploader_choose")), drop=_css_string(t("uploader_drop")))
+
+
+def uploader_words() -> None:
+    """Put our words on every file uploader of the page (call once per page that has one)."""
+    st.html(uploader_css())
 
 
 
