@@ -740,6 +740,7 @@ TH: dict[str, str] = {
     "error_survey_not_bytes": "ข้อมูลที่ได้รับไม่ใช่ไฟล์",
     "error_survey_header_only": "ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ",
     # rows of a survey file set aside, and why (stored with the batch, listed to the admin)
+    "measures_shown": "{shown} / {total} มาตรการ",
     "uploader_choose": "เลือกไฟล์",
     "uploader_drop": "หรือลากไฟล์มาวางที่นี่",
     "survey_reject_no_time": "ไม่มีวันเวลาที่ตอบ",
@@ -1411,6 +1412,7 @@ EN: dict[str, str] = {
     "error_survey_no_column": "This file has no column “{label}”; check the column mapping",
     "error_survey_not_bytes": "The data received is not a file",
     "error_survey_header_only": "The file holds only a header row, no survey answers yet",
+    "measures_shown": "{shown} of {total} measures",
     "uploader_choose": "Choose a file",
     "uploader_drop": "or drop a file here",
     "survey_reject_no_time": "No time of answering",

@@ -51,7 +51,7 @@ def filters(states, *, departments, fiscal_year: int):
         if text and text not in " ".join([s.title, s.steps, s.owner_text, s.output_text, s.outcome_text]):
             continue
         out.append(s)
-    st.caption(f"{len(out)} / {len(states)} {t('measure')}")
+    st.caption(t("measures_shown", shown=len(out), total=len(states)))
     return out
 
 
