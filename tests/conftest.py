@@ -154,13 +154,13 @@ def pytest_sessionstart(session):
 
 
 def pytest_terminal_summary(terminalreporter):
-    # Logs of app servers that saw a failing browser test (tests/e2e/conftest.py keeps them): with
-    # pytest-xdist the worker that ran the test cannot print them, so the run's summary names them.
+    # Logs of app servers that were up when a test of their worker failed (tests/e2e/conftest.py
+    # keeps them): with pytest-xdist a worker cannot print them, so the run's summary names them.
     logs = Path(__file__).resolve().parent.parent / "test-artifacts" / "server-logs"
     fresh = sorted(p for p in logs.glob("*.log") if p.stat().st_mtime >= _run_started[0]) \
         if logs.is_dir() else []
     for path in fresh:
-        terminalreporter.write_line(f"streamlit server log of a failing browser test: {path}")
+        terminalreporter.write_line(f"log of an app server that was up when a test failed: {path}")
     if _pg_info["source"]:
         n = _pg_info["created"]
         avg = f", {_pg_info['seconds'] / n * 1000:.0f} ms each on average" if n else ""

@@ -8,7 +8,7 @@ from typing import Sequence
 import pandas as pd
 import streamlit as st
 
-from .. import charts, textsafe, thai
+from .. import charts, texts, textsafe, thai
 from ..services import measures as measures_svc
 from ..models import Instrument
 from ..services import summary as summary_svc
@@ -223,14 +223,21 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def uploader_css() -> str:
-    """The uploader's words in the display language, as a <style> block."""
-    return _UPLOADER_CSS.format(choose=_css_string(t("uploader_choose")), drop=_css_string(t("uploader_drop")))
+def _uploader_css(table: dict[str, str]) -> str:
+    return _UPLOADER_CSS.format(choose=_css_string(table["uploader_choose"]), drop=_css_string(table["uploader_drop"]))
+
+
+# Made once from texts.py's fixed words, one per language, so the page hands streamlit a constant.
+UPLOADER_CSS_TH = _uploader_css(texts.TH)
+UPLOADER_CSS_EN = _uploader_css(texts.EN)
 
 
 def uploader_words() -> None:
     """Put our words on every file uploader of the page (call once per page that has one)."""
-    st.html(uploader_css())
+    if texts.language() == "en":
+        st.html(UPLOADER_CSS_EN)
+    else:
+        st.html(UPLOADER_CSS_TH)
 
 
 
