@@ -802,7 +802,8 @@ def check_xls(data: bytes) -> None:
             g = None
             if kind == 0x0010:
                 n_sheet += 1
-                g = _Grid(sheet=sheet_names[n_sheet - 1] if n_sheet <= len(sheet_names) else t("guard_sheet_n", n=n_sheet))
+                name = sheet_names[n_sheet - 1] if n_sheet <= len(sheet_names) else t("guard_sheet_n", n=n_sheet)
+                g = _Grid(sheet=name)
                 grids.append(g)
         elif g is None:
             continue

@@ -34,7 +34,7 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (TITLE, ("มาตรการ", "แนวทาง", "โครงการ", "กิจกรรม", "measure", "title", "project")),
 )
 _NUMBER_WORDS = {"ที่", "ลำดับ", "ลำดับที่", "ข้อ", "ข้อที่", "no", "#", "number", "item"}
-_ROLE_NAMES_TH = {
+ROLE_NAMES_TH = {
     NUMBER: "ลำดับ", TITLE: "มาตรการ", STEPS: "ขั้นตอน/วิธีการปฏิบัติ", OWNER: "ผู้รับผิดชอบ",
     PERIOD: "ระยะเวลาดำเนินการ", OUTPUT: "ผลการดำเนินการ (output)", OUTCOME: "ผลลัพธ์ (outcome)",
 }
@@ -90,7 +90,7 @@ _HEADER_WORDS = sorted({w for _, words in _ROLE_WORDS for w in words} | _NUMBER_
 _DIGIT_RE = re.compile(r"[0-9๐-๙]")
 
 
-def _header_residue(cell: str) -> str:
+def header_residue(cell: str) -> str:
     """What is left of a cell once the header vocabulary is taken out ("" for a header cell)."""
     key = _header_key(cell)
     for word in _HEADER_WORDS:
@@ -104,7 +104,7 @@ def _cell_holds_data(cell: str) -> bool:
         return True
     if role_of(cell) is None:  # "กองคลัง", "ตุลาคม ๒๕๖๗", "3", a sentence; not "หมายเหตุ", "งบประมาณ"
         return bool(_DIGIT_RE.search(cell)) or names_units(cell) or reads_as_period(cell) or len(key) > 30
-    residue = _header_residue(cell)  # "โครงการอบรมคุณธรรม" -> "อบรมคุณธรรม"
+    residue = header_residue(cell)  # "โครงการอบรมคุณธรรม" -> "อบรมคุณธรรม"
     return len(residue) >= 5 or bool(_DIGIT_RE.search(residue)) or (bool(residue) and names_units(residue))
 
 
@@ -124,7 +124,7 @@ def header_columns(header: list[str]) -> tuple[Optional[int], Optional[int]]:
 
 
 @lru_cache(maxsize=4096)
-def _period_parse(text: str, fiscal_year: Optional[int]) -> thai.PeriodParse:
+def period_parse(text: str, fiscal_year: Optional[int]) -> thai.PeriodParse:
     return thai.parse_period(text, fiscal_year=fiscal_year)
 
 
@@ -136,20 +136,20 @@ def reads_as_period(text: str, *, fiscal_year: Optional[int] = None) -> bool:
     """
     if not text or not text.strip():
         return False
-    return _period_parse(text, fiscal_year or 2568).ok
+    return period_parse(text, fiscal_year or 2568).ok
 
 
-_UNIT_RE = re.compile(r"ทุก|กอง|สำนัก|ฝ่าย|งาน|เจ้าหน้าที่|ส่วนราชการ|หัวหน้า|คณะ|ปลัด|นิติ|ผู้อำนวยการ|อบต|เทศบาล")
+UNIT_RE = re.compile(r"ทุก|กอง|สำนัก|ฝ่าย|งาน|เจ้าหน้าที่|ส่วนราชการ|หัวหน้า|คณะ|ปลัด|นิติ|ผู้อำนวยการ|อบต|เทศบาล")
 
 
 def names_units(text: str, *, fiscal_year: Optional[int] = None) -> bool:
     """An owner-looking cell: names units (ทุก…, กอง, สำนัก, ฝ่าย, งาน, เจ้าหน้าที่) and is no period."""
-    return bool(text) and bool(_UNIT_RE.search(text)) and not reads_as_period(text, fiscal_year=fiscal_year)
+    return bool(text) and bool(UNIT_RE.search(text)) and not reads_as_period(text, fiscal_year=fiscal_year)
 
 
 _NUMBER_CELL_RE = re.compile(r"^\(?\s*([0-9๐-๙]{1,3})\s*[.)]?\s*$")
 
 
-def _as_number(text: str) -> Optional[int]:
+def as_number(text: str) -> Optional[int]:
     m = _NUMBER_CELL_RE.match(text or "")
     return int(thai.to_arabic_digits(m.group(1))) if m else None

@@ -28,8 +28,8 @@ from ..texts import t
 from . import report_text as rt
 from . import tabular
 from .measure_columns import (
-    NUMBER, OUTCOME, OUTPUT, OWNER, PERIOD, STEPS, TITLE, _ROLE_NAMES_TH, _UNIT_RE, _as_number, _header_residue,
-    _period_parse, header_columns, header_roles, holds_data, looks_like_header, names_units, reads_as_period, role_of,
+    NUMBER, OUTCOME, OUTPUT, OWNER, PERIOD, ROLE_NAMES_TH, STEPS, TITLE, UNIT_RE, as_number, header_columns,
+    header_residue, header_roles, holds_data, looks_like_header, names_units, period_parse, reads_as_period, role_of,
 )
 from .tabular import FileProblem
 
@@ -110,7 +110,7 @@ def _fill_by_content(roles: dict[str, int], table: rt.ReportTable, fiscal_year: 
         if not values:
             continue
         share = lambda pred, values=values: sum(1 for v in values if pred(v)) / len(values)  # noqa: E731
-        if NUMBER not in roles and i < roles.get(TITLE, 0) and share(lambda v: _as_number(v) is not None) == 1:
+        if NUMBER not in roles and i < roles.get(TITLE, 0) and share(lambda v: as_number(v) is not None) == 1:
             roles[NUMBER] = i
         elif PERIOD not in roles and share(lambda v: reads_as_period(v, fiscal_year=fiscal_year)) >= 0.6:
             roles[PERIOD] = i
@@ -131,7 +131,7 @@ def _columns_for(table: rt.ReportTable, fiscal_year: Optional[int]) -> _Columns:
 def _is_column_number_row(cells: list[str]) -> bool:
     """"(1) (2) (3) ..." under a header (government forms number their columns)."""
     filled = [c for c in cells if c.strip()]
-    return len(filled) >= 2 and all(_as_number(c) is not None for c in filled)
+    return len(filled) >= 2 and all(as_number(c) is not None for c in filled)
 
 
 _LABEL_RE = re.compile(r"^\s*([^:：\n]{1,40}?)\s*[:：]\s*(\S.*)$", re.S)
@@ -140,7 +140,7 @@ _LABEL_RE = re.compile(r"^\s*([^:：\n]{1,40}?)\s*[:：]\s*(\S.*)$", re.S)
 def _strip_label(text: str) -> str:
     """"ผู้รับผิดชอบ: ทุกกอง" -> "ทุกกอง": some agencies label every cell with its column's name."""
     m = _LABEL_RE.match(text or "")
-    if m and role_of(m.group(1)) and not _header_residue(m.group(1)):
+    if m and role_of(m.group(1)) and not header_residue(m.group(1)):
         return m.group(2).strip()
     return text
 
@@ -192,7 +192,7 @@ def _table_measures(table: rt.ReportTable, *, fiscal_year: Optional[int], warnin
         number_cells.append(cols.get(row.cells, NUMBER))
     for m, cell in zip(measures, number_cells):
         _fix_swapped_period_owner(m, fiscal_year=fiscal_year, warnings=warnings)
-        m.number = _as_number(cell) or 0  # 0: decided later from the title or the order
+        m.number = as_number(cell) or 0  # 0: decided later from the title or the order
     return measures
 
 
@@ -219,7 +219,7 @@ def _fix_swapped_period_owner(m: ParsedMeasure, *, fiscal_year: Optional[int], w
         return
     owner_is_period = reads_as_period(m.owner_text, fiscal_year=fiscal_year)
     unit_in_period_col = names_units(m.period_text, fiscal_year=fiscal_year)
-    if owner_is_period or (unit_in_period_col and m.owner_text and not _UNIT_RE.search(m.owner_text)):
+    if owner_is_period or (unit_in_period_col and m.owner_text and not UNIT_RE.search(m.owner_text)):
         m.period_text, m.owner_text = m.owner_text, m.period_text
         warnings.append(t("measures_warn_swapped", place=m.source_place or t("report_place_row", row=m.source_row)))
 
@@ -265,7 +265,7 @@ def _no_table(lines: list[rt.Line]) -> FileProblem:
             best = (len(roles), _at(line.place, line.row, in_table=line.in_table), cells)
     if best[0] >= 2:
         roles = header_roles([rt.clean_cell(c) for c in best[2]])
-        missing = [_ROLE_NAMES_TH[r] for r in (TITLE, STEPS, OWNER, PERIOD) if r not in roles]
+        missing = [ROLE_NAMES_TH[r] for r in (TITLE, STEPS, OWNER, PERIOD) if r not in roles]
         if TITLE not in roles:
             return _missing_title([rt.clean_cell(c) for c in best[2]], best[1])
         return FileProblem(code="measures_file_missing_columns", where=best[1], missing=", ".join(missing))
@@ -300,7 +300,7 @@ def _year_from_periods(measures: list[ParsedMeasure]) -> Optional[int]:
     """The fiscal year that contains most of the periods that read without help."""
     years = Counter()
     for m in measures:
-        p = _period_parse(m.period_text, None) if m.period_text else None
+        p = period_parse(m.period_text, None) if m.period_text else None
         if p and p.ok:
             years[thai.fiscal_year_of(p.start)] += 1
     return years.most_common(1)[0][0] if years else None
@@ -326,7 +326,8 @@ def _finish(
         plan.skipped.extend(sorted(report.skipped, key=_skip_order))
     if not plan.measures:
         first = parts[0][0].tables[0]
-        raise FileProblem(code="measures_file_no_rows", where=_at(first.header_place, first.header_line, in_table=first.header_in_table))
+        raise FileProblem(code="measures_file_no_rows",
+                          where=_at(first.header_place, first.header_line, in_table=first.header_in_table))
     if plan.round not in (None, 6, 12):
         plan.warnings.append(t("measures_warn_round", round=plan.round))
         plan.round = None

@@ -256,7 +256,7 @@ class Line:
 
     @property
     def place(self) -> str:
-        """Where the user finds this line, in Thai ("ตารางที่ 1 แถวที่ 5", "แถวที่ 12", ...)."""
+        """Where the user finds this line, in the display language ("ตารางที่ 1 แถวที่ 5", "แถวที่ 12", ...)."""
         if self.kind == PARAGRAPH:
             return t("report_place_after_table", table=self.table) if self.table else t("report_place_before_table")
         if self.table is not None:
@@ -402,7 +402,8 @@ def is_title_text(text: str, *, known: Iterable[str] = ()) -> bool:
         return True
     if line.startswith(_TITLE_START) and "โปร่งใส" in line:
         return True
-    if len(line) <= 100 and (line.startswith(_ORG_PREFIXES) or (_DISTRICT_RE.search(line) and _PROVINCE_RE.search(line))):
+    if len(line) <= 100 and (line.startswith(_ORG_PREFIXES)
+                             or (_DISTRICT_RE.search(line) and _PROVINCE_RE.search(line))):
         return True
     key = _key(line)
     return any(key == _key(k) for k in known if k and k.strip())
@@ -478,10 +479,6 @@ def _word_section_heading(text: str) -> Optional[tuple[int, str]]:
     return int(thai.to_arabic_digits(m.group(1))), line
 
 
-def _default_is_header(cells: list[str]) -> bool:
-    return looks_like_header(cells)
-
-
 def split_lines(text: str) -> list[list[str]]:
     """Raw tab-separated cells of every line (trailing empty cells dropped)."""
     out = []
@@ -495,7 +492,7 @@ def split_lines(text: str) -> list[list[str]]:
 
 def has_header_line(text: str, *, is_header: Optional[Callable[[list[str]], bool]] = None) -> bool:
     """True when some tab-separated line of the text is a measure-table header."""
-    is_header = is_header or _default_is_header
+    is_header = is_header or looks_like_header
     return any(len(c) >= 3 and is_header([clean_cell(x) for x in c]) for c in split_lines(text))
 
 
@@ -816,7 +813,7 @@ def parse_lines(
     export); ``is_header`` tells a table's header row (default: the measures vocabulary),
     ``holds_data`` a header-looking row that is really a measure, ``columns`` the title and
     numbering columns of a header; ``fiscal_year`` dates yearless activities."""
-    parser = LineParser(is_header or _default_is_header, holds_data=holds_data, columns=columns)
+    parser = LineParser(is_header or looks_like_header, holds_data=holds_data, columns=columns)
     for item in lines:
         parser.feed(_as_line(item))
     parser.finish()
