@@ -18,8 +18,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 # Durability is worthless for a throwaway cluster; turning it off makes CREATE DATABASE and
 # migrations several times faster.
@@ -169,5 +171,37 @@ def create_database(admin_url: str, name: str, template: str | None = None) -> N
     _autocommit(admin_url, f'CREATE DATABASE "{name}"{tmpl}')
 
 
-def drop_database(admin_url: str, name: str) -> None:
-    _autocommit(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def drop_database(admin_url: str, name: str, *, plain_retries: int = 3) -> None:
+    """Drop ``name``, ending sessions left in it.
+
+    ``WITH (FORCE)`` signals every other backend in the database, and PostgreSQL refuses that to a
+    role that is not a member of each backend's role. An autovacuum worker belongs to no role, so a
+    CREATEDB role that is not a superuser (CI's ``ita_test``) gets ``InsufficientPrivilege`` whenever
+    autovacuum happens to be working in the database being dropped. A plain ``DROP DATABASE`` stops
+    autovacuum workers itself and waits up to 5 s for other sessions to leave, so on that refusal
+    the plain form is tried instead, and FORCE again if a session of our own is still there.
+    """
+    force = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    plain = f'DROP DATABASE IF EXISTS "{name}"'
+    try:
+        _autocommit(admin_url, force)
+        return
+    except DBAPIError as exc:
+        if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
+            raise
+        refused = exc
+    for _ in range(plain_retries):
+        try:
+            _autocommit(admin_url, plain)
+            return
+        except DBAPIError as exc:
+            if not isinstance(exc.orig, psycopg.errors.ObjectInUse):
+                raise
+        try:
+            _autocommit(admin_url, force)  # the sessions left may now all be our own
+            return
+        except DBAPIError as exc:
+            if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
+                raise
+            refused = exc
+    raise refused
