@@ -807,6 +807,7 @@ TH: dict[str, str] = {
     "error_oitlist_no_header": "ไม่พบหัวตารางรายการ OIT (ต้องมีคอลัมน์ “ข้อ” และ “รายการ/ชื่อรายการ”)",
     "error_measures_file_no_docx_table": "ไม่พบตารางในเอกสาร Word: มาตรการต้องอยู่ในตาราง (มาตรการ, ขั้นตอน, ผู้รับผิดชอบ, ระยะเวลา)",
     "error_measures_file_docx_broken": "เปิดไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({error})",
+    "error_measures_file_doc": "ไฟล์ Word 97-2003 (.doc) อ่านไม่ได้ กรุณาเปิดด้วย Word หรือ LibreOffice แล้วบันทึกเป็น .docx",
     "error_measures_file_docx_unreadable": "อ่านเนื้อหาไฟล์ Word ไม่ได้ ไฟล์อาจเสียหาย ({error})",
     "error_measures_file_no_rows": "พบหัวตาราง{where} แต่ไม่มีมาตรการใต้หัวตาราง",
     # database busy or gone (db.DatabaseBusy / db.DatabaseGone; issue 13)
@@ -1473,6 +1474,7 @@ EN: dict[str, str] = {
     "error_oitlist_no_header": "No header of an OIT list found (it needs the columns “ข้อ” and “รายการ/ชื่อรายการ”)",
     "error_measures_file_no_docx_table": "No table in the Word document: measures must be in a table (measure, steps, owner, period)",
     "error_measures_file_docx_broken": "The Word file cannot be opened; it may be damaged ({error})",
+    "error_measures_file_doc": "A Word 97-2003 (.doc) file cannot be read; open it in Word or LibreOffice and save it as .docx",
     "error_measures_file_docx_unreadable": "The Word file's content cannot be read; it may be damaged ({error})",
     "error_measures_file_no_rows": "A header was found{where} but no measures below it",
     "db_error_busy": "The database is busy; please try again in a moment",

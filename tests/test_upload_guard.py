@@ -208,7 +208,35 @@ def test_real_exports_pass_the_guard() -> None:
     corpus = REPO / "tests" / "data" / "corpus"
     for path in [*corpus.glob("surveys/*.xlsx"), *corpus.glob("surveys/*.ods"), *corpus.glob("plans/*.ods"),
                  corpus / "surveys" / "excel97_microsoft_forms.xls"]:
-        guard.check_upload(path.read_bytes())
+        if not path.name.startswith("refused_password_"):  # saved with a password: refused below
+            guard.check_upload(path.read_bytes())
+
+
+@pytest.mark.parametrize("name", ["refused_password_excel.xlsx", "refused_password_libreoffice.ods",
+                                  "refused_password_excel97.xls"])
+def test_password_protected_files_are_named_so(name: str) -> None:
+    """Excel's Encrypt with Password (OLE2 EncryptedPackage), LibreOffice's ODF encryption and an
+    Excel 97 FILEPASS: the guard says password, not "damaged" or a sheet of garbage dimensions."""
+    data = (REPO / "tests" / "data" / "corpus" / "surveys" / name).read_bytes()
+    with pytest.raises(FileProblem) as err:
+        guard.check_upload(data)
+    assert err.value.code == "guard_encrypted"
+    with pytest.raises(FileProblem) as err:
+        parse_measures_file(data)
+    assert err.value.code == "guard_encrypted"
+
+
+def test_word97_doc_is_named_not_a_workbook() -> None:
+    data = (REPO / "tests" / "data" / "corpus" / "plans" / "refused_word97_plan.doc").read_bytes()
+    with pytest.raises(FileProblem) as err:
+        parse_measures_file(data)
+    assert err.value.code == "measures_file_doc"
+    with pytest.raises(FileProblem) as err:
+        parse_survey_file(data)
+    assert err.value.code == "survey_word_file"
+    with pytest.raises(FileProblem) as err:
+        read_sheets(data)
+    assert err.value.code == "tabular_word"
 
 
 def test_xls_far_cell_refused_by_its_biff_records() -> None:

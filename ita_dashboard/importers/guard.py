@@ -260,6 +260,8 @@ def check_office_zip(data: bytes, limits: Limits = OFFICE) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
     names = {i.filename: i for i in infos}
+    if "META-INF/manifest.xml" in names and _odf_encrypted(data, names["META-INF/manifest.xml"]):
+        raise FileProblem(code="guard_encrypted")
     sheets = _xlsx_sheet_members(data, names) if "xl/workbook.xml" in names else {}
     # content.xml is scanned whenever it is there: calamine reads a zip whose xlsx parts fail to
     # open as ODS, so an xlsx-looking file must not hide an ODS bomb
@@ -283,6 +285,18 @@ def check_office_zip(data: bytes, limits: Limits = OFFICE) -> None:
             for _ in stream:  # inflated and dropped: only its size is checked
                 pass
     check_grids(grids)
+
+
+def _odf_encrypted(data: bytes, manifest: zipfile.ZipInfo) -> bool:
+    """An ODF file saved with a password: its manifest lists ``<manifest:encryption-data>`` for the
+    parts it encrypted (content.xml among them), which no reader can open without the password."""
+    needle, tail = b"encryption-data", b""
+    for chunk in stream_member(data, manifest):
+        buf = tail + chunk
+        if needle in buf:
+            return True
+        tail = buf[-len(needle):]
+    return False
 
 
 
@@ -774,6 +788,11 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> Optional[bytes]:
     return None
 
 
+def ole_has_stream(data: bytes, name: str) -> bool:
+    """Whether an OLE2 compound file holds a stream of that name (``WordDocument``: Word 97-2003)."""
+    return _ole_stream(data, (name,)) is not None
+
+
 # BIFF cell records (row u16, column u16 at the start of the body); MULRK/MULBLANK end with the last column.
 _BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0204, 0x0205, 0x00D6, 0x0201}
 _BIFF_MULTI = {0x00BD, 0x00BE}
@@ -783,6 +802,9 @@ def check_xls(data: bytes) -> None:
     """Each sheet's DIMENSIONS record and its cells' real extent, from the Workbook stream."""
     stream = _ole_stream(data, ("Workbook", "Book"))
     if stream is None:
+        # Excel's (and Word's) "Encrypt with Password" keeps the whole zip in this stream
+        if ole_has_stream(data, "EncryptedPackage"):
+            raise FileProblem(code="guard_encrypted")
         return
     grids: list[_Grid] = []
     sheet_names: list[str] = []
@@ -793,6 +815,8 @@ def check_xls(data: bytes) -> None:
         rtype, length = struct.unpack_from("<HH", stream, pos)
         body = stream[pos + 4:pos + 4 + length]
         pos += 4 + length
+        if rtype == 0x002F:  # FILEPASS: saved with a password, every record body after it is encrypted
+            raise FileProblem(code="guard_encrypted")
         if rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET: the sheets' names, in order
             cch, flags = body[6], body[7]
             raw = body[8:8 + (cch * 2 if flags & 1 else cch)]

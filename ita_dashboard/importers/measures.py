@@ -678,6 +678,8 @@ def parse_measures_file(data: bytes, *, filename: str = "", fiscal_year: Optiona
 
     check_upload(data)
     kind = tabular.sniff_kind(data)
+    if kind == tabular.DOC:
+        raise FileProblem(code="measures_file_doc")
     if kind == tabular.DOCX:
         lines = _docx_lines(data)
         part = _plan_from_lines(lines, fiscal_year=fiscal_year)

@@ -65,6 +65,7 @@ class FileProblem(ItaError, ValueError):
         "oitlist_no_header",
         "measures_file_no_docx_table",
         "measures_file_docx_broken",
+        "measures_file_doc",
         "measures_file_docx_unreadable",
         "measures_file_no_rows",
         "survey_bad_timestamp",

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .guard import check_upload
+from .guard import check_upload, ole_has_stream
 from .problems import FileProblem
 
 Cell = Any
@@ -30,6 +30,7 @@ ODS = "ods"
 ODT = "odt"
 CSV = "csv"
 DOCX = "docx"
+DOC = "doc"
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Sheet:
 
 
 def sniff_kind(data: bytes) -> str:
-    """xlsx / ods / xls / docx / csv from the first bytes and, for zips, the member names."""
+    """xlsx / ods / xls / docx / doc / csv from the first bytes and, for zips, the member names."""
     if not data:
         raise FileProblem(code="tabular_empty")
     if data[:4] == b"PK\x03\x04":
@@ -61,7 +62,7 @@ def sniff_kind(data: bytes) -> str:
             return ODT
         raise FileProblem(code="tabular_unknown_zip")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return XLS
+        return DOC if ole_has_stream(data, "WordDocument") else XLS
     if data[:5] == b"%PDF-":
         raise FileProblem(code="tabular_pdf")
     head = data[:4096]

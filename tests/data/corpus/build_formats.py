@@ -2,6 +2,7 @@
 
     python tests/data/corpus/build_formats.py            # the UTF-16 text files only (pure Python)
     python tests/data/corpus/build_formats.py --soffice  # also the .ods/.xls, through LibreOffice
+    python tests/data/corpus/build_formats.py --protected  # the password-protected files and the .doc
 
 The .ods and .xls files are committed: they were written by LibreOffice 7.4 (Debian 12's
 ``libreoffice-calc-nogui``) with ``soffice --headless --convert-to ods|xls``, so they carry what
@@ -138,13 +139,75 @@ def build_office() -> None:
         soffice(src, "xls:MS Excel 97", SURVEYS / "excel97_far_cell.xls")
 
 
+# A password given in LibreOffice's Save As dialog ("Save with password") reaches the export
+# filter as the store argument "Password": ODF encrypts content.xml and the other parts inside
+# the zip and lists them with <manifest:encryption-data> in META-INF/manifest.xml; the MS Excel 97
+# filter writes a FILEPASS record (RC4) after the workbook's BOF, and every record body after it
+# is encrypted (sheet names included). --convert-to cannot pass a password, so a Basic macro in
+# a throwaway profile stores the document as the dialog would.
+_SAVE_WITH_PASSWORD = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">
+Sub SavePw(src As String, dst As String, flt As String)
+  Dim a(0) As New com.sun.star.beans.PropertyValue
+  a(0).Name = "Hidden" : a(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(ConvertToURL(src), "_blank", 0, a())
+  Dim b(2) As New com.sun.star.beans.PropertyValue
+  b(0).Name = "FilterName" : b(0).Value = flt
+  b(1).Name = "Password" : b(1).Value = "ita2569"
+  b(2).Name = "Overwrite" : b(2).Value = True
+  doc.storeToURL(ConvertToURL(dst), b())
+  doc.close(True)
+End Sub
+</script:module>
+"""
+
+
+def soffice_with_password(src: Path, filter_name: str, dest: Path) -> None:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        raise SystemExit("LibreOffice (soffice) not found: apt-get install libreoffice-calc-nogui")
+    with tempfile.TemporaryDirectory() as out:
+        profile = [exe, "--headless", "--norestore", f"-env:UserInstallation=file://{out}/profile"]
+        subprocess.run([*profile, "--terminate_after_init"], check=True, capture_output=True, timeout=300)
+        (Path(out) / "profile/user/basic/Standard/Module1.xba").write_text(_SAVE_WITH_PASSWORD, encoding="utf-8")
+        made = Path(out) / ("made" + dest.suffix)
+        subprocess.run([*profile, f'macro:///Standard.Module1.SavePw("{src}","{made}","{filter_name}")'],
+                       check=True, capture_output=True, timeout=300)
+        shutil.copyfile(made, dest)
+
+
+def build_protected() -> None:
+    """Password-protected exports and a Word 97 plan: files that must be refused with a clear line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "microsoft_forms_sample.xlsx"
+        shutil.copyfile(MS_XLSX, src)
+        soffice_with_password(src, "calc8", SURVEYS / "refused_password_libreoffice.ods")
+        soffice_with_password(src, "MS Excel 97", SURVEYS / "refused_password_excel97.xls")
+        # Excel's File > Info > Protect Workbook > Encrypt with Password: an OLE2 compound file
+        # holding EncryptionInfo (agile, AES-256) and EncryptedPackage (the xlsx zip, encrypted),
+        # which is what msoffcrypto-tool writes too (pip install msoffcrypto-tool, outside the
+        # project's venv: only this builder needs it).
+        from msoffcrypto.format.ooxml import OOXMLFile
+
+        with open(MS_XLSX, "rb") as plain, open(SURVEYS / "refused_password_excel.xlsx", "wb") as locked:
+            OOXMLFile(plain).encrypt("ita2569", locked)
+        # The Word plan opened in LibreOffice Writer and saved as Word 97-2003 (.doc): an OLE2
+        # file with a WordDocument stream, which agencies still keep plans in.
+        soffice(PLANS / "plan_word_merged.docx", "doc:MS Word 97", PLANS / "refused_word97_plan.doc")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--soffice", action="store_true", help="also write the .ods/.xls files with LibreOffice")
+    ap.add_argument("--protected", action="store_true",
+                    help="write the password-protected files and the .doc plan (LibreOffice, msoffcrypto-tool)")
     args = ap.parse_args()
     build_text()
     if args.soffice:
         build_office()
+    if args.protected:
+        build_protected()
 
 
 if __name__ == "__main__":
