@@ -69,6 +69,7 @@ class FileProblem(ItaError, ValueError):
         "measures_file_docx_unreadable",
         "measures_file_no_rows",
         "survey_bad_timestamp",
+        "survey_no_times",
         "survey_no_timestamp",
         "survey_not_survey_data",
         "survey_not_survey_text",

@@ -138,6 +138,9 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
         table.all_rows = _read_already
     del tables
     rows, rejected = _build_rows(layout, columns, layout.header_index + 2)
+    if not rows and rejected and all(map(tabular.is_blank, columns[layout.timestamp])):
+        # answered rows, none with a time: formulas saved without their values, or a cleared column
+        raise FileProblem(code="survey_no_times", label=layout.labels[layout.timestamp])
     del columns
     if not rows and not rejected:
         raise FileProblem(code="survey_header_only")

@@ -505,12 +505,40 @@ def unreadable_timestamp() -> None:
            instrument="iit", year=FY, refused=True, stderr_contains="พบคอลัมน์ “Timestamp” แต่อ่านค่าในแถวแรก “########”")
 
 
+def formula_timestamps_without_values() -> None:
+    """An agency's own web system exports the answers with PhpSpreadsheet, its Xlsx writer set to
+    ``setPreCalculateFormulas(false)`` (a common speed-up): the time of answering is a formula
+    built from the stored date and time, written as ``<c><f>DATE(2026,1,5)+TIME(7,18,31)</f></c>``
+    with no cached ``<v>``. Excel calculates it when the file is opened; a reader that does not
+    calculate (calamine, pandas) sees every timestamp empty. openpyxl writes formulas the same
+    way. The refusal must say so instead of importing a file of rejected rows."""
+    from openpyxl import Workbook
+
+    rows = rows_of(seed=23)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Worksheet"
+    ws.append(["Timestamp", IIT_DEPT_Q, *IIT_QUESTIONS])
+    for t, d, a, _ in rows:
+        ws.append([f"=DATE({t.year},{t.month},{t.day})+TIME({t.hour},{t.minute},{t.second})", d, *a])
+    for (cell,) in ws.iter_rows(min_row=2, max_col=1):
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    name = "refused_formula_timestamps_without_values.xlsx"
+    buf = io.BytesIO()
+    wb.save(buf)
+    (HERE / name).write_bytes(buf.getvalue())
+    expect(name, shape="xlsx written by PhpSpreadsheet without pre-calculated formulas (or openpyxl): every "
+           "Timestamp cell a formula with no cached value, so it reads empty", instrument="iit", year=FY, refused=True,
+           stderr_contains="“Timestamp”")
+
+
 BUILDERS = (
     google_forms_download_en_gmt7, google_forms_download_en_24h, google_forms_download_gmt0700, google_forms_download_utc,
     google_sheets_thai_be, google_sheets_en_header_thai_locale_ce, google_sheets_csv_en, google_sheets_xlsx,
     microsoft_forms_en, microsoft_forms_thai_headers, microsoft_forms_excel_csv, thai_excel_cp874_title_row,
     thai_12_hour_markers, workbook_summary_first, excel_unicode_text, excel_97_xls,
     asset_register, attendance_list, training_registration_form, budget_sheet, unreadable_timestamp,
+    formula_timestamps_without_values,
 )
 
 
