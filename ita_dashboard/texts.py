@@ -770,6 +770,7 @@ TH: dict[str, str] = {
     "sso_locked": "บัญชี {value} ถูกล็อกชั่วคราวเพราะใส่รหัสผ่านผิดหลายครั้ง",
     # warnings and places of a measures file (importers/measures.py, importers/report_text.py)
     "measures_warn_swapped": "{place}: ช่องระยะเวลากับผู้รับผิดชอบสลับกัน ระบบสลับให้ตามเนื้อหาแล้ว",
+    "measures_warn_renumbered": "เลขลำดับมาตรการในไฟล์ซ้ำกันหรือไม่ครบ ระบบจึงเรียงเลขใหม่ตามลำดับในไฟล์",
     "measures_warn_round": "รอบการรายงาน {round} เดือน ไม่ใช่รอบ 6 หรือ 12 เดือน จึงไม่ได้บันทึกรอบ",
     "measures_sheet_prefix": "ชีต {sheet}: ",
     "report_place_after_table": "ข้อความใต้ตารางที่ {table}",
@@ -1442,6 +1443,7 @@ EN: dict[str, str] = {
     "sso_no_account": "There is no account {value} here (or it is closed); ask the administrator to make an account with {value} as its user name",
     "sso_locked": "The account {value} is locked for a while after too many wrong passwords",
     "measures_warn_swapped": "{place}: the period and owner cells were swapped; they have been put back by their content",
+    "measures_warn_renumbered": "The measures' numbers in the file repeat or are missing, so they were numbered again in file order",
     "measures_warn_round": "The reporting round of {round} months is not a 6- or 12-month round, so no round was saved",
     "measures_sheet_prefix": "Sheet {sheet}: ",
     "report_place_after_table": "text below table {table}",

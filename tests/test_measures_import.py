@@ -516,3 +516,17 @@ def test_activity_without_date_is_skipped_and_measure_checked(engine):
         with db.session_scope(engine) as s:
             create_activities(s, organization_id=org_id, fiscal_year=2568, measure_id=foreign_measure,
                               activities=[ParsedActivity(date=dt.date(2025, 1, 1), title="x")])
+
+
+def test_renumbering_warning_follows_the_language(monkeypatch):
+    """A number typed twice: the plan is numbered again in file order, and the warning saying so
+    comes from texts.py in the reader's language."""
+    rows = [["ที่", "มาตรการ/กิจกรรม", "วิธีการดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลา"],
+            ["1", "เผยแพร่แผนการจัดซื้อจัดจ้าง", "ประกาศบนเว็บไซต์", "กองคลัง", "ตุลาคม 2568"],
+            ["2", "อบรมผลประโยชน์ทับซ้อน", "จัดอบรม", "กองช่าง", "มกราคม 2569"],
+            ["2", "จัดทำคู่มือ", "จัดทำคู่มือ", "กองช่าง", "พฤศจิกายน 2568"]]
+    data = xlsx_bytes({"Sheet1": rows})
+    monkeypatch.setenv("ITA_LANG", "en")
+    plan = parse_measures_file(data, fiscal_year=2569)
+    assert [m.number for m in plan.measures] == [1, 2, 3]
+    assert any(w.startswith("The measures' numbers in the file repeat") for w in plan.warnings), plan.warnings

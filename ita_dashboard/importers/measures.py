@@ -236,7 +236,7 @@ def _number_measures(measures: list[ParsedMeasure], warnings: list[str]) -> None
     if all(numbers) and len(set(numbers)) == len(numbers):
         return
     if any(numbers):
-        warnings.append("เลขลำดับมาตรการในไฟล์ซ้ำกันหรือไม่ครบ ระบบจึงเรียงเลขใหม่ตามลำดับในไฟล์")
+        warnings.append(t("measures_warn_renumbered"))
     for i, m in enumerate(measures, start=1):
         m.number = i
 
