@@ -36,6 +36,9 @@ _INLINE_ITEM_RE = re.compile(
 _UL_ITEM_RE = re.compile(r"(?:^|[ ]+)-[ ]*(?=\S)")
 _ITEM_START_RE = re.compile(rf"^\s*(?:[{_DIGIT}]{{1,2}}(?:\.[{_DIGIT}]{{1,2}})+\s|[{_DIGIT}]{{1,2}}[.)]|[-•*])")
 _NUMBERED_RE = re.compile(rf"^\s*([{_DIGIT}]{{1,3}})\s*[.)]\s*(?![{_DIGIT}])(.*)$", re.S)
+# "1.1", "๒.๓": a measure numbered under a group ("1", "1.", or none) in the numbering column.
+_SUB_NUMBER_RE = re.compile(rf"^\s*([{_DIGIT}]{{1,3}})\s*\.\s*[{_DIGIT}]{{1,3}}\s*\.?\s*$")
+_GROUP_NUMBER_RE = re.compile(rf"^\s*([{_DIGIT}]{{1,3}})\s*\.?\s*$")
 
 
 def _split_ul(match: re.Match) -> str:
@@ -536,6 +539,7 @@ class LineParser:
         # tables at page ends) when it has as many columns; otherwise it is another table (photos,
         # a signature grid, a letterhead) whose rows are no measures.
         self.foreign = False
+        self._last_row: Optional[tuple[Line, ReportRow]] = None  # the newest measure row and its line
 
     # -- helpers
 
@@ -660,7 +664,11 @@ class LineParser:
             if is_total_row(first or ""):
                 self._skip(line, "total", cells)
                 return
-            table.rows.append(ReportRow(line=line.row or 0, cells=cells, place=line.place, kind=line.kind))
+            if line.kind == ROW and number_col is not None and number_col < len(own):
+                table = self._group_above(own[number_col], table, title_col, number_col)
+            row = ReportRow(line=line.row or 0, cells=cells, place=line.place, kind=line.kind)
+            table.rows.append(row)
+            self._last_row = (line, row)
             self.gap = False
             return
         if not table.rows:
@@ -676,6 +684,28 @@ class LineParser:
         join = join_rows if line.kind == ROW else join_continuation
         for i, more in enumerate(own):
             prev[i] = join(prev[i], more)
+
+    def _group_above(self, number: str, table: ReportTable, title_col: Optional[int],
+                     number_col: int) -> ReportTable:
+        """A row numbered "1.1" under a row that has only a title (and "1", "1." or no number):
+        that row heads a group of measures, a section not merged across, as plans lay out
+        "มาตรการด้าน..." above its activities. It becomes the section; the table to add to is returned."""
+        sub = _SUB_NUMBER_RE.match(number)
+        if not sub or not table.rows or self._last_row is None or self._last_row[1] is not table.rows[-1]:
+            return table
+        line, prev = self._last_row
+        filled = {i for i, c in enumerate(prev.cells) if c}
+        if title_col is None or title_col not in filled or not filled <= {title_col, number_col}:
+            return table
+        own_number = prev.cells[number_col] if number_col < len(prev.cells) else ""
+        group = _GROUP_NUMBER_RE.match(own_number)
+        if own_number and (not group or thai.to_arabic_digits(group.group(1)) != thai.to_arabic_digits(sub.group(1))):
+            return table
+        table.rows.pop()
+        self._last_row = None
+        title = " ".join(prev.cells[title_col].split())
+        self._start_section((int(thai.to_arabic_digits(sub.group(1))), title), line, prev.cells)
+        return self.tables[-1]
 
     def _single(self, line: Line, raw: str, cell: str) -> None:
         text = _strip_line(raw if line.kind == TEXT else cell)

@@ -288,6 +288,51 @@ def csv_plan() -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+# ---------------------------------------------------------------- group rows above sub-numbered measures
+#
+# Many plans list each "มาตรการด้าน..." as a row of its own, not merged across, with the
+# activities under it numbered 1.1, 1.2, 2.1: the group row has its number ("1." or "1") and its
+# title, nothing else; a plan saved as CSV loses any merge, and some leave the number out and
+# write the group's name in the title column only. Excel writes such a row as two cells
+# (openpyxl's append does the same); its CSV pads the row with commas.
+
+
+def group_rows_rows(*, numbered_groups: bool) -> list[list]:
+    g1, g2 = ("1.", "2.") if numbered_groups else ("", "")
+    return [
+        ["แผนปฏิบัติการป้องกันการทุจริตและส่งเสริมคุณธรรม ประจำปีงบประมาณ พ.ศ. 2569"],
+        ["ที่", "มาตรการ/กิจกรรม", "วิธีการดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลา", "งบประมาณ (บาท)"],
+        [g1, "มาตรการด้านการเปิดเผยข้อมูล"],
+        ["1.1", "เผยแพร่แผนการจัดซื้อจัดจ้างประจำปี", "ประกาศบนเว็บไซต์", "กองคลัง", "ต.ค. 2568", 0],
+        ["1.2", "เผยแพร่รายงานผลการจัดซื้อจัดจ้างรายเดือน", "สรุปผล สขร.1 ทุกเดือน", "กองคลัง", "ต.ค. 2568 - ก.ย. 2569", 0],
+        [g2, "มาตรการด้านการป้องกันผลประโยชน์ทับซ้อน"],
+        ["2.1", "อบรมให้ความรู้เรื่องผลประโยชน์ทับซ้อน", "จัดอบรม", "สำนักปลัดเทศบาล", "ม.ค. 2569", 15000],
+        ["2.2", "จัดทำคู่มือป้องกันผลประโยชน์ทับซ้อน", "จัดทำคู่มือ", "สำนักปลัดเทศบาล", "พ.ย. 2568", 3000],
+        ["2.3", "ประเมินความเสี่ยงการทุจริต", "ประชุมคณะทำงาน", "ทุกส่วนราชการ", "ธ.ค. 2568", 0],
+    ]
+
+
+def group_rows_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "แผน 2569"
+    for row in group_rows_rows(numbered_groups=True):
+        ws.append([None if c == "" else c for c in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def group_rows_csv() -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, dialect="excel", lineterminator="\r\n")
+    for row in group_rows_rows(numbered_groups=False):
+        writer.writerow((row + [""] * 6)[:6])
+    return buf.getvalue().encode("utf-8-sig")
+
+
 # ---------------------------------------------------------------- LibreOffice
 #
 # Thai government offices use LibreOffice: the Word plan opened and saved as .docx by Writer,
@@ -318,7 +363,8 @@ def libreoffice(source: Path, target: Path, fmt: str) -> bool:
 
 def main() -> None:
     for name, build in (("plan_word_merged.docx", word_plan), ("plan_excel_merged.xlsx", excel_plan),
-                        ("plan_excel_export.csv", csv_plan)):
+                        ("plan_excel_export.csv", csv_plan), ("plan_group_rows.xlsx", group_rows_xlsx),
+                        ("plan_group_rows_unnumbered.csv", group_rows_csv)):
         (HERE / name).write_bytes(build())
         print("wrote", HERE / name)
     libreoffice(HERE / "plan_word_merged.docx", HERE / "plan_libreoffice_merged.docx", 'docx:MS Word 2007 XML')
