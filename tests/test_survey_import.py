@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ita_dashboard import db
-from ita_dashboard.importers.surveys import NotASurvey, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
+from ita_dashboard.importers.surveys import NotASurvey, ParsedRow, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
 from ita_dashboard.importers.tabular import FileProblem
 from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyForm,
                                   SurveyResponse)
@@ -506,6 +506,34 @@ def test_identical_rows_in_one_file_are_one_response(engine, org):
     one = sf.make_responses(1)[0]
     r = do_import(engine, org, sf.google_csv([one, one, one]))
     assert (r.read, r.imported, r.duplicate) == (3, 1, 2)
+
+
+def test_identical_rows_with_a_date_only_are_each_a_response(engine, org):
+    """Paper forms keyed with the date only: the same answers on the same day are different people.
+    The same file again adds none; a longer cumulative sheet adds only its new repeats."""
+    one = sf.make_responses(1)[0]
+    day = f"{one.at.day}/{one.at.month}/{one.at.year + 543}"
+    header = ["วันที่", sf.DEPARTMENT_QUESTION, *sf.QUESTIONS]
+    three = [header, *([day, one.department, *one.answers] for _ in range(3))]
+    r = do_import(engine, org, sf.csv_bytes(three))
+    assert (r.read, r.imported, r.duplicate) == (3, 3, 0)
+    r = do_import(engine, org, sf.csv_bytes(three), name="again.csv")
+    assert (r.read, r.imported, r.duplicate) == (3, 0, 3)
+    r = do_import(engine, org, sf.csv_bytes([*three, [day, one.department, *one.answers]]), name="more.csv")
+    assert (r.read, r.imported, r.duplicate, r.new) == (4, 1, 3, 1)
+    assert response_count(engine) == 4
+
+
+def test_repeat_keys_leave_first_keys_as_they_were():
+    """Keys already stored were made by respondent_key: a file's first occurrence keeps that key."""
+    at = dt.datetime(2025, 1, 6, tzinfo=ZoneInfo("Asia/Bangkok"))
+    row = ParsedRow(2, at, "กองคลัง", {"q1": "มาก"})
+    timed = ParsedRow(3, at.replace(hour=9), "กองคลัง", {"q1": "มาก"})
+    unique, keys = survey_keys.unique_rows([row, row, row, timed, timed])
+    first = survey_keys.respondent_key(row)
+    assert keys == [first, survey_keys.repeat_key(first, 2), survey_keys.repeat_key(first, 3),
+                    survey_keys.respondent_key(timed)]
+    assert len(set(keys)) == 4 and len(unique) == 4
 
 
 def test_ms_forms_id_separates_identical_answers(engine, org):
@@ -1153,4 +1181,5 @@ def test_a_changed_survey_reader_reads_every_file_afresh():
             "thai/fiscal.py"} <= sources
     every_reader_module = {p.relative_to(package).as_posix()
                            for folder in ("importers", "thai") for p in (package / folder).rglob("*.py")}
-    assert sources == every_reader_module
+    # which rows of a file are one response (a repeat written with a date only is another) counts too
+    assert sources == every_reader_module | {"services/survey_keys.py"}

@@ -382,9 +382,11 @@ _PARSER_FINGERPRINT: Optional[str] = None
 
 def parser_sources() -> list[Path]:
     """The code that decides how a file reads: every module of ``importers/`` (sub-packages
-    included: the survey reader is ``importers/surveys/``) and of ``thai/`` (dates, digits)."""
+    included: the survey reader is ``importers/surveys/``) and of ``thai/`` (dates, digits), and
+    ``services/survey_keys.py``, which decides which of its rows are one response."""
     package = Path(__file__).resolve().parent.parent
-    return sorted(p for folder in ("importers", "thai") for p in (package / folder).rglob("*.py"))
+    readers = (p for folder in ("importers", "thai") for p in (package / folder).rglob("*.py"))
+    return sorted([*readers, package / "services" / "survey_keys.py"])
 
 
 def parse_key(data: bytes, mapping: Optional[dict[str, Any]]) -> str:

@@ -6,6 +6,13 @@ present, then the non-empty answers in column order). Identical rows are one res
 empty answers keeps the key stable when a question is added to the form part-way through.
 A stored key never changes: :func:`respondent_key` and :func:`unique_rows` must agree, byte for byte,
 with every key already in a database.
+
+**Repeats without a time of day.** A row whose time is midnight to the second was written with a
+date only (paper forms keyed in, a Sheet column formatted as a date): two people who answered the
+same on the same day then give identical rows, and a short form makes that common. Within one
+file, the n-th such repeat (n >= 2) is another response, keyed :func:`repeat_key` of the first's
+key and n, so a later export holding the same repeats adds none. The first occurrence keeps the
+plain key, so every key stored before this rule stays as it was.
 """
 
 from __future__ import annotations
@@ -107,10 +114,16 @@ def split_by_year(rows: Sequence[ParsedRow], fiscal_year: int,
     return inside, outside
 
 
+def repeat_key(key: str, n: int) -> str:
+    """The key of the ``n``-th (n >= 2) identical row of a file whose time has no time of day."""
+    return hashlib.sha256(f"{key}\x1d{n}".encode("ascii")).hexdigest()
+
+
 def unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
     """Rows with repeats inside the file dropped, and their keys (respondent_key, inlined: this
-    runs for every row of a 100,000-row file)."""
-    seen: set[str] = set()
+    runs for every row of a 100,000-row file). A repeat of a row written with a date only is kept
+    under :func:`repeat_key` (see the module docstring)."""
+    seen: dict[str, int] = {}
     unique, keys = [], []
     sha, join, bkk = hashlib.sha256, "\x1f".join, BANGKOK
     for r in rows:
@@ -118,12 +131,19 @@ def unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
         if when.tzinfo is not bkk and when.tzinfo is not None:
             when = when.astimezone(bkk)
         # isoformat()[:19]: to the second, without the offset (as respondent_key writes it)
-        k = sha(join((when.isoformat()[:19], r.department_text, *r.ids.values(), "\x1e",
+        stamp = when.isoformat()[:19]
+        k = sha(join((stamp, r.department_text, *r.ids.values(), "\x1e",
                       *r.answers.values())).encode("utf-8")).hexdigest()
-        if k not in seen:
-            seen.add(k)
-            unique.append(r)
-            keys.append(k)
+        n = seen.get(k)
+        if n is None:
+            seen[k] = 1
+        elif stamp.endswith("T00:00:00"):  # a date only: another form answered the same that day
+            seen[k] = n = n + 1
+            k = repeat_key(k, n)
+        else:
+            continue
+        unique.append(r)
+        keys.append(k)
     return unique, keys
 
 

@@ -532,13 +532,52 @@ def formula_timestamps_without_values() -> None:
            stderr_contains="“Timestamp”")
 
 
+def _paper_date_only_rows(days: Sequence[int], per_day: int, *, seed: int) -> list[tuple[dt.date, str, list[str]]]:
+    """EIT paper forms: ``per_day`` a day, departments in turn, seven in ten answer "มากที่สุด" to
+    every item (a short form where that is common), the others a mix of the two top levels."""
+    rng = random.Random(seed)
+    out = []
+    for day in days:
+        for i in range(per_day):
+            top = rng.random() < 0.7
+            answers = [("มากที่สุด" if top else rng.choice(("มากที่สุด", "มาก"))) if "หรือไม่" not in q else "ไม่มี"
+                       for q in EIT_QUESTIONS]
+            out.append((dt.date(2026, 3, day), DEPARTMENTS[i % len(DEPARTMENTS)], answers))
+    return out
+
+
+def paper_forms_date_only() -> None:
+    """Paper EIT forms keyed into Excel by the clerk with the date only ("10/3/2569", BE, no time),
+    saved as "CSV UTF-8": many forms of one day hold the same answers, and each is a respondent.
+    Then the clerk's next file, the same sheet with a day more typed below (a cumulative
+    re-export): the forms already counted add nothing, the new day's add up."""
+    header = ["วันที่", EIT_DEPT_Q, *EIT_QUESTIONS, COMMENT_Q]
+    first = _paper_date_only_rows((10, 11, 12, 13), 10, seed=31)
+    more = first + _paper_date_only_rows((16,), 12, seed=32)
+    for name, rows in (("paper_forms_date_only.csv", first), ("paper_forms_date_only_next_day.csv", more)):
+        write_csv(name, [header, *([f"{d.day}/{d.month}/{d.year + 543}", dept, *a, ""] for d, dept, a in rows)],
+                  bom=True)
+    expect("paper_forms_date_only.csv",
+           shape="paper EIT forms keyed in Excel with the date only (BE, \"10/3/2569\"), CSV UTF-8: same-day "
+                 "forms with the same answers are different respondents",
+           instrument="eit", year=FY, counts={"read": 40, "imported": 40, "duplicate": 0, "rejected": 0, "new": 40},
+           responses=40, by_department=by_department(first))
+    expect("paper_forms_date_only_next_day.csv",
+           shape="the same paper-form sheet a day later, saved again as CSV UTF-8 (a cumulative re-export): "
+                 "the repeated forms already counted add nothing",
+           instrument="eit", year=FY, before=["paper_forms_date_only.csv"],
+           counts={"read": 52, "imported": 12, "duplicate": 40, "rejected": 0, "new": 12, "unchanged": 40,
+                   "vanished": 0},
+           responses=52, by_department=by_department(more))
+
+
 BUILDERS = (
     google_forms_download_en_gmt7, google_forms_download_en_24h, google_forms_download_gmt0700, google_forms_download_utc,
     google_sheets_thai_be, google_sheets_en_header_thai_locale_ce, google_sheets_csv_en, google_sheets_xlsx,
     microsoft_forms_en, microsoft_forms_thai_headers, microsoft_forms_excel_csv, thai_excel_cp874_title_row,
     thai_12_hour_markers, workbook_summary_first, excel_unicode_text, excel_97_xls,
     asset_register, attendance_list, training_registration_form, budget_sheet, unreadable_timestamp,
-    formula_timestamps_without_values,
+    formula_timestamps_without_values, paper_forms_date_only,
 )
 
 
