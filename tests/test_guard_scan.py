@@ -162,6 +162,8 @@ def test_real_sheets_and_the_hostile_ones_scan_the_same() -> None:
         with zipfile.ZipFile(io.BytesIO(hf.xlsx_far_cell(ref))) as zf:
             sheets.append(zf.read("xl/worksheets/sheet1.xml"))
     for path in sorted((REPO / "tests" / "data" / "corpus").rglob("*.xlsx")):
+        if not zipfile.is_zipfile(path):  # Excel's "Encrypt with Password": an OLE2 file, refused before any scan
+            continue
         with zipfile.ZipFile(path) as zf:
             sheets += [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
     assert len(sheets) > 4
