@@ -53,6 +53,21 @@ def test_parse_oit_list_number_inside_the_name_and_csv():
     assert [(i.number, i.name) for i in parsed.items] == [("O10", "E-Service"), ("O11", "สรุปผลการจัดซื้อจัดจ้าง")]
 
 
+def test_parse_oit_list_headers_holding_the_word_khor_mun():
+    # NACC's OIT table heads its columns "ข้อ | ข้อมูล | องค์ประกอบด้านข้อมูล": "ข้อมูล" (data) holds
+    # "ข้อ" (item number) and was taken for a second number column, so no name column was found.
+    rows = [["ตัวชี้วัดย่อย", "ข้อ", "ข้อมูล", "องค์ประกอบด้านข้อมูล", "ปีของข้อมูล", "ผู้รับผิดชอบ"],
+            ["9.1 ข้อมูลพื้นฐาน", "O1", "โครงสร้าง", "แผนผังโครงสร้าง", "ปีที่ผ่านมา", "สำนักปลัด"],
+            ["", "O2", "ข้อมูลผู้บริหาร", "ชื่อ ตำแหน่ง รูปถ่าย", "", "สำนักปลัด"]]
+    parsed = parse_oit_list(xlsx_bytes({"OIT": rows}))
+    assert set(parsed.columns) == {"sub_indicator", "number", "name", "contents", "covers", "department"}
+    assert [(i.number, i.name, i.contents, i.covers) for i in parsed.items] == [
+        ("O1", "โครงสร้าง", "แผนผังโครงสร้าง", "previous"), ("O2", "ข้อมูลผู้บริหาร", "ชื่อ ตำแหน่ง รูปถ่าย", "current")]
+    assert parsed.rejected == []
+    header_only = parse_oit_list(xlsx_bytes({"OIT": [["หัวข้อ", "ลิงก์"], ["O5 ข้อมูลการติดต่อ", ""]]}))
+    assert [(i.number, i.name) for i in header_only.items] == [("O5", "ข้อมูลการติดต่อ")]
+
+
 def test_parse_oit_list_refuses_a_sheet_without_items():
     with pytest.raises(FileProblem, match="หัวตารางรายการ OIT"):
         parse_oit_list(xlsx_bytes({"Sheet1": [["วันที่", "จำนวนเงิน"], ["1/1/2569", "100"]]}))

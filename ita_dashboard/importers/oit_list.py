@@ -77,8 +77,11 @@ def _field_of(header: str) -> Optional[str]:
     k = _key(header)
     if not k:
         return None
+    # "ข้อ" (item number) also sits inside "ข้อมูล" (data: NACC's own name column, "ปีของข้อมูล",
+    # "องค์ประกอบด้านข้อมูล") and "หัวข้อ" (topic): those words never mean the number.
+    k_number = k.replace("ข้อมูล", "").replace("หัวข้อ", "")
     for name in _ORDER:
-        if any(w in k for w in _HEADERS[name]):
+        if any(w in (k_number if name == "number" else k) for w in _HEADERS[name]):
             return name
     return None
 
