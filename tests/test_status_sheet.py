@@ -220,6 +220,19 @@ def test_future_date_is_rejected(setup):
     assert batch.rejected_count == 1 and "อนาคต" in batch.rejected_rows[0]["reason"]
 
 
+@pytest.mark.parametrize("typed", ["15/3/25", "15 มีนาคม 2567"])
+def test_date_before_the_fiscal_year_is_rejected(setup, typed):
+    # "15/3/25" typed for 15 March 2025 reads as BE 2525 (1982), like every two-digit year here;
+    # the progress form only offers dates of the measure's fiscal year, so neither may be recorded.
+    engine, org, m, admin, _ = setup
+    data = fill(build(engine, org), {m["finance"]: {"ร้อยละ": 10}}, as_of_cell=typed)
+    batch = apply(engine, org, data, admin)
+    assert (batch.imported_count, batch.rejected_count) == (0, 1)
+    entry = batch.rejected_rows[0]
+    assert entry["column"] == "ณ วันที่" and "2568" in entry["reason"], entry
+    assert updates(engine) == []
+
+
 def test_same_file_twice_adds_nothing_the_second_time(setup):
     engine, org, m, admin, _ = setup
     data = fill(build(engine, org), {

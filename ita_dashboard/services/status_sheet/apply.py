@@ -94,6 +94,12 @@ def check_status_sheet(
             outcomes.append(RowOutcome(r, "rejected", column=AS_OF_LABEL,
                                        reason=t("sheet_reject_future", date=thai.format_date_th(r.as_of))))
             continue
+        year_start = thai.fiscal_year_bounds(m.fiscal_year)[0]
+        if r.as_of < year_start:  # "15/3/25" reads as BE 2525; the progress form offers the year's dates only
+            outcomes.append(RowOutcome(r, "rejected", column=AS_OF_LABEL, reason=t(
+                "sheet_reject_before_year", date=thai.format_date_th(r.as_of), year=m.fiscal_year,
+                start=thai.format_date_th(year_start))))
+            continue
         current = _state_on(session, m.id, r.as_of)
         status, percent, note, link = _resolve(r, current)
         earlier = seen.get(m.id)
