@@ -170,6 +170,74 @@ def test_thai_digit_percent_through_the_workbook(setup):
     assert rows[m["finance"]].as_of == dt.date(2025, 3, 1)
 
 
+def test_percentages_typed_with_a_percent_sign_in_excel_and_libreoffice(setup, tmp_path):
+    # Excel and LibreOffice store "80%" typed into a cell as 0.8 and "100%" as 1, shown with a
+    # percent format; "100%" was read as 1 per cent (in progress), "150%" as 2.
+    engine, org, m, admin, _ = setup
+    wb = load_workbook(io.BytesIO(build(engine, org)))
+    ws = wb.worksheets[0]
+    h, cols = header_map(ws)
+    rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
+    for mid, value in ((m["finance"], 0.8), (m["works"], 1), (m["shared"], 1.5)):
+        cell = ws.cell(rows[mid], cols["ร้อยละ"])
+        cell.value, cell.number_format = value, "0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    xlsx = buf.getvalue()
+    # The same cells as LibreOffice writes them in an .ods: office:value-type="percentage".
+    ods = _ods_with_percent_cells(tmp_path, xlsx)
+    for data in (xlsx, ods):
+        parsed = ss.parse_status_workbook(data)
+        got = {r.measure_id: r.percent for r in parsed.rows}
+        assert got == {m["finance"]: 80, m["works"]: 100}, got
+        assert [(e["row"], e["column"]) for e in parsed.rejected] == [(rows[m["shared"]], "ร้อยละ")]
+        assert "150" in parsed.rejected[0]["reason"]
+
+
+def _ods_with_percent_cells(tmp_path, xlsx: bytes) -> bytes:
+    """The workbook's sheet as a minimal .ods: the header row and the filled rows, percent cells
+    typed as LibreOffice stores them."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from python_calamine import CalamineWorkbook
+
+    wb = load_workbook(io.BytesIO(xlsx))
+    ws = wb.worksheets[0]
+    body = []
+    for row in ws.iter_rows():
+        cells = []
+        for c in row:
+            v = c.value
+            if v is None:
+                cells.append("<table:table-cell/>")
+            elif isinstance(v, (int, float)) and "%" in c.number_format:
+                cells.append(f'<table:table-cell office:value-type="percentage" office:value="{v}"><text:p>{v:.0%}</text:p></table:table-cell>')
+            elif isinstance(v, (int, float)):
+                cells.append(f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>')
+            else:
+                cells.append(f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>')
+        body.append("<table:table-row>" + "".join(cells) + "</table:table-row>")
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="{ws.title}">' + "".join(body)
+               + "</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    path = tmp_path / "sheet.ods"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    data = path.read_bytes()
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == [ws.title]
+    return data
+
+
 def test_bad_rows_are_rejected_with_sheet_row_column_reason(setup):
     engine, org, m, admin, _ = setup
     data = fill(build(engine, org), {

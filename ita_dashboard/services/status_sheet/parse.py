@@ -4,6 +4,7 @@ StatusRow per filled row, one rejected entry per problem (sheet, Excel row, colu
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional
@@ -63,14 +64,15 @@ def parse_status(value: Any) -> Optional[Status]:
 _PERCENT_RE = re.compile(r"^(?:ร้อยละ)?\s*([-+]?\d+(?:[.,]\d+)?)\s*%?$")
 
 
-def parse_percent(value: Any) -> Optional[int]:
-    """50, 50.0, "50%", "๕๐", "ร้อยละ 50"; a fraction below 1 (a cell Excel formatted as %) × 100.
+def parse_percent(value: Any, *, percent_format: bool = False) -> Optional[int]:
+    """50, 50.0, "50%", "๕๐", "ร้อยละ 50"; a fraction below 1 (a cell Excel formatted as %) × 100,
+    and any number of a cell shown as a percentage (``percent_format``: "100%" typed is stored as 1).
     Raises ValueError (Thai) when not a number in 0-100."""
     if isinstance(value, bool):
         raise ValueError(t("sheet_reject_percent_kind"))
     if isinstance(value, (int, float)):
         number = float(value)
-        if 0 < number < 1:
+        if percent_format or 0 < number < 1:
             number *= 100
     else:
         text = thai.to_arabic_digits(cell_text(value)).replace(" ", "")
@@ -140,10 +142,66 @@ def _sheet_as_of(rows: list[list], header_idx: int) -> tuple[bool, Any]:
     return False, None
 
 
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+
+
+def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    """(row, column), 0-based, of the number cells shown as a percentage, per sheet name (xlsx:
+    a number format with "%"; ods: ``office:value-type="percentage"``). The sheet readers give
+    the stored number only, and "100%" typed in Excel or LibreOffice is stored as 1. Best effort:
+    {} for other files or when the formats cannot be read."""
+    if data[:4] != b"PK\x03\x04":
+        return {}
+    import zipfile
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            if any(n.startswith("xl/") for n in names):
+                from openpyxl import load_workbook
+
+                wb = load_workbook(io.BytesIO(data), read_only=True)
+                for ws in wb.worksheets:
+                    out[ws.title] = {
+                        (c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
+                        if isinstance(c.value, (int, float)) and "%" in str(getattr(c, "number_format", "") or "")
+                    }
+                wb.close()
+            elif "content.xml" in names:
+                import xml.etree.ElementTree as ET
+
+                with zf.open("content.xml") as f:
+                    cells: set[tuple[int, int]] = set()
+                    row = col = 0
+                    for event, el in ET.iterparse(f, events=("start", "end")):
+                        tag = el.tag
+                        if event == "start":
+                            if tag == _ODS_TABLE + "table":
+                                cells = out.setdefault(el.get(_ODS_TABLE + "name") or "", set())
+                                row = 0
+                            elif tag == _ODS_TABLE + "table-row":
+                                col = 0
+                            elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
+                                repeat = int(el.get(_ODS_TABLE + "number-columns-repeated") or 1)
+                                if el.get(_ODS_VALUE_TYPE) == "percentage":
+                                    cells.update((row, col + k) for k in range(min(repeat, 2000)))
+                                col += repeat
+                        else:
+                            if tag == _ODS_TABLE + "table-row":
+                                row += int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
+                            el.clear()
+    except Exception:  # noqa: BLE001 - formats only refine the reading; the sheet reader reports real damage
+        return {}
+    return out
+
+
 def parse_status_workbook(data: bytes) -> StatusSheet:
     """Every filled row of every sheet holding a status table. Raises FileProblem (Thai) when no
     sheet has one."""
     result = StatusSheet()
+    percent_cells: Optional[dict[str, set[tuple[int, int]]]] = None  # read once, when a number needs it
     for sheet in read_sheets(data):
         rows = sheet.rows
         h = find_header_row(rows, _header_score, min_score=2.0)
@@ -159,16 +217,23 @@ def parse_status_workbook(data: bytes) -> StatusSheet:
         sheet_date = parse_date_cell(raw_date) if found and not is_blank(raw_date) else None
         if result.as_of is None and sheet_date is not None:
             result.as_of = sheet_date
+        pc = columns.get(COL_PERCENT)
+        percents: set[int] = set()
+        if pc is not None and any(pc < len(r) and isinstance(r[pc], (int, float)) and not isinstance(r[pc], bool)
+                                  for r in rows[h + 1:]):
+            if percent_cells is None:
+                percent_cells = _percent_cells(data)
+            percents = {r for r, c in percent_cells.get(sheet.name, ()) if c == pc}
         for idx in range(h + 1, len(rows)):
             _parse_row(result, sheet.name, idx + 1, rows[idx], columns, sheet_date=sheet_date,
-                       sheet_date_text=cell_text(raw_date) if found else None)
+                       sheet_date_text=cell_text(raw_date) if found else None, percent_format=idx in percents)
     if not result.sheets:
         raise NoStatusTable(code="status_sheet_no_table", key_column=COL_KEY, status_column=COL_STATUS)
     return result
 
 
 def _parse_row(result: StatusSheet, sheet: str, row_no: int, row: list, columns: dict[str, int], *,
-               sheet_date: Optional[dt.date], sheet_date_text: Optional[str]) -> None:
+               sheet_date: Optional[dt.date], sheet_date_text: Optional[str], percent_format: bool = False) -> None:
     def get(name: str) -> Any:
         i = columns.get(name)
         return row[i] if i is not None and i < len(row) else None
@@ -199,7 +264,7 @@ def _parse_row(result: StatusSheet, sheet: str, row_no: int, row: list, columns:
     percent: Optional[int] = None
     if not is_blank(get(COL_PERCENT)):
         try:
-            percent = parse_percent(get(COL_PERCENT))
+            percent = parse_percent(get(COL_PERCENT), percent_format=percent_format)
         except ValueError as exc:
             reject(COL_PERCENT, str(exc))
     link: Optional[str] = None
