@@ -68,6 +68,16 @@ def test_parse_oit_list_headers_holding_the_word_khor_mun():
     assert [(i.number, i.name) for i in header_only.items] == [("O5", "ข้อมูลการติดต่อ")]
 
 
+def test_parse_oit_list_numbers_written_with_a_dot_or_a_line_break():
+    # Thai lists number their rows "1." / "๑."; a number copied out of NACC's PDF keeps its line
+    # break ("O\n6") or its dot ("O5."). "1.1" stays a sub-number, not an item.
+    rows = [["ข้อ", "รายการ"], ["1.", "โครงสร้าง"], ["๒.", "ข้อมูลผู้บริหาร"], ["O5.", "ข้อมูลการติดต่อ"],
+            ["O\n6", "กฎหมายที่เกี่ยวข้อง"], ["O7)", "ข่าวประชาสัมพันธ์"], ["1.1", "หัวข้อย่อย"]]
+    parsed = parse_oit_list(xlsx_bytes({"OIT": rows}))
+    assert [i.number for i in parsed.items] == ["O1", "O2", "O5", "O6", "O7"]
+    assert [r["row"] for r in parsed.rejected] == [7]
+
+
 def test_parse_oit_list_refuses_a_sheet_without_items():
     with pytest.raises(FileProblem, match="หัวตารางรายการ OIT"):
         parse_oit_list(xlsx_bytes({"Sheet1": [["วันที่", "จำนวนเงิน"], ["1/1/2569", "100"]]}))

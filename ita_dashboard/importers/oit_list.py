@@ -101,7 +101,9 @@ def _score(row: list[Any]) -> float:
 
 
 def _number(text: str) -> Optional[str]:
-    digits = thai.to_arabic_digits(text).strip().upper().replace(" ", "")
+    # "O 1", "O\n6" (a line break copied out of a PDF), "1." / "O5." / "O7)" as Thai lists write them
+    digits = re.sub(r"\s+", "", thai.to_arabic_digits(text)).upper()
+    digits = re.sub(r"^(O?\d{1,3})[.)]$", r"\1", digits)
     if re.fullmatch(r"O?\d{1,3}", digits):
         return "O" + str(int(digits.lstrip("O")))
     return None
