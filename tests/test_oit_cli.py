@@ -78,6 +78,26 @@ def test_parse_oit_list_numbers_written_with_a_dot_or_a_line_break():
     assert [r["row"] for r in parsed.rejected] == [7]
 
 
+def test_parse_oit_list_section_rows_give_the_indicator_of_the_items_below():
+    # NACC's OIT table copied out of its PDF: a row "ตัวชี้วัดที่ 9 ..." merged across the table, then
+    # "9.1 ..." rows (or the sub-indicator once, merged down its items). They are headings, not
+    # items without a number, and the items under them belong to that indicator.
+    rows = [["ตัวชี้วัดย่อย", "ข้อ", "รายการ", "ผู้รับผิดชอบ"],
+            ["ตัวชี้วัดที่ 9 การเปิดเผยข้อมูล"],
+            ["9.1 ข้อมูลพื้นฐาน", "O1", "โครงสร้าง", "สำนักปลัด"],
+            ["", "O2", "ข้อมูลผู้บริหาร", "สำนักปลัด"],
+            ["๙.๒ การจัดซื้อจัดจ้าง"],
+            ["", "O11", "สรุปผลการจัดซื้อจัดจ้างรายเดือน", "กองคลัง"],
+            ["ตัวชี้วัดที่ ๑๐ การป้องกันการทุจริต"],
+            ["", "O20", "การจัดการความเสี่ยงการทุจริต", "สำนักปลัด"],
+            ["", "", "หมายเหตุ: ตรวจสอบโดยผู้ดูแลระบบ", ""]]
+    parsed = parse_oit_list(xlsx_bytes({"OIT": rows}))
+    assert [(i.number, i.indicator, i.sub_indicator) for i in parsed.items] == [
+        ("O1", 9, "9.1 ข้อมูลพื้นฐาน"), ("O2", 9, "9.1 ข้อมูลพื้นฐาน"), ("O11", 9, "๙.๒ การจัดซื้อจัดจ้าง"),
+        ("O20", 10, "")]
+    assert [r["row"] for r in parsed.rejected] == [9]
+
+
 def test_parse_oit_list_refuses_a_sheet_without_items():
     with pytest.raises(FileProblem, match="หัวตารางรายการ OIT"):
         parse_oit_list(xlsx_bytes({"Sheet1": [["วันที่", "จำนวนเงิน"], ["1/1/2569", "100"]]}))

@@ -132,6 +132,26 @@ def _date(cell: Any) -> Optional[dt.date]:
     return thai.parse_thai_date(text)
 
 
+_INDICATOR_HEADING = re.compile(r"^ตัวชี้วัด(?:ที่)?\s*(\d+)")
+_SUB_HEADING = re.compile(r"^(\d+)\.\d+\s*\S")
+
+
+def _section(row: list[Any]) -> Optional[tuple[Optional[int], str]]:
+    """(indicator, sub-indicator) of a heading row of NACC's OIT table: "ตัวชี้วัดที่ 9 ..." or
+    "9.1 ข้อมูลพื้นฐาน" alone on its row (merged across the table); None for any other row."""
+    texts = [cell_text(c) for c in row if not tabular.is_blank(c)]
+    if len(texts) != 1:
+        return None
+    text = thai.to_arabic_digits(texts[0]).strip()
+    if m := _INDICATOR_HEADING.match(text):
+        number = int(m.group(1))
+        return (number if number in (9, 10) else None), ""
+    if m := _SUB_HEADING.match(text):
+        number = int(m.group(1))
+        return (number if number in (9, 10) else None), texts[0]
+    return None
+
+
 def parse_oit_list(data: bytes) -> ParsedOitList:
     """Read the list; raises FileProblem (Thai) when no sheet has an item-name column."""
     sheets = tabular.read_sheets(data)
@@ -152,6 +172,8 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
         j = cols.get(name)
         return row[j] if j is not None and j < len(row) else None
 
+    section_indicator: Optional[int] = None  # from the heading rows above the item
+    section_sub = ""
     for i, row in enumerate(sheet.rows[h + 1:], start=h + 2):
         if not any(not tabular.is_blank(c) for c in row):
             continue
@@ -159,6 +181,10 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
         number = _number(cell_text(get(row, "number"))) if "number" in cols else None
         if number is None and (m := _NUMBER_IN_TEXT.match(name)):
             number, name = _number(m.group(1)), m.group(2).strip()
+        if number is None and (heading := _section(row)) is not None:
+            section_indicator, sub = heading
+            section_sub = sub
+            continue
         if number is None:
             number_text = cell_text(get(row, "number"))
             where = result.columns.get("number") or result.columns.get("name", "")
@@ -182,9 +208,13 @@ def parse_oit_list(data: bytes) -> ParsedOitList:
                                     "reason": t("oitlist_reject_bad_due", value=cell_text(due_cell))})
             continue
         url = cell_text(get(row, "url")) or None
+        indicator = _indicator(cell_text(get(row, "indicator")))
+        sub_indicator = cell_text(get(row, "sub_indicator"))
+        if sub_indicator and (heading := _section([sub_indicator])) is not None:
+            section_indicator, section_sub = heading  # "9.1 ..." written once, merged down its items
         result.items.append(ParsedOitItem(
-            row=i, number=number, name=name, indicator=_indicator(cell_text(get(row, "indicator"))),
-            sub_indicator=cell_text(get(row, "sub_indicator")), contents=cell_text(get(row, "contents")),
+            row=i, number=number, name=name, indicator=indicator if indicator is not None else section_indicator,
+            sub_indicator=sub_indicator or section_sub, contents=cell_text(get(row, "contents")),
             covers=_covers(cell_text(get(row, "covers"))), department_text=cell_text(get(row, "department")),
             due_date=due, status=status, url=url,
         ))
