@@ -739,6 +739,7 @@ TH: dict[str, str] = {
     "error_survey_no_column": "ไม่พบคอลัมน์ “{label}” ในไฟล์นี้ กรุณาตรวจสอบการจับคู่คอลัมน์",
     "error_survey_not_bytes": "ข้อมูลที่ได้รับไม่ใช่ไฟล์",
     "error_survey_header_only": "ไฟล์มีแต่หัวตาราง ยังไม่มีคำตอบแบบสำรวจ",
+    "error_survey_is_status_sheet": "ไฟล์นี้เป็นไฟล์สถานะมาตรการที่ดาวน์โหลดจากระบบ ไม่ใช่คำตอบแบบสำรวจ กรุณาอัปโหลดที่หน้า “มาตรการ” (อัปเดตความคืบหน้าด้วยไฟล์ Excel)",
     "error_survey_no_times": "คอลัมน์ “{label}” ไม่มีวันเวลาที่ตอบเลยสักแถว ถ้าเซลล์เป็นสูตร โปรแกรมที่สร้างไฟล์อาจไม่ได้บันทึกค่าที่คำนวณไว้ กรุณาเปิดไฟล์ด้วย Excel หรือ LibreOffice แล้วบันทึกใหม่",
     # rows of a survey file set aside, and why (stored with the batch, listed to the admin)
     "measures_shown": "{shown} / {total} มาตรการ",
@@ -1416,6 +1417,7 @@ EN: dict[str, str] = {
     "error_survey_no_column": "This file has no column “{label}”; check the column mapping",
     "error_survey_not_bytes": "The data received is not a file",
     "error_survey_header_only": "The file holds only a header row, no survey answers yet",
+    "error_survey_is_status_sheet": "This file is the measures' status workbook downloaded from the system, not survey answers: upload it on the “Measures” page (Update progress with an Excel file)",
     "error_survey_no_times": "The column “{label}” holds no time of answering in any row; if its cells are formulas, the program that wrote the file may not have saved their values: open the file in Excel or LibreOffice and save it again",
     "measures_shown": "{shown} of {total} measures",
     "uploader_choose": "Choose a file",

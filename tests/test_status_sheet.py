@@ -438,6 +438,29 @@ def test_formula_like_text_is_written_as_text(engine):
     assert row[cols["ระยะเวลา"] - 1].value == "'@ทุกไตรมาส"
 
 
+@pytest.mark.parametrize("per_department", [False, True])
+def test_the_filled_workbook_is_refused_as_a_survey_export(setup, per_department):
+    # The admin picks the survey uploader for the progress workbook: its per-row date column looked
+    # like answer times and its departments like the respondents', so the rows with a date became
+    # IIT/EIT responses (5 of 15 in the probe), also after "read anyway".
+    from ita_dashboard.importers.surveys import parse_survey_file
+
+    engine, org, m, *_ = setup
+    data = fill(build(engine, org, per_department=per_department), {
+        m["finance"]: {"สถานะ": "กำลังดำเนินการ", "ร้อยละ": 40, "ณ วันที่": dt.datetime(2025, 3, 10)},
+        m["works"]: {"สถานะ": "เสร็จแล้ว", "หมายเหตุ": "ตรวจรับแล้ว", "ณ วันที่": dt.datetime(2025, 3, 12)},
+        m["shared"]: {"ร้อยละ": 60, "ณ วันที่": dt.datetime(2025, 3, 14)},
+    })
+    for allow in (False, True):
+        with pytest.raises(FileProblem) as info:
+            parse_survey_file(data, filename="สถานะ.xlsx", allow_non_survey=allow)
+        assert info.value.code == "survey_is_status_sheet" and "มาตรการ" in str(info.value)
+    from ita_dashboard.importers.surveys.parse import _STATUS_SHEET_COLUMNS
+    from ita_dashboard.services.status_sheet import columns
+
+    assert _STATUS_SHEET_COLUMNS <= set(columns.HEADERS)  # the two modules name the same columns
+
+
 def test_a_file_without_the_table_is_a_file_problem(setup):
     from openpyxl import Workbook
 

@@ -62,6 +62,7 @@ class FileProblem(ItaError, ValueError):
         "survey_no_column",
         "survey_not_bytes",
         "survey_header_only",
+        "survey_is_status_sheet",
         "oitlist_no_header",
         "measures_file_no_docx_table",
         "measures_file_docx_broken",

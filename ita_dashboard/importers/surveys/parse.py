@@ -113,6 +113,11 @@ def _read_already() -> Iterator[list[Any]]:
     return iter(())
 
 
+# Headers only the status workbook writes (services/status_sheet/columns.py); two of them are enough
+# when a column was deleted.
+_STATUS_SHEET_COLUMNS = frozenset({"สถานะปัจจุบัน", "ร้อยละปัจจุบัน", "ลิงก์หลักฐาน"})
+
+
 def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict[str, Any]] = None,
                       allow_non_survey: bool = False) -> ParsedSurvey:
     """Read a survey export into rows; raises FileProblem (Thai) when the file cannot be used.
@@ -129,6 +134,10 @@ def parse_survey_file(data: bytes, *, filename: str = "", mapping: Optional[dict
     layout = _forced_layout(tables, mapping) if mapping else _best_layout(tables)
     if layout is None:
         raise _no_timestamp(filename, tables)
+    if len(_STATUS_SHEET_COLUMNS & {" ".join(label.split()) for label in layout.labels}) >= 2:
+        # The measures' own status workbook (services/status_sheet): its per-row date and its
+        # departments pass for answer times and respondents' departments.
+        raise FileProblem(code="survey_is_status_sheet")
     problem = not_a_survey(layout.labels, layout.table.head[layout.header_index + 1:], layout.answers)
     if problem and not allow_non_survey:
         raise problem
