@@ -250,6 +250,9 @@ class SurveyForm(SQLModel, table=True):
     signature: str
     questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     scales: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The answer columns its responses' keys are made of, when fewer than all (columns an owner
+    # added at the right of an earlier form's: services/survey_keys.key_columns); NULL = all.
+    key_columns: Optional[list[str]] = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

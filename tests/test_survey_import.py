@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ita_dashboard import db
 from ita_dashboard.importers.surveys import NotASurvey, ParsedRow, ParsedSurvey, TimestampReader, parse_survey_file, split_date_text
 from ita_dashboard.importers.tabular import FileProblem
-from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Organization, SurveyBatchResponse, SurveyForm,
+from ita_dashboard.models import (AuditEvent, Department, ImportBatch, Instrument, Organization, SurveyBatchResponse, SurveyForm,
                                   SurveyResponse)
 from ita_dashboard.services import survey_forms, survey_import, survey_keys, survey_undo
 from ita_dashboard.services.aliases import unresolved_names
@@ -534,6 +534,62 @@ def test_repeat_keys_leave_first_keys_as_they_were():
     assert keys == [first, survey_keys.repeat_key(first, 2), survey_keys.repeat_key(first, 3),
                     survey_keys.respondent_key(timed)]
     assert len(set(keys)) == 4 and len(unique) == 4
+
+
+def _with_notes(rows: list[list], notes: dict[int, str]) -> list[list]:
+    """A Google Sheet's rows after its owner added a note column at the right (notes by row index)."""
+    return [[*rows[0], "หมายเหตุ (เจ้าหน้าที่)"], *([*r, notes.get(i, "")] for i, r in enumerate(rows[1:]))]
+
+
+def test_columns_added_at_the_right_do_not_count_rows_twice(engine, org):
+    """The owner adds a note column to the Sheet: the next download is another form, and its rows
+    that the first form holds stay one response each, notes or not, now and in later downloads."""
+    responses = sf.make_responses(12)
+    do_import(engine, org, sf.csv_bytes(sf.google_rows(responses[:10])))
+    noted = _with_notes(sf.google_rows(responses), {0: "โทรยืนยันแล้ว", 3: "ตรวจแล้ว"})
+    r = do_import(engine, org, sf.csv_bytes(noted), name="notes.csv")
+    assert (r.read, r.imported, r.duplicate) == (12, 2, 10)
+    renoted = _with_notes(sf.google_rows(responses), {0: "ติดตามแล้ว", 5: "ตรวจแล้ว", 11: "ใหม่"})
+    r = do_import(engine, org, sf.csv_bytes(renoted), name="notes-again.csv")
+    assert (r.read, r.imported, r.duplicate) == (12, 0, 12)
+    assert count_by_department(engine, org) == Counter(x.department for x in responses)
+    with db.session_scope(engine) as s:
+        forms = s.execute(select(SurveyForm).order_by(SurveyForm.id)).scalars().all()
+        assert [f.key_columns for f in forms] == [None, sorted(sf.QUESTIONS)]
+
+
+def test_a_known_form_keeps_the_key_columns_it_was_made_with(engine, org):
+    """A file of a known form makes its keys as that form's stored keys were made: of the columns
+    recorded with the form, or of every column when ``key_columns`` is NULL (every form made
+    before the rule, as the migration leaves them)."""
+    responses = sf.make_responses(8)
+    do_import(engine, org, sf.csv_bytes(sf.google_rows(responses[:6])))
+    noted = sf.csv_bytes(_with_notes(sf.google_rows(responses), {1: "โทรยืนยันแล้ว"}))
+    do_import(engine, org, noted, name="notes.csv")
+    parsed = parse_survey_file(noted, filename="notes.csv")
+
+    def cut(s):
+        return survey_import._key_columns(s, organization_id=org["id"], fiscal_year=2568, instrument=Instrument.iit,
+                                          signature=parsed.signature, columns=parsed.answer_columns)
+
+    with db.session_scope(engine) as s:
+        assert cut(s) == frozenset(sf.QUESTIONS)
+        form = s.execute(select(SurveyForm).where(SurveyForm.signature == parsed.signature)).scalar_one()
+        form.key_columns = None
+    with db.session_scope(engine) as s:
+        assert cut(s) is None
+
+
+@pytest.mark.parametrize("earlier, expected", [
+    ([["q1", "q2", "q3"]], {"q1", "q2", "q3"}),  # a note column added at the right
+    ([["q1", "q2", "q3", "n1"]], None),  # nothing added after the earlier form's last question
+    ([["q1", "q2"], ["q1", "q2", "q3"]], {"q1", "q2"}),  # the nearest cut of several
+    ([["x1", "q1"]], None),  # another form (a question this file lacks)
+    ([[]], None),
+])
+def test_key_columns(earlier, expected):
+    got = survey_keys.key_columns(["q1", "q2", "q3", "n1"], earlier)
+    assert got == (frozenset(expected) if expected is not None else None)
 
 
 def test_ms_forms_id_separates_identical_answers(engine, org):

@@ -104,8 +104,10 @@ LEGACY_PREFIX = "legacy:"
 
 
 def form_for(session: Session, *, organization_id: int, fiscal_year: int, instrument: Instrument,
-             signature: str, questions: Sequence[str]) -> SurveyForm:
-    """The form with this header signature, made on first sight.
+             signature: str, questions: Sequence[str],
+             key_columns: Optional[Sequence[str]] = None) -> SurveyForm:
+    """The form with this header signature, made on first sight (with ``key_columns``, the
+    answers its keys are made of when fewer than all: see ``survey_keys.key_columns``).
 
     A form migrated from before forms existed (``legacy:`` signature) whose questions are all
     among this file's is taken over on first sight, so the first cumulative export after the
@@ -125,6 +127,7 @@ def form_for(session: Session, *, organization_id: int, fiscal_year: int, instru
         else:
             form = SurveyForm(organization_id=organization_id, fiscal_year=fiscal_year, instrument=instrument,
                               signature=signature)
+        form.key_columns = sorted(key_columns) if key_columns else None  # the rule this file's keys were made by
         session.add(form)
         session.flush()
     return form

@@ -40,7 +40,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Optional
+from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence
 
 from sqlalchemy import func, select, text as sql_text, update
 from sqlmodel import Session, col
@@ -61,7 +61,7 @@ from ..models import (
 )
 from ..texts import t
 from .survey_forms import Codebook, form_for
-from .survey_keys import count_unmatched, infer_fiscal_year, response_refs, split_by_year, unique_rows
+from .survey_keys import count_unmatched, infer_fiscal_year, key_columns, response_refs, split_by_year, unique_rows
 from .survey_scores import Scorer
 from .survey_staging import DONE, Staging
 from .survey_state import Step, next_state
@@ -102,6 +102,22 @@ def _resolver(session: Session, organization_id: int) -> DepartmentResolver:
     from .orgs import resolver_for
 
     return resolver_for(session, organization_id=organization_id)
+
+
+def _key_columns(session: Session, *, organization_id: int, fiscal_year: Optional[int], instrument: Instrument,
+                 signature: str, columns: Sequence[str]) -> Optional[frozenset[str]]:
+    """The answer columns this file's keys are made of (None: all). A known form keeps the rule its
+    keys were made by (``SurveyForm.key_columns``; NULL for every form made before the rule); a new
+    one gets ``survey_keys.key_columns`` against the year's other forms of the instrument."""
+    if fiscal_year is None:
+        return None
+    forms = session.execute(select(SurveyForm.signature, SurveyForm.questions, SurveyForm.key_columns).where(
+        SurveyForm.organization_id == organization_id, SurveyForm.fiscal_year == fiscal_year,
+        SurveyForm.instrument == instrument)).all()
+    for form_signature, _, kept in forms:
+        if form_signature == signature:
+            return frozenset(kept) if kept else None
+    return key_columns(columns, (questions for _, questions, _ in forms))
 
 
 def _insert_chunk(session: Session, params: list[tuple]) -> int:
@@ -156,7 +172,9 @@ def import_survey(
         user_id=user_id, read_count=parsed.read_count, rejected_count=len(rejected), rejected_rows=rejected,
         parse_key=parse_key,
     )
-    unique, keys = unique_rows(rows)
+    cut = _key_columns(session, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
+                       signature=parsed.signature, columns=parsed.answer_columns)
+    unique, keys = unique_rows(rows, columns=cut)
     audit_extra = {"repeated_in_file": len(rows) - len(unique), "sheet": parsed.sheet_name,
                    "mapping": parsed.mapping_used}
     if not unique or fy is None:  # nothing to store: one short transaction, the caller's
@@ -170,7 +188,7 @@ def import_survey(
     def work(st: Staging) -> ImportResult:
         s = st.session
         form = form_for(s, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
-                        signature=parsed.signature, questions=parsed.answer_columns)
+                        signature=parsed.signature, questions=parsed.answer_columns, key_columns=cut)
         batch.form_id = form.id
         s.add(batch)
         s.flush()

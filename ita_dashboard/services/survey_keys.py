@@ -13,6 +13,13 @@ same on the same day then give identical rows, and a short form makes that commo
 file, the n-th such repeat (n >= 2) is another response, keyed :func:`repeat_key` of the first's
 key and n, so a later export holding the same repeats adds none. The first occurrence keeps the
 plain key, so every key stored before this rule stays as it was.
+
+**Columns added at the right.** A Google Sheet's owner adds columns beside the answers (a note,
+"ตรวจแล้ว") and later downloads carry them: the header changed, so the file is another form, and a
+row whose new cells are filled would get a new key and count a second time beside its stored
+self. When every question of an earlier form of the year and instrument is among the file's
+answer columns, and the file has columns after the last of them, the file's keys are made of the
+answers up to that column only (:func:`key_columns`): the rows the earlier form holds keep their keys.
 """
 
 from __future__ import annotations
@@ -119,10 +126,27 @@ def repeat_key(key: str, n: int) -> str:
     return hashlib.sha256(f"{key}\x1d{n}".encode("ascii")).hexdigest()
 
 
-def unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
+def key_columns(columns: Sequence[str], earlier: Iterable[Sequence[str]]) -> Optional[frozenset[str]]:
+    """The answer columns this file's keys are made of, or None for all of them: those up to the
+    last question of an earlier form whose questions are all among ``columns`` with columns after
+    it (the nearest such cut when several forms qualify). See the module docstring."""
+    position = {q: i for i, q in enumerate(columns)}
+    cut: Optional[int] = None
+    for questions in earlier:
+        if not questions or any(q not in position for q in questions):
+            continue
+        last = max(position[q] for q in questions)
+        if last < len(columns) - 1 and (cut is None or last < cut):
+            cut = last
+    return None if cut is None else frozenset(columns[:cut + 1])
+
+
+def unique_rows(rows: Sequence[ParsedRow], *,
+                columns: Optional[frozenset[str]] = None) -> tuple[list[ParsedRow], list[str]]:
     """Rows with repeats inside the file dropped, and their keys (respondent_key, inlined: this
     runs for every row of a 100,000-row file). A repeat of a row written with a date only is kept
-    under :func:`repeat_key` (see the module docstring)."""
+    under :func:`repeat_key`; ``columns`` (:func:`key_columns`) limits the answers the keys are
+    made of (see the module docstring)."""
     seen: dict[str, int] = {}
     unique, keys = [], []
     sha, join, bkk = hashlib.sha256, "\x1f".join, BANGKOK
@@ -132,8 +156,9 @@ def unique_rows(rows: Sequence[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
             when = when.astimezone(bkk)
         # isoformat()[:19]: to the second, without the offset (as respondent_key writes it)
         stamp = when.isoformat()[:19]
+        answers = r.answers.values() if columns is None else [v for q, v in r.answers.items() if q in columns]
         k = sha(join((stamp, r.department_text, *r.ids.values(), "\x1e",
-                      *r.answers.values())).encode("utf-8")).hexdigest()
+                      *answers)).encode("utf-8")).hexdigest()
         n = seen.get(k)
         if n is None:
             seen[k] = 1

@@ -26,7 +26,8 @@ Vanished rows are kept, flagged (``SurveyResponse.vanished_by``, the batch after
 stopped counting), excluded from every count (``models.counted()``) and listed to the admin.
 Known limits: a deleted response that was the form's newest shows as vanished only once a
 later response arrives (until then the file looks older); rows carried over into a form whose
-header changed stay with the old form; rows stored before batches recorded their contents
+header changed stay with the old form (columns added at the right are left out of the new form's
+keys, so those rows are recognised: ``survey_keys``); rows stored before batches recorded their contents
 (migration 0004) are known only to the batch that first stored them.
 """
 

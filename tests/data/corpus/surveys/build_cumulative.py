@@ -127,6 +127,29 @@ def main() -> None:
         "responses": 22,
     })
 
+    # Google Sheets: the owner adds two note columns beside the answers, fills some, sorts the
+    # sheet by department and downloads again: another header, so another form, whose rows the
+    # first form already holds must not count twice (their key leaves the added columns out).
+    sheet = sf.make_responses(64, start=dt.datetime(2025, 1, 13, 8, 0), step_minutes=61, seed=2572)
+    before = sf.google_rows(sheet[:50], locale="en")
+    after = sf.google_rows(sheet, locale="en")
+    after[0] += ["หมายเหตุ (เจ้าหน้าที่)", "ตรวจแล้ว"]
+    for i, row in enumerate(after[1:]):
+        row += ["โทรยืนยันแล้ว", "✓"] if i % 4 == 0 else ["", ""]
+    after = [after[0], *sorted(after[1:], key=lambda r: (r[1], r[0]))]
+    write("cumulative_google_sheet_notes_before.csv", sf.csv_bytes(before, encoding="utf-8"))
+    write("cumulative_google_sheet_notes_added.csv", sf.csv_bytes(after, encoding="utf-8"))
+    expect("cumulative_google_sheet_notes_added", {
+        "file": "cumulative_google_sheet_notes_added.csv",
+        "shape": "Google Sheets CSV download after the owner added note columns at the right of the answers, "
+                 "filled some and sorted by department: the 50 responses already counted stay 50, 14 new",
+        "before": ["cumulative_google_sheet_notes_before.csv"],
+        "counts": {"read": 64, "imported": 14, "duplicate": 50, "rejected": 0, "new": 14, "changed": 0,
+                   "vanished": 0},
+        "responses": 64,
+        "by_department": by_department(sheet),
+    })
+
 
 if __name__ == "__main__":
     main()
