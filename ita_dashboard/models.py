@@ -252,7 +252,7 @@ class SurveyForm(SQLModel, table=True):
     scales: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The answer columns its responses' keys are made of, when fewer than all (columns an owner
     # added at the right of an earlier form's: services/survey_keys.key_columns); NULL = all.
-    key_columns: Optional[list[str]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    key_columns: Optional[list[str]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -581,15 +581,43 @@ def test_a_known_form_keeps_the_key_columns_it_was_made_with(engine, org):
 
 
 @pytest.mark.parametrize("earlier, expected", [
-    ([["q1", "q2", "q3"]], {"q1", "q2", "q3"}),  # a note column added at the right
-    ([["q1", "q2", "q3", "n1"]], None),  # nothing added after the earlier form's last question
-    ([["q1", "q2"], ["q1", "q2", "q3"]], {"q1", "q2"}),  # the nearest cut of several
-    ([["x1", "q1"]], None),  # another form (a question this file lacks)
-    ([[]], None),
+    ([(["q1", "q2", "q3"], None)], {"q1", "q2", "q3"}),  # a note column added at the right
+    ([(["q1", "q2", "q3", "n1"], None)], None),  # the same columns: nothing added
+    ([(["q1", "q2"], None), (["q1", "q2", "q3"], None)], {"q1", "q2", "q3"}),  # the direct predecessor
+    ([(["q1", "q2", "q3"], ["q1", "q2"])], {"q1", "q2"}),  # keyed as that form keys its own rows
+    ([(["q2", "q1", "q3"], None)], None),  # not the file's first columns in order
+    ([(["x1", "q1"], None)], None),  # another form (a question this file lacks)
+    ([(["q1"], None)], None),  # a form of far fewer questions (a partial sheet): not a predecessor
+    ([([], None)], None),
 ])
 def test_key_columns(earlier, expected):
     got = survey_keys.key_columns(["q1", "q2", "q3", "n1"], earlier)
     assert got == (frozenset(expected) if expected is not None else None)
+
+
+def test_a_partial_form_does_not_narrow_the_keys_of_the_next_download(engine, org):
+    """A short form of the year (a partial sheet, undone or not) is no predecessor: the next download
+    with a note column is keyed as the full form it extends, and nothing counts twice."""
+    responses = sf.make_responses(10)
+    do_import(engine, org, sf.csv_bytes(sf.google_rows(responses)))
+    partial = [r[:4] for r in sf.google_rows(sf.make_responses(2, seed=9))]  # time, department, 2 questions
+    undo_batch_id = do_import(engine, org, sf.csv_bytes(partial), name="partial.csv").batch_id
+    with db.session_scope(engine) as s:
+        undo_batch(s, batch_id=undo_batch_id, user_id=None)
+    noted = _with_notes(sf.google_rows([*responses, *sf.make_responses(2, seed=11)]), {0: "โทรยืนยันแล้ว"})
+    r = do_import(engine, org, sf.csv_bytes(noted), name="notes.csv")
+    assert (r.read, r.imported, r.duplicate) == (12, 2, 10)
+    assert response_count(engine) == 12
+
+
+def test_identical_date_only_rows_with_one_response_id_are_one_response(engine, org):
+    """The repeat rule is for rows that name no respondent: the same ID twice is one response."""
+    one = sf.make_responses(1)[0]
+    day = f"{one.at.day}/{one.at.month}/{one.at.year + 543}"
+    rows = [["วันที่", "อีเมล", sf.DEPARTMENT_QUESTION, *sf.QUESTIONS],
+            *([day, "staff1@test.go.th", one.department, *one.answers] for _ in range(2))]
+    r = do_import(engine, org, sf.csv_bytes(rows))
+    assert (r.read, r.imported, r.duplicate) == (2, 1, 1)
 
 
 def test_ms_forms_id_separates_identical_answers(engine, org):

@@ -108,7 +108,8 @@ def _key_columns(session: Session, *, organization_id: int, fiscal_year: Optiona
                  signature: str, columns: Sequence[str]) -> Optional[frozenset[str]]:
     """The answer columns this file's keys are made of (None: all). A known form keeps the rule its
     keys were made by (``SurveyForm.key_columns``; NULL for every form made before the rule); a new
-    one gets ``survey_keys.key_columns`` against the year's other forms of the instrument."""
+    one gets ``survey_keys.key_columns`` against the year's other forms of the instrument. Asked
+    under the survey's import lock, so no other import of it makes a form meanwhile."""
     if fiscal_year is None:
         return None
     forms = session.execute(select(SurveyForm.signature, SurveyForm.questions, SurveyForm.key_columns).where(
@@ -117,7 +118,7 @@ def _key_columns(session: Session, *, organization_id: int, fiscal_year: Optiona
     for form_signature, _, kept in forms:
         if form_signature == signature:
             return frozenset(kept) if kept else None
-    return key_columns(columns, (questions for _, questions, _ in forms))
+    return key_columns(columns, ((questions or [], kept) for _, questions, kept in forms))
 
 
 def _insert_chunk(session: Session, params: list[tuple]) -> int:
@@ -172,21 +173,21 @@ def import_survey(
         user_id=user_id, read_count=parsed.read_count, rejected_count=len(rejected), rejected_rows=rejected,
         parse_key=parse_key,
     )
-    cut = _key_columns(session, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
-                       signature=parsed.signature, columns=parsed.answer_columns)
-    unique, keys = unique_rows(rows, columns=cut)
-    audit_extra = {"repeated_in_file": len(rows) - len(unique), "sheet": parsed.sheet_name,
-                   "mapping": parsed.mapping_used}
-    if not unique or fy is None:  # nothing to store: one short transaction, the caller's
+    audit_extra: dict[str, Any] = {"repeated_in_file": 0, "sheet": parsed.sheet_name, "mapping": parsed.mapping_used}
+    if not rows:  # nothing to store (no fiscal year leaves no rows): one short transaction, the caller's
         session.add(batch)
         session.flush()
-        unmatched = count_unmatched((r.department_text for r in unique), _resolver(session, organization_id).resolve)
-        return _finish(session, batch=batch, user_id=user_id, accepted=len(rows),
-                       counts={"new": 0, "changed": 0, "unchanged": 0}, vanished_rows=[], unmatched=unmatched,
+        return _finish(session, batch=batch, user_id=user_id, accepted=0,
+                       counts={"new": 0, "changed": 0, "unchanged": 0}, vanished_rows=[], unmatched={},
                        audit_extra=audit_extra)
 
     def work(st: Staging) -> ImportResult:
         s = st.session
+        # Keys are made under the survey's lock (Staging.claim): the forms they depend on are settled.
+        cut = _key_columns(s, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
+                           signature=parsed.signature, columns=parsed.answer_columns)
+        unique, keys = unique_rows(rows, columns=cut)
+        audit_extra["repeated_in_file"] = len(rows) - len(unique)
         form = form_for(s, organization_id=organization_id, fiscal_year=fy, instrument=instrument,
                         signature=parsed.signature, questions=parsed.answer_columns, key_columns=cut)
         batch.form_id = form.id

@@ -5,21 +5,25 @@
 present, then the non-empty answers in column order). Identical rows are one response; skipping
 empty answers keeps the key stable when a question is added to the form part-way through.
 A stored key never changes: :func:`respondent_key` and :func:`unique_rows` must agree, byte for byte,
-with every key already in a database.
+with every key already in a database (for a row's first occurrence in a form that keys all its
+columns; the two exceptions below are :func:`unique_rows`' own).
 
 **Repeats without a time of day.** A row whose time is midnight to the second was written with a
 date only (paper forms keyed in, a Sheet column formatted as a date): two people who answered the
 same on the same day then give identical rows, and a short form makes that common. Within one
 file, the n-th such repeat (n >= 2) is another response, keyed :func:`repeat_key` of the first's
 key and n, so a later export holding the same repeats adds none. The first occurrence keeps the
-plain key, so every key stored before this rule stays as it was.
+plain key, so every key stored before this rule stays as it was. A row with a response ID or
+e-mail is one respondent: its repeats stay one response.
 
 **Columns added at the right.** A Google Sheet's owner adds columns beside the answers (a note,
 "ตรวจแล้ว") and later downloads carry them: the header changed, so the file is another form, and a
 row whose new cells are filled would get a new key and count a second time beside its stored
-self. When every question of an earlier form of the year and instrument is among the file's
-answer columns, and the file has columns after the last of them, the file's keys are made of the
-answers up to that column only (:func:`key_columns`): the rows the earlier form holds keep their keys.
+self. When an earlier form's questions (of the year and instrument) are the file's first answer
+columns, in order, and the file has more (at most as many again), the file's keys are made as
+that form's were: of the columns it recorded (``SurveyForm.key_columns``), or of its questions
+(:func:`key_columns`). The rows the earlier form holds keep their keys, and the new form records
+the columns for its own later files.
 """
 
 from __future__ import annotations
@@ -126,19 +130,24 @@ def repeat_key(key: str, n: int) -> str:
     return hashlib.sha256(f"{key}\x1d{n}".encode("ascii")).hexdigest()
 
 
-def key_columns(columns: Sequence[str], earlier: Iterable[Sequence[str]]) -> Optional[frozenset[str]]:
-    """The answer columns this file's keys are made of, or None for all of them: those up to the
-    last question of an earlier form whose questions are all among ``columns`` with columns after
-    it (the nearest such cut when several forms qualify). See the module docstring."""
-    position = {q: i for i, q in enumerate(columns)}
-    cut: Optional[int] = None
-    for questions in earlier:
-        if not questions or any(q not in position for q in questions):
+def key_columns(columns: Sequence[str],
+                earlier: Iterable[tuple[Sequence[str], Optional[Sequence[str]]]]) -> Optional[frozenset[str]]:
+    """The answer columns a new form's keys are made of, or None for all of them.
+
+    ``earlier``: each earlier form's (questions, recorded key columns or None). The form whose
+    questions are the longest run of ``columns`` from the first, in order, shorter than ``columns``
+    and at least half as long, gives its own key columns (its questions when it recorded none).
+    """
+    n = len(columns)
+    best_len, best_kept = 0, None
+    for questions, kept in earlier:
+        m = len(questions)
+        if m <= best_len or m >= n or 2 * m < n or list(columns[:m]) != list(questions):
             continue
-        last = max(position[q] for q in questions)
-        if last < len(columns) - 1 and (cut is None or last < cut):
-            cut = last
-    return None if cut is None else frozenset(columns[:cut + 1])
+        best_len, best_kept = m, kept
+    if not best_len:
+        return None
+    return frozenset(best_kept) if best_kept else frozenset(columns[:best_len])
 
 
 def unique_rows(rows: Sequence[ParsedRow], *,
@@ -162,7 +171,7 @@ def unique_rows(rows: Sequence[ParsedRow], *,
         n = seen.get(k)
         if n is None:
             seen[k] = 1
-        elif stamp.endswith("T00:00:00"):  # a date only: another form answered the same that day
+        elif stamp.endswith("T00:00:00") and not any(r.ids.values()):  # a date only: another person that day
             seen[k] = n = n + 1
             k = repeat_key(k, n)
         else:
