@@ -98,6 +98,19 @@ def test_parse_oit_list_section_rows_give_the_indicator_of_the_items_below():
     assert [r["row"] for r in parsed.rejected] == [9]
 
 
+def test_parse_oit_list_a_lone_number_like_note_is_no_heading():
+    # Only 9.x and 10.x head OIT items: a note "2.5 ล้านบาท ..." alone on its row stays a row that
+    # is set aside (and says so), and the indicator of the items below is unchanged.
+    rows = [["ตัวชี้วัดย่อย", "ข้อ", "รายการ", "ผู้รับผิดชอบ"],
+            ["9.2 การจัดซื้อจัดจ้าง"],
+            ["", "O11", "สรุปผลการจัดซื้อจัดจ้างรายเดือน", "กองคลัง"],
+            ["", "", "2.5 ล้านบาทขึ้นไปต้องประกาศ", ""],
+            ["", "O12", "รายงานผลการจัดซื้อจัดจ้างประจำปี", "กองคลัง"]]
+    parsed = parse_oit_list(xlsx_bytes({"OIT": rows}))
+    assert [(i.number, i.indicator) for i in parsed.items] == [("O11", 9), ("O12", 9)]
+    assert [r["row"] for r in parsed.rejected] == [4]
+
+
 def test_parse_oit_list_refuses_a_sheet_without_items():
     with pytest.raises(FileProblem, match="หัวตารางรายการ OIT"):
         parse_oit_list(xlsx_bytes({"Sheet1": [["วันที่", "จำนวนเงิน"], ["1/1/2569", "100"]]}))

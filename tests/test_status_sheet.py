@@ -194,6 +194,55 @@ def test_percentages_typed_with_a_percent_sign_in_excel_and_libreoffice(setup, t
         assert "150" in parsed.rejected[0]["reason"]
 
 
+def test_a_percent_sign_written_literally_in_the_format_is_not_a_percentage(setup):
+    # A custom format 0"%" (or 0\%) shows 50 as "50%" without scaling it: the value is 50 per cent.
+    # A formula whose result is shown as a percentage is read from its stored value, as typed ones.
+    engine, org, m, admin, _ = setup
+    wb = load_workbook(io.BytesIO(build(engine, org)))
+    ws = wb.worksheets[0]
+    h, cols = header_map(ws)
+    rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
+    for mid, value, fmt in ((m["finance"], 50, '0"%"'), (m["works"], 60, "0\\%")):
+        cell = ws.cell(rows[mid], cols["ร้อยละ"])
+        cell.value, cell.number_format = value, fmt
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = ss.parse_status_workbook(buf.getvalue())
+    assert {r.measure_id: r.percent for r in parsed.rows} == {m["finance"]: 50, m["works"]: 60}
+    assert parsed.rejected == []
+
+
+def test_percentage_cells_keep_their_rows_below_rows_written_once_for_several(setup, tmp_path):
+    # LibreOffice writes identical rows once with table:number-rows-repeated (blank rows above a
+    # table, say): the percentage cells below are found at the rows calamine gives them.
+    import zipfile
+
+    engine, org, m, admin, _ = setup
+    wb = load_workbook(io.BytesIO(build(engine, org)))
+    ws = wb.worksheets[0]
+    h, cols = header_map(ws)
+    rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
+    cell = ws.cell(rows[m["finance"]], cols["ร้อยละ"])
+    cell.value, cell.number_format = 1, "0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    ods = _ods_with_percent_cells(tmp_path, buf.getvalue())
+    with zipfile.ZipFile(io.BytesIO(ods)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    content = members["content.xml"].decode()
+    # A blank row written twice as one, above the header: every later row moves down by one.
+    content = content.replace("<table:table-row>", '<table:table-row table:number-rows-repeated="2">'
+                              "<table:table-cell/></table:table-row><table:table-row>", 1)
+    members["content.xml"] = content.encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), members.pop("mimetype"))
+        for name, body in members.items():
+            zf.writestr(name, body, compress_type=zipfile.ZIP_DEFLATED)
+    parsed = ss.parse_status_workbook(out.getvalue())
+    assert {r.measure_id: r.percent for r in parsed.rows} == {m["finance"]: 100}
+
+
 def _ods_with_percent_cells(tmp_path, xlsx: bytes) -> bytes:
     """The workbook's sheet as a minimal .ods: the header row and the filled rows, percent cells
     typed as LibreOffice stores them."""

@@ -146,9 +146,8 @@ def _section(row: list[Any]) -> Optional[tuple[Optional[int], str]]:
     if m := _INDICATOR_HEADING.match(text):
         number = int(m.group(1))
         return (number if number in (9, 10) else None), ""
-    if m := _SUB_HEADING.match(text):
-        number = int(m.group(1))
-        return (number if number in (9, 10) else None), texts[0]
+    if (m := _SUB_HEADING.match(text)) and int(m.group(1)) in (9, 10):  # "2.5 ล้านบาท" is no heading
+        return int(m.group(1)), texts[0]
     return None
 
 

@@ -146,6 +146,15 @@ _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
 
 
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')  # "text" and \x in a number format show as written
+
+
+def _scales_by_100(number_format: Any) -> bool:
+    """Whether an Excel number format shows its value times 100: a ``%`` that is not written
+    literally (``0"%"`` and ``0\\%`` show 50 as "50%" without scaling it)."""
+    return isinstance(number_format, str) and "%" in _FORMAT_LITERALS.sub("", number_format)
+
+
 def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
     """(row, column), 0-based, of the number cells shown as a percentage, per sheet name (xlsx:
     a number format with "%"; ods: ``office:value-type="percentage"``). The sheet readers give
@@ -162,11 +171,11 @@ def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
             if any(n.startswith("xl/") for n in names):
                 from openpyxl import load_workbook
 
-                wb = load_workbook(io.BytesIO(data), read_only=True)
+                wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # a formula's value
                 for ws in wb.worksheets:
                     out[ws.title] = {
                         (c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
-                        if isinstance(c.value, (int, float)) and "%" in str(getattr(c, "number_format", "") or "")
+                        if isinstance(c.value, (int, float)) and _scales_by_100(getattr(c, "number_format", None))
                     }
                 wb.close()
             elif "content.xml" in names:
@@ -175,6 +184,7 @@ def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
                 with zf.open("content.xml") as f:
                     cells: set[tuple[int, int]] = set()
                     row = col = 0
+                    in_row: list[int] = []  # the percentage columns of the row being read
                     for event, el in ET.iterparse(f, events=("start", "end")):
                         tag = el.tag
                         if event == "start":
@@ -182,15 +192,18 @@ def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
                                 cells = out.setdefault(el.get(_ODS_TABLE + "name") or "", set())
                                 row = 0
                             elif tag == _ODS_TABLE + "table-row":
-                                col = 0
+                                col, in_row = 0, []
                             elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
                                 repeat = int(el.get(_ODS_TABLE + "number-columns-repeated") or 1)
                                 if el.get(_ODS_VALUE_TYPE) == "percentage":
-                                    cells.update((row, col + k) for k in range(min(repeat, 2000)))
+                                    in_row.extend(col + k for k in range(min(repeat, 2000)))
                                 col += repeat
                         else:
                             if tag == _ODS_TABLE + "table-row":
-                                row += int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
+                                repeat = int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
+                                # identical rows written once: each copy has the same percentage cells
+                                cells.update((row + k, c) for k in range(min(repeat, 2000)) for c in in_row)
+                                row += repeat
                             el.clear()
     except Exception:  # noqa: BLE001 - formats only refine the reading; the sheet reader reports real damage
         return {}
