@@ -183,25 +183,22 @@ def drop_database(admin_url: str, name: str, *, plain_retries: int = 3) -> None:
     """
     force = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     plain = f'DROP DATABASE IF EXISTS "{name}"'
-    try:
-        _autocommit(admin_url, force)
-        return
-    except DBAPIError as exc:
-        if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
-            raise
-        refused = exc
+    refused = _refused(admin_url, force, psycopg.errors.InsufficientPrivilege)
     for _ in range(plain_retries):
-        try:
-            _autocommit(admin_url, plain)
+        if refused is None or _refused(admin_url, plain, psycopg.errors.ObjectInUse) is None:
             return
-        except DBAPIError as exc:
-            if not isinstance(exc.orig, psycopg.errors.ObjectInUse):
-                raise
-        try:
-            _autocommit(admin_url, force)  # the sessions left may now all be our own
-            return
-        except DBAPIError as exc:
-            if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
-                raise
-            refused = exc
-    raise refused
+        refused = _refused(admin_url, force, psycopg.errors.InsufficientPrivilege)  # the rest may be ours
+    if refused is not None:
+        raise refused
+
+
+def _refused(admin_url: str, statement: str, error: type[Exception]) -> DBAPIError | None:
+    """Run ``statement``: None when it went through, the error when PostgreSQL refused it with
+    ``error`` (any other error is raised)."""
+    try:
+        _autocommit(admin_url, statement)
+        return None
+    except DBAPIError as exc:
+        if not isinstance(exc.orig, error):
+            raise
+        return exc

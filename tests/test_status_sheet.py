@@ -170,20 +170,27 @@ def test_thai_digit_percent_through_the_workbook(setup):
     assert rows[m["finance"]].as_of == dt.date(2025, 3, 1)
 
 
-def test_percentages_typed_with_a_percent_sign_in_excel_and_libreoffice(setup, tmp_path):
-    # Excel and LibreOffice store "80%" typed into a cell as 0.8 and "100%" as 1, shown with a
-    # percent format; "100%" was read as 1 per cent (in progress), "150%" as 2.
-    engine, org, m, admin, _ = setup
+def _percent_cells_typed(engine, org, cells: dict[int, tuple[float, str]]) -> tuple[bytes, dict[int, int]]:
+    """The built workbook with the percent cells of these measures typed (value, number format),
+    and each measure's row: {measure id: sheet row}."""
     wb = load_workbook(io.BytesIO(build(engine, org)))
     ws = wb.worksheets[0]
     h, cols = header_map(ws)
     rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
-    for mid, value in ((m["finance"], 0.8), (m["works"], 1), (m["shared"], 1.5)):
+    for mid, (value, fmt) in cells.items():
         cell = ws.cell(rows[mid], cols["ร้อยละ"])
-        cell.value, cell.number_format = value, "0%"
+        cell.value, cell.number_format = value, fmt
     buf = io.BytesIO()
     wb.save(buf)
-    xlsx = buf.getvalue()
+    return buf.getvalue(), rows
+
+
+def test_percentages_typed_with_a_percent_sign_in_excel_and_libreoffice(setup, tmp_path):
+    # Excel and LibreOffice store "80%" typed into a cell as 0.8 and "100%" as 1, shown with a
+    # percent format; "100%" was read as 1 per cent (in progress), "150%" as 2.
+    engine, org, m, admin, _ = setup
+    xlsx, rows = _percent_cells_typed(engine, org, {m["finance"]: (0.8, "0%"), m["works"]: (1, "0%"),
+                                                    m["shared"]: (1.5, "0%")})
     # The same cells as LibreOffice writes them in an .ods: office:value-type="percentage".
     ods = _ods_with_percent_cells(tmp_path, xlsx)
     for data in (xlsx, ods):
@@ -198,16 +205,8 @@ def test_a_percent_sign_written_literally_in_the_format_is_not_a_percentage(setu
     # A custom format 0"%" (or 0\%) shows 50 as "50%" without scaling it: the value is 50 per cent.
     # A formula whose result is shown as a percentage is read from its stored value, as typed ones.
     engine, org, m, admin, _ = setup
-    wb = load_workbook(io.BytesIO(build(engine, org)))
-    ws = wb.worksheets[0]
-    h, cols = header_map(ws)
-    rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
-    for mid, value, fmt in ((m["finance"], 50, '0"%"'), (m["works"], 60, "0\\%")):
-        cell = ws.cell(rows[mid], cols["ร้อยละ"])
-        cell.value, cell.number_format = value, fmt
-    buf = io.BytesIO()
-    wb.save(buf)
-    parsed = ss.parse_status_workbook(buf.getvalue())
+    xlsx, _ = _percent_cells_typed(engine, org, {m["finance"]: (50, '0"%"'), m["works"]: (60, "0\\%")})
+    parsed = ss.parse_status_workbook(xlsx)
     assert {r.measure_id: r.percent for r in parsed.rows} == {m["finance"]: 50, m["works"]: 60}
     assert parsed.rejected == []
 
@@ -218,15 +217,8 @@ def test_percentage_cells_keep_their_rows_below_rows_written_once_for_several(se
     import zipfile
 
     engine, org, m, admin, _ = setup
-    wb = load_workbook(io.BytesIO(build(engine, org)))
-    ws = wb.worksheets[0]
-    h, cols = header_map(ws)
-    rows = {ws.cell(r, cols["รหัส"]).value: r for r in range(h + 1, ws.max_row + 1)}
-    cell = ws.cell(rows[m["finance"]], cols["ร้อยละ"])
-    cell.value, cell.number_format = 1, "0%"
-    buf = io.BytesIO()
-    wb.save(buf)
-    ods = _ods_with_percent_cells(tmp_path, buf.getvalue())
+    xlsx, _ = _percent_cells_typed(engine, org, {m["finance"]: (1, "0%")})
+    ods = _ods_with_percent_cells(tmp_path, xlsx)
     with zipfile.ZipFile(io.BytesIO(ods)) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     content = members["content.xml"].decode()
