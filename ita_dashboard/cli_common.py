@@ -25,7 +25,9 @@ def _read_file(path: str) -> bytes:
     p = Path(path)
     if not p.is_file():
         raise CliError(f"file not found: {path}")
-    max_mb = __import__("ita_dashboard.config", fromlist=["x"]).get_settings().max_upload_mb
+    from .config import get_settings
+
+    max_mb = get_settings().max_upload_mb
     if p.stat().st_size > max_mb * 1024 * 1024:
         raise CliError(f"file is larger than {max_mb} MB: {path}")
     return p.read_bytes()

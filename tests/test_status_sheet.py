@@ -201,6 +201,15 @@ def test_percentages_typed_with_a_percent_sign_in_excel_and_libreoffice(setup, t
         assert "150" in parsed.rejected[0]["reason"]
 
 
+def test_the_survey_reader_knows_the_status_workbooks_own_headers():
+    # importers may not import services: the survey reader keeps its own copy of the headers that
+    # only this workbook writes, which must stay those of status_sheet/columns.py.
+    from ita_dashboard.importers.surveys import parse as survey_parse
+    from ita_dashboard.services.status_sheet import columns
+
+    assert survey_parse._STATUS_SHEET_COLUMNS == {columns.COL_CUR_STATUS, columns.COL_CUR_PERCENT, columns.COL_LINK}
+
+
 def test_a_percent_sign_written_literally_in_the_format_is_not_a_percentage(setup):
     # A custom format 0"%" (or 0\%) shows 50 as "50%" without scaling it: the value is 50 per cent.
     # A formula whose result is shown as a percentage is read from its stored value, as typed ones.

@@ -299,7 +299,6 @@ def _odf_encrypted(data: bytes, manifest: zipfile.ZipInfo) -> bool:
     return False
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Sheet extents
 

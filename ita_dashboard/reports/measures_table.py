@@ -223,7 +223,6 @@ def to_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-
     wb = Workbook()
     ws = wb.active
     ws.title = "รายงาน"

@@ -145,8 +145,8 @@ def import_survey(
     """Store a parsed export as one ImportBatch and bring its form's state up to date (the rule of
     ``survey_state``; the counts: see the module docstring). ``parse_key`` (see
     :func:`import_survey_file`) lets the same file, read the same way, be recognised later
-    without reading it again. ``progress(done, total)`` is called after each of the import's write transactions (one or more chunks, see
-    ``survey_staging.HOLD_S``), outside it.
+    without reading it again. ``progress(done, total)`` is called after each of the import's
+    write transactions (one or more chunks, see ``survey_staging.HOLD_S``), outside it.
 
     A file with rows commits the caller's transaction first, then writes in short transactions
     of its own (services/survey_staging.py): the result is committed when this returns.

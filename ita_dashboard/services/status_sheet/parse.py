@@ -144,8 +144,6 @@ def _sheet_as_of(rows: list[list], header_idx: int) -> tuple[bool, Any]:
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
-
-
 _FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')  # "text" and \x in a number format show as written
 
 
@@ -164,49 +162,60 @@ def _percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
         return {}
     import zipfile
 
-    out: dict[str, set[tuple[int, int]]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
             if any(n.startswith("xl/") for n in names):
-                from openpyxl import load_workbook
-
-                wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # a formula's value
-                for ws in wb.worksheets:
-                    out[ws.title] = {
-                        (c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
-                        if isinstance(c.value, (int, float)) and _scales_by_100(getattr(c, "number_format", None))
-                    }
-                wb.close()
-            elif "content.xml" in names:
-                import xml.etree.ElementTree as ET
-
+                return _xlsx_percent_cells(data)
+            if "content.xml" in names:
                 with zf.open("content.xml") as f:
-                    cells: set[tuple[int, int]] = set()
-                    row = col = 0
-                    in_row: list[int] = []  # the percentage columns of the row being read
-                    for event, el in ET.iterparse(f, events=("start", "end")):
-                        tag = el.tag
-                        if event == "start":
-                            if tag == _ODS_TABLE + "table":
-                                cells = out.setdefault(el.get(_ODS_TABLE + "name") or "", set())
-                                row = 0
-                            elif tag == _ODS_TABLE + "table-row":
-                                col, in_row = 0, []
-                            elif tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
-                                repeat = int(el.get(_ODS_TABLE + "number-columns-repeated") or 1)
-                                if el.get(_ODS_VALUE_TYPE) == "percentage":
-                                    in_row.extend(col + k for k in range(min(repeat, 2000)))
-                                col += repeat
-                        else:
-                            if tag == _ODS_TABLE + "table-row":
-                                repeat = int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
-                                # identical rows written once: each copy has the same percentage cells
-                                cells.update((row + k, c) for k in range(min(repeat, 2000)) for c in in_row)
-                                row += repeat
-                            el.clear()
+                    return _ods_percent_cells(f)
     except Exception:  # noqa: BLE001 - formats only refine the reading; the sheet reader reports real damage
         return {}
+    return {}
+
+
+def _xlsx_percent_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # a formula's stored value
+    try:
+        return {ws.title: {(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
+                           if isinstance(c.value, (int, float)) and _scales_by_100(getattr(c, "number_format", None))}
+                for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _ods_percent_cells(content: Any) -> dict[str, set[tuple[int, int]]]:
+    """From an ods ``content.xml``: repeated columns and rows (``number-*-repeated``) counted, as
+    calamine lays them out."""
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    cells: set[tuple[int, int]] = set()
+    row = col = 0
+    in_row: list[int] = []  # the percentage columns of the row being read
+    cell_tags = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+    for event, el in ET.iterparse(content, events=("start", "end")):
+        tag = el.tag
+        if event == "end":
+            if tag == _ODS_TABLE + "table-row":
+                repeat = int(el.get(_ODS_TABLE + "number-rows-repeated") or 1)
+                # identical rows written once: each copy has the same percentage cells
+                cells.update((row + k, c) for k in range(min(repeat, 2000)) for c in in_row)
+                row += repeat
+            el.clear()
+        elif tag == _ODS_TABLE + "table":
+            cells = out.setdefault(el.get(_ODS_TABLE + "name") or "", set())
+            row = 0
+        elif tag == _ODS_TABLE + "table-row":
+            col, in_row = 0, []
+        elif tag in cell_tags:
+            repeat = int(el.get(_ODS_TABLE + "number-columns-repeated") or 1)
+            if el.get(_ODS_VALUE_TYPE) == "percentage":
+                in_row.extend(col + k for k in range(min(repeat, 2000)))
+            col += repeat
     return out
 
 
