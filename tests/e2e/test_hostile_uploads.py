@@ -75,3 +75,20 @@ def test_admin_survey_far_cell_refused(page, app_server, wait_for_app, screensho
     no_exception(page)
     screenshot(page, screenshot_dir / "31_survey_far_cell_refused.png")
     _server_alive(page, app_server, wait_for_app)
+
+
+def test_admin_survey_saved_with_a_password_is_refused_in_thai(page, app_server, wait_for_app, screenshot_dir):
+    """Excel's "Encrypt with Password" (an OLE2 file, not a zip): one Thai line saying so, no preview."""
+    corpus = Path(__file__).resolve().parent.parent / "data" / "corpus" / "surveys"
+    login(page, app_server, wait_for_app, "naoo_admin")
+    open_page(page, wait_for_app, "นำเข้าข้อมูล")
+    main = page.get_by_test_id("stMain")
+    survey_tab = main.get_by_role("tabpanel").first
+    uploader = survey_tab.get_by_test_id("stFileUploader")
+    uploader.locator("input[type=file]").set_input_files(str(corpus / "refused_password_excel.xlsx"))
+    wait_for_app(page)
+    error = survey_tab.get_by_test_id("stAlertContentError").filter(has_text="รหัสผ่าน")
+    expect(error).to_have_count(1, timeout=TIMEOUT)
+    expect(survey_tab.get_by_text("ตัวอย่างข้อมูลที่อ่านได้")).to_have_count(0)
+    no_exception(page)
+    screenshot(page, screenshot_dir / "32_survey_password_refused.png")
